@@ -1,0 +1,336 @@
+import { inspect } from 'node:util';
+import { type Dispatcher, request } from 'undici';
+import { USER_AGENT } from '../version.js';
+import { AbortedError, ApiError, ConnectionError, TimeoutError, type RequestDescription } from './errors.js';
+import { Files } from './resources/files.js';
+import { Groups } from './resources/groups.js';
+import { Messages } from './resources/messages.js';
+import { Push } from './resources/push.js';
+import { Rosters } from './resources/rosters.js';
+import { Users } from './resources/users.js';
+import { isRetryable, parseRetryAfter, retryDelay, sleep as defaultSleep } from './retry.js';
+
+export interface LanyingClientOptions {
+  /** The app's API endpoint, e.g. `https://s-1-3-s-api.maximtop.cn`. */
+  endpoint: string;
+  /** Sent as the `app_id` header on every call. */
+  appId: string;
+  /** The admin token, sent as `access-token`. Never logged, never part of an error or of `toJSON()`. */
+  accessToken: string;
+  /** Per-attempt timeout in milliseconds. @default 20000 */
+  timeoutMs?: number | undefined;
+  /** Retries of a failed safe call (GET, or a send that carries a transaction_id). @default 3 */
+  maxRetries?: number | undefined;
+  /** An undici dispatcher (Agent, Pool, ProxyAgent, ...) for every request. */
+  dispatcher?: Dispatcher | undefined;
+  /** Called once per attempt, after it ended: for logs and metrics. */
+  onCall?: ((event: CallEvent) => void) | undefined;
+  /** Waits between retries. Injectable so that tests need not wait. */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Runs every attempt (API call or upload), e.g. through a rate-limiting queue. See `createRateLimiter`. */
+  limiter?: (<T>(attempt: () => Promise<T>) => Promise<T>) | undefined;
+}
+
+/** Options every call accepts. */
+export interface RequestOptions {
+  /** Overrides the client's per-attempt timeout. */
+  timeoutMs?: number | undefined;
+  /** Aborts the call, including a wait between retries. */
+  signal?: AbortSignal | undefined;
+  /** Act as this user: sends the `user_id` header, which lets the admin token act on a user's behalf. */
+  actAs?: number | undefined;
+  /** Overrides the client's `maxRetries`. */
+  maxRetries?: number | undefined;
+}
+
+/** What one attempt did, for logs and metrics. Never carries a header value. */
+export interface CallEvent {
+  method: string;
+  path: string;
+  attempt: number;
+  durationMs: number;
+  status?: number | undefined;
+  code?: number | undefined;
+  error?: string | undefined;
+  willRetry: boolean;
+}
+
+/** The response envelope. `data` plus the top-level siblings some calls add. */
+export interface Envelope<T> {
+  code: number;
+  message: string | null;
+  data: T;
+  msg_ids?: number[];
+  cursor?: string | number | null;
+  total?: number;
+  version?: number;
+  [sibling: string]: unknown;
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type QueryValue = string | number | boolean | undefined;
+
+export interface CallSpec extends RequestOptions {
+  method: HttpMethod;
+  path: string;
+  query?: Record<string, QueryValue> | undefined;
+  body?: unknown;
+  /** Send the access token. False only for registration. @default true */
+  auth?: boolean | undefined;
+  /** May this call be repeated after a transient failure? @default true for GET, false otherwise */
+  retry?: boolean | undefined;
+}
+
+/** A request body with the headers that belong to it. */
+export interface BuiltBody {
+  body: Dispatcher.DispatchOptions['body'];
+  headers?: Record<string, string> | undefined;
+}
+
+/** A raw HTTP response, for calls outside the API envelope (uploads). */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface RawCallSpec extends RequestOptions {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string> | undefined;
+  /**
+   * Builds the body, and any headers that depend on it (Content-Length), anew for each attempt, so that a stream
+   * or a one-shot form can be sent again on retry.
+   */
+  body?: (() => Promise<BuiltBody> | BuiltBody) | undefined;
+  retry?: boolean | undefined;
+  /** How the call is named in errors and events (never the URL's query string). */
+  describe: RequestDescription;
+  /** Turns a non-2xx response into the error to throw. */
+  toError: (response: RawResponse) => Error;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const DEFAULT_MAX_RETRIES = 3;
+
+/**
+ * A typed client for the Lanying IM server API.
+ *
+ * ```ts
+ * const client = new LanyingClient({ endpoint, appId, accessToken });
+ * const { user_id } = await client.users.register({ username: 'alice', password: 's3cret' });
+ * ```
+ */
+export class LanyingClient {
+  readonly endpoint: string;
+  readonly appId: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  readonly users: Users;
+  readonly rosters: Rosters;
+  readonly groups: Groups;
+  readonly messages: Messages;
+  readonly files: Files;
+  readonly push: Push;
+
+  readonly #accessToken: string;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #onCall: ((event: CallEvent) => void) | undefined;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #limiter: (<T>(attempt: () => Promise<T>) => Promise<T>) | undefined;
+
+  constructor(options: LanyingClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.appId = options.appId;
+    this.#accessToken = options.accessToken;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    this.#dispatcher = options.dispatcher;
+    this.#onCall = options.onCall;
+    this.#sleep = options.sleep ?? defaultSleep;
+    this.#limiter = options.limiter;
+    this.users = new Users(this);
+    this.rosters = new Rosters(this);
+    this.groups = new Groups(this);
+    this.messages = new Messages(this);
+    this.files = new Files(this);
+    this.push = new Push(this);
+  }
+
+  /** Calls the API and returns the whole envelope. Throws an `ApiError` subclass unless `code` is 200. */
+  async call<T>(spec: CallSpec): Promise<Envelope<T>> {
+    const url = new URL(this.endpoint + spec.path);
+    for (const [key, value] of Object.entries(spec.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = { app_id: this.appId, 'user-agent': USER_AGENT, accept: 'application/json' };
+    if (spec.auth !== false) headers['access-token'] = this.#accessToken;
+    if (spec.actAs !== undefined) headers.user_id = String(spec.actAs);
+    const json = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    if (json !== undefined) headers['content-type'] = 'application/json';
+    const describe = { method: spec.method, path: spec.path };
+
+    const response = await this.raw({
+      ...spec,
+      url: url.toString(),
+      headers,
+      body: json === undefined ? undefined : () => ({ body: json }),
+      retry: spec.retry ?? spec.method === 'GET',
+      describe,
+      toError: (res) => this.#errorFromResponse(describe, res),
+    });
+    const envelope = this.#parseEnvelope<T>(describe, response);
+    if (envelope.code !== 200) throw this.#errorFromResponse(describe, response, envelope);
+    return envelope;
+  }
+
+  get<T>(path: string, query?: Record<string, QueryValue>, options?: RequestOptions): Promise<Envelope<T>> {
+    return this.call<T>({ ...options, method: 'GET', path, query });
+  }
+
+  post<T>(path: string, body?: unknown, options?: RequestOptions & { query?: Record<string, QueryValue>; retry?: boolean }): Promise<Envelope<T>> {
+    return this.call<T>({ ...options, method: 'POST', path, body });
+  }
+
+  /**
+   * Sends one HTTP request with this client's timeout, retry and abort handling, without the API envelope.
+   * Only sends what `spec.headers` holds: the access token is never added to a request outside the API.
+   */
+  async raw(spec: RawCallSpec): Promise<RawResponse> {
+    const maxRetries = spec.retry ? (spec.maxRetries ?? this.maxRetries) : 0;
+    const timeoutMs = spec.timeoutMs ?? this.timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      const started = performance.now();
+      let status: number | undefined;
+      try {
+        const response = this.#limiter ? await this.#limiter(() => this.#attempt(spec, timeoutMs)) : await this.#attempt(spec, timeoutMs);
+        status = response.status;
+        if (status < 200 || status >= 300) throw spec.toError(response);
+        // An envelope code is checked by call(); a 200 envelope that carries a retryable code (20000) must be
+        // retried here, where the attempt loop is.
+        if (spec.retry) this.#throwIfRetryableEnvelope(spec, response);
+        this.#emit(spec.describe, attempt, started, status, undefined, false);
+        return response;
+      } catch (error) {
+        const retryable = isRetryable(error) && attempt < maxRetries && !spec.signal?.aborted;
+        this.#emit(spec.describe, attempt, started, status, error, retryable);
+        if (!retryable) throw error;
+        const wait = retryDelay(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
+        try {
+          await this.#sleep(wait, spec.signal);
+        } catch {
+          throw new AbortedError(spec.describe);
+        }
+      }
+    }
+  }
+
+  async #attempt(spec: RawCallSpec, timeoutMs: number): Promise<RawResponse> {
+    if (spec.signal?.aborted) throw new AbortedError(spec.describe);
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), timeoutMs);
+    const signal = spec.signal ? AbortSignal.any([spec.signal, timer.signal]) : timer.signal;
+    // Building the body may fail on a local file: that error is the caller's, not a connection failure.
+    const built = spec.body ? await spec.body() : undefined;
+    try {
+      const res = await request(spec.url, {
+        method: spec.method,
+        headers: { ...spec.headers, ...built?.headers },
+        body: built?.body,
+        signal,
+        dispatcher: this.#dispatcher,
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (error) {
+      if (spec.signal?.aborted) throw new AbortedError(spec.describe);
+      if (timer.signal.aborted) throw new TimeoutError(spec.describe, timeoutMs);
+      if (isLocalReadError(error)) throw error;
+      throw new ConnectionError(spec.describe, describeNetworkError(error), { cause: error });
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  #throwIfRetryableEnvelope(spec: RawCallSpec, response: RawResponse): void {
+    if (!response.text.startsWith('{')) return;
+    let code: unknown;
+    try {
+      code = (JSON.parse(response.text) as { code?: unknown }).code;
+    } catch {
+      return;
+    }
+    if (code === 20000) throw spec.toError(response);
+  }
+
+  #parseEnvelope<T>(describe: RequestDescription, response: RawResponse): Envelope<T> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.text);
+    } catch {
+      throw new ApiError({ ...describe, status: response.status, serverMessage: 'the response is not JSON' });
+    }
+    if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { code?: unknown }).code !== 'number') {
+      throw new ApiError({ ...describe, status: response.status, serverMessage: 'the response is not an API envelope' });
+    }
+    return parsed as Envelope<T>;
+  }
+
+  #errorFromResponse(describe: RequestDescription, response: RawResponse, envelope?: Envelope<unknown>): ApiError {
+    let body = envelope as { code?: unknown; message?: unknown } | undefined;
+    if (!body) {
+      try {
+        body = JSON.parse(response.text) as { code?: unknown; message?: unknown };
+      } catch {
+        body = undefined;
+      }
+    }
+    const code = typeof body?.code === 'number' ? body.code : undefined;
+    const message = typeof body?.message === 'string' ? this.#redact(body.message) : undefined;
+    return ApiError.from({
+      ...describe,
+      status: response.status,
+      code,
+      serverMessage: message,
+      retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+    });
+  }
+
+  #redact(text: string): string {
+    return this.#accessToken ? text.split(this.#accessToken).join('***') : text;
+  }
+
+  #emit(describe: RequestDescription, attempt: number, started: number, status: number | undefined, error: unknown, willRetry: boolean): void {
+    if (!this.#onCall) return;
+    this.#onCall({
+      method: describe.method,
+      path: describe.path,
+      attempt,
+      durationMs: performance.now() - started,
+      status: status ?? (error as { status?: number } | undefined)?.status,
+      code: (error as { code?: unknown } | undefined)?.code as number | undefined,
+      error: error instanceof Error ? error.name : undefined,
+      willRetry,
+    });
+  }
+
+  /** Safe to log: no token. */
+  toJSON(): Record<string, unknown> {
+    return { endpoint: this.endpoint, appId: this.appId, timeoutMs: this.timeoutMs, maxRetries: this.maxRetries };
+  }
+
+  [inspect.custom](): string {
+    return `LanyingClient ${inspect(this.toJSON())}`;
+  }
+}
+
+function isLocalReadError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'NotReadableError' || (error as NodeJS.ErrnoException).syscall === 'open' || (error as NodeJS.ErrnoException).syscall === 'read');
+}
+
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: string }).code ?? (error.cause as { code?: string } | undefined)?.code;
+  const detail = code ? `${code}` : error.message;
+  return `connection failed (${detail})`;
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { writeJson, writeLine } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface SandboxCommandOptions {
+  host: string;
+  port: number;
+  siteDir?: string;
+  appId: string;
+  accessToken?: string;
+}
+
+/** `lanying-kb sandbox`: runs until SIGINT or SIGTERM. */
+export async function sandboxCommand(options: SandboxCommandOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
+  const { startSandbox, formatSandboxBanner } = await import('../../sandbox/index.js');
+  const sandbox = await startSandbox({
+    host: options.host,
+    port: options.port,
+    appId: options.appId,
+    accessToken: options.accessToken,
+    siteDir: options.siteDir === undefined ? undefined : path.resolve(ctx.cwd, options.siteDir),
+  });
+  if (globals.json) writeJson(ctx.stdout, { url: sandbox.url, config: sandbox.configSnippet() });
+  else writeLine(ctx.stdout, formatSandboxBanner(sandbox));
+
+  await new Promise<void>((resolve) => {
+    const offs: (() => void)[] = [];
+    const stop = () => {
+      for (const off of offs) off();
+      resolve();
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) offs.push(ctx.onSignal(signal, stop));
+  });
+  await sandbox.close();
+  return EXIT.OK;
+}

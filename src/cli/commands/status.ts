@@ -1,0 +1,63 @@
+import { formatBytes } from '../../config/units.js';
+import { StateStore } from '../../sync/state-store.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { writeJson, writeLine } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { loadCliConfig } from '../load-config.js';
+
+export interface StatusCommandOptions {
+  failed?: number;
+}
+
+/** `lanying-kb status`: what the state holds: counts per source and status, recent runs, failed documents. */
+export async function statusCommand(options: StatusCommandOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
+  const config = await loadCliConfig(globals, ctx);
+  const store = StateStore.open(config.sync.stateDir, { readonly: true });
+  try {
+    const status = readStatus(store, options.failed ?? 20);
+    if (globals.json) {
+      writeJson(ctx.stdout, { stateFile: store.isEmpty ? null : store.filepath, ...status });
+      return EXIT.OK;
+    }
+    if (store.isEmpty) {
+      writeLine(ctx.stdout, `No state yet in ${config.sync.stateDir}: run "lanying-kb sync" first.`);
+      return EXIT.OK;
+    }
+    writeLine(ctx.stdout, `State: ${store.filepath}`);
+    writeLine(ctx.stdout, 'Documents by source and status:');
+    for (const [source, counts] of Object.entries(status.sources)) {
+      const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
+      writeLine(ctx.stdout, `  ${source}: ${parts.join(', ')}`);
+    }
+    writeLine(ctx.stdout, 'Recent runs:');
+    for (const run of status.runs) {
+      const c = run.counts ?? {};
+      const when = new Date(run.startedAt).toISOString();
+      const took = run.endedAt ? `${((run.endedAt - run.startedAt) / 1000).toFixed(1)} s` : 'running';
+      writeLine(ctx.stdout, `  #${run.id} ${run.mode} ${when} ${run.outcome} (${took}): sent ${c.sent ?? 0}, failed ${c.failed ?? 0}, unchanged ${c.unchanged ?? 0}${run.error ? ` — ${run.error}` : ''}`);
+    }
+    if (status.failed.length) {
+      writeLine(ctx.stdout, 'Failed documents:');
+      for (const f of status.failed) writeLine(ctx.stdout, `  ${f.source}:${f.key} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${f.lastError ?? 'unknown error'}`);
+    }
+    return EXIT.OK;
+  } finally {
+    store.close();
+  }
+}
+
+/** The state's summary, shared by `status` and the daemon's `/status`. */
+export function readStatus(store: StateStore, failedLimit = 20) {
+  const sources: Record<string, Record<string, number>> = {};
+  for (const row of store.statusCounts()) (sources[row.source] ??= {})[row.status] = row.count;
+  const runs = store.recentRuns(5);
+  const failed = store.list({ status: ['failed'], limit: failedLimit }).map((r) => ({
+    source: r.source,
+    key: r.key,
+    attempts: r.attempts,
+    size: r.size,
+    lastError: r.lastError,
+    updatedAt: r.updatedAt,
+  }));
+  return { sources, runs, failed };
+}

@@ -1,0 +1,51 @@
+import { syncOnce } from '../../sync/sync-once.js';
+import type { SyncReport } from '../../sync/report.js';
+import type { CliContext, GlobalOptions } from '../context.js';
+import { writeJson, writeLine } from '../context.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { formatSyncReport } from '../format-report.js';
+import { loadCliConfig } from '../load-config.js';
+import { reportError } from '../program.js';
+import { createProgressReporter } from '../progress.js';
+
+export interface SyncCommandOptions {
+  source?: string[];
+  dryRun?: boolean;
+  checksum?: boolean;
+}
+
+/** `lanying-kb sync`: one run; exit 0 when everything went, 3 when some documents failed, 4 on an auth error. */
+export async function syncCommand(options: SyncCommandOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
+  const config = await loadCliConfig(globals, ctx);
+  const progress = createProgressReporter(ctx, !globals.json);
+  const abort = new AbortController();
+  const offs = (['SIGINT', 'SIGTERM'] as const).map((signal) => ctx.onSignal(signal, () => abort.abort()));
+  let report: SyncReport;
+  try {
+    report = await syncOnce({
+      config,
+      sources: options.source,
+      dryRun: options.dryRun,
+      checksum: options.checksum,
+      listUnchanged: globals.verbose,
+      onEvent: progress.onEvent,
+      signal: abort.signal,
+    });
+  } catch (error) {
+    progress.stop();
+    const partial = (error as { report?: SyncReport }).report;
+    if (partial && !globals.json) for (const line of formatSyncReport(partial, { verbose: globals.verbose })) writeLine(ctx.stdout, line);
+    if (partial && globals.json) {
+      writeJson(ctx.stdout, { ...partial, exitCode: exitCodeFor(error) });
+      return reportError(error, { ...globals, json: false }, ctx);
+    }
+    return reportError(error, globals, ctx);
+  } finally {
+    for (const off of offs) off();
+  }
+  progress.stop();
+  const exitCode = report.counts.failed > 0 ? EXIT.FAILED : EXIT.OK;
+  if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
+  else for (const line of formatSyncReport(report, { verbose: globals.verbose })) writeLine(ctx.stdout, line);
+  return exitCode;
+}

@@ -1,0 +1,45 @@
+import { formatBytes, formatDuration } from '../config/units.js';
+import type { ReportEntry, SyncReport } from '../sync/report.js';
+
+const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;
+
+/** The plan or the result of a sync, as lines for people. */
+export function formatSyncReport(report: SyncReport, options: { verbose?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  const sorted = [...report.entries].sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action));
+  const shown = options.verbose ? sorted : sorted.filter((e) => e.action !== 'unchanged');
+  if (report.dryRun) lines.push(`Plan for ${describeSources(report.sources)} (dry run: nothing is sent, nothing recorded)`);
+  const keyWidth = Math.min(60, Math.max(10, ...shown.map((e) => displayKey(e).length)));
+  for (const entry of shown) lines.push(`  ${formatEntry(entry, keyWidth, report.dryRun)}`);
+  const c = report.counts;
+  if (report.dryRun) {
+    lines.push(
+      `Would send ${c.new + c.changed} document(s), ${formatBytes(c.bytesPlanned)}: ${c.new} new, ${c.changed} changed; ` +
+        `${c.moved} moved, ${c.removed} removed from source, ${c.skipped} skipped, ${c.failed} failed, ${c.unchanged} unchanged.`,
+    );
+  } else {
+    lines.push(
+      `${report.outcome === 'ok' ? 'Done' : report.outcome === 'partial' ? 'Done with failures' : 'Stopped'} in ${formatDuration(report.durationMs)}: ` +
+        `sent ${c.sent} (${formatBytes(c.bytesSent)}; ${c.new} new, ${c.changed} changed), ${c.failed} failed, ${c.moved} moved, ` +
+        `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`,
+    );
+  }
+  if (report.error) lines.push(`Stopped by: ${report.error}`);
+  return lines;
+}
+
+function formatEntry(entry: ReportEntry, keyWidth: number, dryRun: boolean): string {
+  const action = entry.outcome === 'failed' ? 'FAILED' : entry.outcome === 'vanished' ? 'vanished' : entry.action;
+  const key = displayKey(entry);
+  const detail = entry.error ?? entry.reason;
+  const outcome = !dryRun && entry.outcome === 'sent' ? ' (sent)' : '';
+  return `${action.padEnd(9)} ${key.padEnd(keyWidth)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${outcome}`;
+}
+
+function displayKey(entry: ReportEntry): string {
+  return `${entry.source}:${entry.key}`;
+}
+
+function describeSources(sources: string[]): string {
+  return sources.length === 1 ? `source "${sources[0]}"` : `${sources.length} sources`;
+}

@@ -1,0 +1,125 @@
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { VERSION } from '../version.js';
+import type { CliContext, GlobalOptions } from './context.js';
+import { writeJson, writeLine } from './context.js';
+import { EXIT, exitCodeFor, isUserFacing } from './exit-codes.js';
+
+/** A command's action: gets its own options, the global ones, and the context; returns its exit code. */
+export type CommandAction<O> = (options: O, globals: GlobalOptions, ctx: CliContext, args: string[]) => Promise<number>;
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and returns the exit code. Every error ends here:
+ * a user-caused one prints one clear line (more with --verbose), anything else its stack.
+ */
+export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
+  const program = buildProgram(ctx);
+  let exitCode: number = EXIT.OK;
+  program.hook('postAction', (_this, action) => {
+    exitCode = (action as Command & { __exitCode?: number }).__exitCode ?? EXIT.OK;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+      return EXIT.CONFIG;
+    }
+    return reportError(error, program.opts<GlobalOptions>(), ctx);
+  }
+}
+
+/** Prints an error the way users should see it and returns its exit code. */
+export function reportError(error: unknown, globals: GlobalOptions, ctx: CliContext): number {
+  const code = exitCodeFor(error);
+  if (globals.json) writeJson(ctx.stdout, { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } });
+  if (isUserFacing(error)) {
+    for (const line of error.message.split('\n')) writeLine(ctx.stderr, `lanying-kb: ${line}`);
+    if (globals.verbose && error.stack) writeLine(ctx.stderr, error.stack);
+  } else {
+    writeLine(ctx.stderr, `lanying-kb: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    writeLine(ctx.stderr, error instanceof Error && error.stack ? error.stack : '');
+  }
+  return code;
+}
+
+function buildProgram(ctx: CliContext): Command {
+  const program = new Command('lanying-kb')
+    .description('Keep a Lanying AI chatbot\'s knowledge base in sync with folders and URL lists; administer a Lanying app.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-c, --config <file>', 'config file (default: searched upward from the current folder)')
+    .option('--json', 'machine-readable JSON output on stdout')
+    .option('-v, --verbose', 'more detail, including stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      outputError: (s, write) => write(`lanying-kb: ${s.replace(/^error: /, '')}`),
+    });
+
+  const lazy = <O>(load: () => Promise<CommandAction<O>>) =>
+    async function (this: Command, ...received: unknown[]) {
+      const command = received[received.length - 1] as Command;
+      const options = command.opts<O & object>();
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const args = command.args;
+      const action = await load();
+      try {
+        (command as Command & { __exitCode?: number }).__exitCode = await action(options, globals, ctx, args);
+      } catch (error) {
+        (command as Command & { __exitCode?: number }).__exitCode = reportError(error, globals, ctx);
+      }
+    };
+
+  for (const register of COMMANDS) register(program, lazy);
+  return program;
+}
+
+type Lazy = <O>(load: () => Promise<CommandAction<O>>) => (this: Command, ...args: unknown[]) => Promise<void>;
+type Register = (program: Command, lazy: Lazy) => void;
+
+const COMMANDS: Register[] = [
+  (program, lazy) =>
+    program
+      .command('sandbox')
+      .description('run a local Lanying-compatible server (API, storage and chatbot ingestion) for tests and demos')
+      .option('--host <host>', 'address to bind', '127.0.0.1')
+      .option('--port <port>', 'port to bind (0 = any free port)', parsePort, 0)
+      .option('--site-dir <dir>', 'serve this folder under /_sandbox/site/ (pages for URL sources)')
+      .option('--app-id <id>', 'app ID to accept', 'sandbox-app')
+      .option('--access-token <token>', 'admin token to accept (default: a random one, printed)')
+      .action(lazy(async () => (await import('./commands/sandbox.js')).sandboxCommand)),
+  (program, lazy) =>
+    program
+      .command('validate')
+      .description('check the configuration; with --deep also the token and the knowledge-base users, against the API')
+      .option('--deep', 'also call the API')
+      .action(lazy(async () => (await import('./commands/validate.js')).validateCommand)),
+  (program, lazy) =>
+    program
+      .command('sync')
+      .description('send new and changed documents of every source to the chatbot\'s knowledge base, once')
+      .option('-s, --source <name...>', 'only these sources')
+      .option('-n, --dry-run', 'print the plan (new, changed, moved, unchanged, removed, skipped) and send nothing')
+      .option('--checksum', 'hash every file, not only those whose size, time or inode changed')
+      .action(lazy(async () => (await import('./commands/sync.js')).syncCommand)),
+  (program, lazy) =>
+    program
+      .command('status')
+      .description('what the state holds: documents per source and status, recent runs, failed documents')
+      .option('--failed <n>', 'how many failed documents to list', parseCount, 20)
+      .action(lazy(async () => (await import('./commands/status.js')).statusCommand)),
+];
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('not a count');
+  return n;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('not a port number (0-65535)');
+  return port;
+}

@@ -1,0 +1,71 @@
+import { sha256Hex } from './digest.js';
+
+/** The value of `managed_by` in every document lanying-kb sends: how its documents are told apart from others. */
+export const MANAGED_BY = 'lanying-kb';
+
+/** Metadata keys lanying-kb owns: a source's own metadata cannot override them. */
+export const RESERVED_METADATA_KEYS = Object.freeze(['source', 'path', 'sha256', 'sync_id', 'managed_by']);
+
+/** Identifies one version of one document: stable while its source, key and content are. */
+export function syncIdOf(source: string, key: string, hash: string): string {
+  return sha256Hex(`${source}\n${key}\n${hash}`).slice(0, 32);
+}
+
+export interface MetadataInput {
+  source: string;
+  /** Relative path, or the URL. */
+  key: string;
+  hash: string;
+  title: string | undefined;
+  link: string | undefined;
+  /** The source's own metadata. */
+  extra: Readonly<Record<string, string>>;
+}
+
+/**
+ * A document's `ext.ai.metadata`: flat strings only (the chatbot turns everything into strings anyway).
+ * `link` and `title` come first so that a source's metadata may override them; the tracking keys come last.
+ */
+export function buildMetadata(input: MetadataInput): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  if (input.link) metadata.link = input.link;
+  if (input.title) metadata.title = input.title;
+  for (const [k, v] of Object.entries(input.extra)) metadata[k] = String(v);
+  metadata.source = input.source;
+  metadata.path = input.key;
+  metadata.sha256 = input.hash;
+  metadata.sync_id = syncIdOf(input.source, input.key, input.hash);
+  metadata.managed_by = MANAGED_BY;
+  return metadata;
+}
+
+/** The message `ext` the chatbot reads: `{"ai":{"metadata":{...}}}`. Never sets `ai.role`. */
+export function buildExt(metadata: Record<string, string>): { ai: { metadata: Record<string, string> } } {
+  return { ai: { metadata } };
+}
+
+/** `linkBase` + the relative path, each segment percent-encoded. */
+export function linkFor(linkBase: string | undefined, key: string): string | undefined {
+  if (!linkBase) return undefined;
+  const base = linkBase.endsWith('/') ? linkBase : `${linkBase}/`;
+  return base + key.split('/').map(encodeSegment).join('/');
+}
+
+function encodeSegment(segment: string): string {
+  // Keys escape invalid UTF-8 bytes as %XX already; keep those escapes as they are.
+  return segment.split(/(%[0-9A-F]{2})/).map((part, i) => (i % 2 === 1 ? part : encodeURIComponent(part))).join('');
+}
+
+/** The display name (`dName`) of a file: its base name with the extension in lower case. */
+export function displayNameOf(key: string): string {
+  const base = key.slice(key.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) + base.slice(dot).toLowerCase() : base;
+}
+
+/** A title for a file without one of its own: the base name without the extension. */
+export function titleFromName(key: string): string {
+  const base = key.slice(key.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}

@@ -1,0 +1,377 @@
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import type { Dispatcher } from 'undici';
+import type { LanyingClient } from '../api/client.js';
+import { AbortedError, AuthError } from '../api/errors.js';
+import { generateTransactionId } from '../api/resources/messages.js';
+import { isRetryable, retryDelay, sleep } from '../api/retry.js';
+import type { ResolvedConfig, ResolvedFolderSource, ResolvedSource } from '../config/resolve.js';
+import { LanyingKbError, LocalFileError, UsageError } from '../errors.js';
+import { USER_AGENT } from '../version.js';
+import { buildMetadata, syncIdOf } from './document-metadata.js';
+import { scanFolder } from './folder-scan.js';
+import { hashFile } from './hash.js';
+import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planSource, type SourcePlan } from './plan.js';
+import { emptyCounts, type ReportEntry, type SyncCounts, type SyncOutcome, type SyncReport } from './report.js';
+import { sendDocument, type SendTarget } from './send-document.js';
+import type { StateStore } from './state-store.js';
+
+/** What the engine tells its caller while it works: for progress bars, logs and metrics. */
+export type SyncEvent =
+  | { type: 'planned'; sources: string[]; toSend: number; bytes: number }
+  | { type: 'decision'; entry: ReportEntry }
+  | { type: 'sent'; entry: ReportEntry; durationMs: number }
+  | { type: 'failed'; entry: ReportEntry; error: unknown }
+  | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number };
+
+export interface SyncEngineOptions {
+  config: ResolvedConfig;
+  client: LanyingClient;
+  store: StateStore;
+  onEvent?: ((event: SyncEvent) => void) | undefined;
+  /** For URL fetches. */
+  dispatcher?: Dispatcher | undefined;
+  /** Clock, for tests. @default Date.now */
+  now?: (() => number) | undefined;
+}
+
+export interface ReconcileOptions {
+  /** Only these sources (by name). @default every enabled source */
+  sources?: string[] | undefined;
+  /** Plan only: send nothing, write nothing. */
+  dryRun?: boolean | undefined;
+  /** Hash every file, not only those whose size, time or inode changed. */
+  checksum?: boolean | undefined;
+  /** Also list unchanged documents in the report. */
+  listUnchanged?: boolean | undefined;
+  /** Recorded in the runs table. @default 'sync' */
+  mode?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Plans and sends: scans sources, compares them with the state, and sends new and changed documents through one
+ * shared queue. `syncOnce` uses it for one run; the daemon keeps one for its lifetime.
+ */
+export class SyncEngine {
+  readonly config: ResolvedConfig;
+  readonly client: LanyingClient;
+  readonly store: StateStore;
+  /** Documents being sent at once are bounded by `sync.concurrency`. */
+  readonly queue: PQueue;
+  readonly #onEvent: (event: SyncEvent) => void;
+  readonly #dispatcher: Dispatcher | undefined;
+  readonly #now: () => number;
+
+  constructor(options: SyncEngineOptions) {
+    this.config = options.config;
+    this.client = options.client;
+    this.store = options.store;
+    this.queue = new PQueue({ concurrency: options.config.sync.concurrency });
+    this.#onEvent = options.onEvent ?? (() => {});
+    this.#dispatcher = options.dispatcher;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** One full pass over the selected sources: plan, then (unless a dry run) send and record. */
+  async reconcile(options: ReconcileOptions = {}): Promise<SyncReport> {
+    const started = this.#now();
+    const sources = this.#selectSources(options.sources);
+    const knowledgeBase = this.config.knowledgeBase;
+    if (!knowledgeBase) throw new UsageError('the configuration has no "knowledgeBase" section, which sync needs (chatbotUserId, adminUserId, name)');
+    const dryRun = options.dryRun ?? false;
+    const runId = dryRun ? undefined : this.store.startRun(options.mode ?? 'sync', started);
+    const downloadDir = mkdtempSync(path.join(tmpdir(), 'lanying-kb-'));
+    const abort = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+    const counts = emptyCounts();
+    const entries: ReportEntry[] = [];
+    let plans: SourcePlan[] = [];
+    let stopError: unknown;
+
+    try {
+      plans = await this.#plan(sources, { runId, dryRun, checksum: options.checksum ?? false, listUnchanged: options.listUnchanged ?? false, downloadDir, signal });
+      const toSend = plans.flatMap((p) => p.entries.filter((e) => e.send));
+      for (const plan of plans) {
+        counts.unchanged += plan.unchanged.count;
+        entries.push(...plan.unchanged.entries);
+        for (const entry of plan.entries) {
+          if (entry.action === 'unchanged') continue; // counted above
+          counts[entry.action]++;
+          if (entry.send) counts.bytesPlanned += entry.send.size;
+          entries.push(entry);
+          this.#onEvent({ type: 'decision', entry: toReportEntry(entry) });
+        }
+      }
+      this.#onEvent({ type: 'planned', sources: sources.map((s) => s.name), toSend: toSend.length, bytes: counts.bytesPlanned });
+
+      if (!dryRun) {
+        this.#recordDecisions(plans);
+        await this.#sendAll(toSend, { from: knowledgeBase.adminUserId, chatbot: knowledgeBase.chatbotUserId }, counts, signal, abort);
+      }
+    } catch (error) {
+      stopError = error;
+    } finally {
+      rmSync(downloadDir, { recursive: true, force: true });
+    }
+
+    const outcome: SyncOutcome = stopError
+      ? options.signal?.aborted || stopError instanceof AbortedError
+        ? 'aborted'
+        : 'failed'
+      : counts.failed > 0
+        ? 'partial'
+        : 'ok';
+    const report: SyncReport = {
+      runId,
+      dryRun,
+      sources: sources.map((s) => s.name),
+      startedAt: new Date(started).toISOString(),
+      durationMs: this.#now() - started,
+      outcome,
+      counts,
+      entries: entries.map(toReportEntry),
+      ...(stopError ? { error: stopError instanceof Error ? stopError.message : String(stopError) } : {}),
+    };
+    if (runId !== undefined) this.store.finishRun(runId, outcome, countsRecord(counts), report.error, this.#now());
+    if (stopError) {
+      (stopError as { report?: SyncReport }).report = report;
+      throw stopError;
+    }
+    return report;
+  }
+
+  #selectSources(names: string[] | undefined): ResolvedSource[] {
+    const enabled = this.config.sources.filter((s) => s.enabled);
+    if (!names || names.length === 0) return enabled;
+    const unknown = names.filter((n) => !this.config.sources.some((s) => s.name === n));
+    if (unknown.length) {
+      const known = this.config.sources.map((s) => s.name).join(', ') || 'none';
+      throw new UsageError(`unknown source ${unknown.map((n) => `"${n}"`).join(', ')} (configured: ${known})`);
+    }
+    return this.config.sources.filter((s) => names.includes(s.name));
+  }
+
+  async #plan(
+    sources: ResolvedSource[],
+    opts: { runId: number | undefined; dryRun: boolean; checksum: boolean; listUnchanged: boolean; downloadDir: string; signal: AbortSignal },
+  ): Promise<SourcePlan[]> {
+    const ctx: PlanContext = {
+      store: this.store,
+      now: this.#now(),
+      runId: opts.runId,
+      checksum: opts.checksum,
+      listUnchanged: opts.listUnchanged,
+      excludeDirs: [this.config.sync.stateDir],
+      downloadDir: opts.downloadDir,
+      fetch: { userAgent: USER_AGENT, dispatcher: this.#dispatcher, signal: opts.signal },
+      claimedPaths: new Map(),
+      hashConcurrency: 16,
+      signal: opts.signal,
+    };
+    await this.#claimOverlappingSources(sources, ctx);
+    // Every source is planned before anything is sent, so that a missing folder stops the run before it starts.
+    const plans: SourcePlan[] = [];
+    for (const source of sources) plans.push(await planSource(source, ctx));
+    detectMovesAndDuplicates(plans, this.store, { now: ctx.now });
+    return plans;
+  }
+
+  /**
+   * A file covered by two folder sources belongs to the first in the config. When a run leaves out an earlier
+   * source whose folder overlaps a selected one, that source's files are claimed first (scanned, not hashed).
+   */
+  async #claimOverlappingSources(selected: ResolvedSource[], ctx: PlanContext): Promise<void> {
+    const folders = this.config.sources.filter((s): s is ResolvedFolderSource => s.type === 'folder' && s.enabled);
+    const claimants = new Set<ResolvedFolderSource>();
+    for (const source of selected) {
+      if (source.type !== 'folder') continue;
+      const index = folders.indexOf(source);
+      for (const earlier of folders.slice(0, Math.max(0, index))) {
+        if (!selected.includes(earlier) && overlaps(earlier.path, source.path)) claimants.add(earlier);
+      }
+    }
+    for (const source of claimants) {
+      try {
+        for await (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
+          if (!file.skipReason && !ctx.claimedPaths.has(file.realPath)) ctx.claimedPaths.set(file.realPath, source.name);
+        }
+      } catch (error) {
+        if (!(error instanceof LanyingKbError)) throw error;
+      }
+    }
+  }
+
+  /** Writes every decision that needs no send (touched, skipped, removed, moved, failed fetches) in one transaction. */
+  #recordDecisions(plans: SourcePlan[]): void {
+    this.store.transaction(() => {
+      for (const plan of plans) {
+        for (const entry of plan.entries) {
+          if (entry.send || !entry.dirty) continue;
+          if (entry.replaces) this.store.delete(entry.replaces.source, entry.replaces.key);
+          if (entry.deleteRow) this.store.delete(entry.source, entry.key);
+          else this.store.put({ ...entry.record, updatedAt: this.#now() });
+        }
+      }
+    });
+  }
+
+  async #sendAll(entries: PlanEntry[], target: SendTarget, counts: SyncCounts, signal: AbortSignal, abort: AbortController): Promise<void> {
+    let done = 0;
+    let bytesDone = 0;
+    let authError: AuthError | undefined;
+    const total = entries.length;
+    const tasks = entries.map((entry) =>
+      this.queue.add(async () => {
+        if (signal.aborted) return;
+        try {
+          const sent = await this.sendEntry(entry, target, signal);
+          if (sent) {
+            counts.sent++;
+            counts.bytesSent += entry.bytes;
+            bytesDone += entry.bytes;
+          }
+        } catch (error) {
+          if (error instanceof AuthError) {
+            authError ??= error;
+            abort.abort(error);
+            this.queue.clear();
+            return;
+          }
+          if (signal.aborted) return;
+          counts.failed++;
+        } finally {
+          done++;
+          this.#onEvent({ type: 'progress', done, total, bytesDone, bytesTotal: counts.bytesPlanned });
+        }
+      }),
+    );
+    await Promise.all(tasks);
+    if (authError) throw authError;
+    if (signal.aborted) throw new AbortedError();
+  }
+
+  /**
+   * Sends one planned document and records the result. The row is written as `pending`, with the transaction ID
+   * the send carries, before the send; it becomes `uploaded` only once `/message/send` accepted it.
+   * Returns true when sent, false when the file vanished first. Throws on a failure (recorded as `failed`).
+   */
+  async sendEntry(entry: PlanEntry, target: SendTarget, signal?: AbortSignal): Promise<boolean> {
+    const task = entry.send;
+    if (!task) throw new Error('sendEntry: the entry has nothing to send');
+    const source = this.config.sources.find((s) => s.name === entry.source);
+    const record = entry.record;
+    const chatbot = source?.chatbotUserId ?? target.chatbot;
+    const maxAttempts = this.config.sync.maxAttempts;
+
+    for (let attempt = 1; ; attempt++) {
+      const syncId = syncIdOf(entry.source, entry.key, task.hash);
+      // Note: the same version keeps its transaction ID across runs, so a send whose answer was lost (a crash,
+      // a timeout) and that is made again is dropped by the server instead of adding a second copy.
+      if (record.transactionId === null || record.syncId !== syncId || record.status === 'uploaded') record.transactionId = generateTransactionId();
+      Object.assign(record, { syncId, hash: task.hash, status: 'pending', updatedAt: this.#now() });
+      this.store.put(record);
+      const started = performance.now();
+      try {
+        const metadata = buildMetadata({ source: entry.source, key: entry.key, hash: task.hash, title: task.title, link: task.link, extra: source?.metadata ?? {} });
+        const sent = await sendDocument(this.client, task, { from: target.from, chatbot }, metadata, record.transactionId as number, signal);
+        Object.assign(record, {
+          status: 'uploaded',
+          uploadedHash: task.hash,
+          msgId: sent.msgId ?? null,
+          downloadUrl: sent.downloadUrl ?? null,
+          uploadedAt: this.#now(),
+          attempts: 0,
+          lastError: null,
+          etag: entry.validators?.etag ?? record.etag,
+          lastModified: entry.validators?.lastModified ?? record.lastModified,
+          updatedAt: this.#now(),
+        });
+        this.store.put(record);
+        entry.outcome = 'sent';
+        if (sent.msgId !== undefined) entry.msgId = sent.msgId;
+        this.#onEvent({ type: 'sent', entry: toReportEntry(entry), durationMs: performance.now() - started });
+        return true;
+      } catch (error) {
+        if (error instanceof AuthError || error instanceof AbortedError || signal?.aborted) {
+          entry.outcome = 'cancelled';
+          throw error;
+        }
+        if (error instanceof LocalFileError && error.changed && task.fsPath !== undefined && task.stat) {
+          const again = await this.#rehash(task);
+          if (!again) {
+            this.#recordVanished(entry);
+            return false;
+          }
+          if (attempt < maxAttempts) continue;
+        } else if (isRetryable(error) && attempt < maxAttempts) {
+          await sleep(retryDelay(attempt - 1, (error as { retryAfterMs?: number }).retryAfterMs), signal).catch(() => {});
+          continue;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        Object.assign(record, { status: 'failed', attempts: record.attempts + 1, lastError: message, updatedAt: this.#now() });
+        this.store.put(record);
+        entry.outcome = 'failed';
+        entry.error = message;
+        this.#onEvent({ type: 'failed', entry: toReportEntry(entry), error });
+        throw error;
+      }
+    }
+  }
+
+  /** After a file changed under an upload: its new hash and stat, or undefined when it is gone. */
+  async #rehash(task: NonNullable<PlanEntry['send']>): Promise<boolean> {
+    try {
+      const { stat } = await import('node:fs/promises');
+      const before = await stat(task.fsPath as string | Buffer);
+      const { sha256, size } = await hashFile(task.fsPath as string | Buffer);
+      task.hash = sha256;
+      task.size = size;
+      task.stat = { size: before.size, mtimeMs: before.mtimeMs, ino: before.ino };
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #recordVanished(entry: PlanEntry): void {
+    const record = entry.record;
+    if (record.uploadedHash === null) this.store.delete(entry.source, entry.key);
+    else this.store.put({ ...record, status: 'removed', updatedAt: this.#now() });
+    entry.outcome = 'vanished';
+    entry.reason = 'deleted before it could be sent';
+  }
+
+  /** Waits for queued sends to finish. */
+  async drain(): Promise<void> {
+    await this.queue.onIdle();
+  }
+}
+
+function toReportEntry(entry: ReportEntry): ReportEntry {
+  const out: ReportEntry = { action: entry.action, source: entry.source, key: entry.key, kind: entry.kind, bytes: entry.bytes, reason: entry.reason };
+  if (entry.movedFrom !== undefined) out.movedFrom = entry.movedFrom;
+  if (entry.outcome !== undefined) out.outcome = entry.outcome;
+  if (entry.error !== undefined) out.error = entry.error;
+  if (entry.msgId !== undefined) out.msgId = entry.msgId;
+  return out;
+}
+
+function countsRecord(counts: SyncCounts): Record<string, number> {
+  return { ...counts };
+}
+
+function overlaps(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const ra = real(a) + path.sep;
+  const rb = real(b) + path.sep;
+  return ra.startsWith(rb) || rb.startsWith(ra);
+}

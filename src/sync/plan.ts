@@ -1,0 +1,393 @@
+import type { ResolvedFolderSource, ResolvedSource, ResolvedUrlSource } from '../config/resolve.js';
+import { FetchError, LocalFileError } from '../errors.js';
+import { displayNameOf, linkFor, titleFromName } from './document-metadata.js';
+import { scanFolder, type ScannedFile } from './folder-scan.js';
+import { hashFile } from './hash.js';
+import type { PlanAction, ReportEntry } from './report.js';
+import { type DocumentKind, type DocumentRecord, newDocumentRecord, type StateStore } from './state-store.js';
+import { fetchUrl, type FetchOptions, resolveSourceUrls } from './url-fetch.js';
+
+/** What to send for one document. */
+export interface SendTask {
+  kind: DocumentKind;
+  /** A file on disk: a folder's file, or a downloaded URL document. */
+  fsPath?: string | Buffer;
+  /** A page sent as a URL. */
+  url?: string;
+  /** The display name (`dName`) of a file. */
+  dName?: string;
+  hash: string;
+  size: number;
+  title: string | undefined;
+  link: string | undefined;
+  /** For a folder's file: its stat when hashed, to notice a change during the upload. */
+  stat?: { size: number; mtimeMs: number; ino: number };
+}
+
+/** One document's decision, with the state row to write. */
+export interface PlanEntry extends ReportEntry {
+  /** The row as it should be stored after this decision (before any send). */
+  record: DocumentRecord;
+  /** Set for `new` and `changed`. */
+  send?: SendTask;
+  /** For a move: the row it replaces, deleted when the move is recorded. */
+  replaces?: DocumentRecord;
+  /** Delete this row instead of writing it (a document that never reached the knowledge base left its source). */
+  deleteRow?: boolean;
+  /** The row needs writing even though nothing is sent (stat touched, skipped, removed, ...). */
+  dirty: boolean;
+  /** A URL's ETag / Last-Modified, stored once its content has been sent. */
+  validators?: { etag?: string | undefined; lastModified?: string | undefined };
+}
+
+export interface SourcePlan {
+  source: ResolvedSource;
+  entries: PlanEntry[];
+  /** Unchanged documents that need no write: only counted. */
+  unchanged: { count: number; bytes: number; entries: ReportEntry[] };
+  /** Temporary files (downloaded URL documents) to delete when the run ends. */
+  tempFiles: string[];
+}
+
+export interface PlanContext {
+  store: StateStore;
+  now: number;
+  runId: number | undefined;
+  checksum: boolean;
+  listUnchanged: boolean;
+  /** Absolute folders never scanned (the state folder). */
+  excludeDirs: string[];
+  /** Where downloaded URL documents go. */
+  downloadDir: string;
+  fetch: Omit<FetchOptions, 'timeoutMs' | 'maxRedirects' | 'maxBytes'>;
+  /** Earlier sources claim a file first: a later source that covers the same real path skips it. */
+  claimedPaths: Map<string, string>;
+  hashConcurrency: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Plans one source: scans or fetches it, hashes what may have changed, and decides per document. */
+export async function planSource(source: ResolvedSource, ctx: PlanContext): Promise<SourcePlan> {
+  return source.type === 'folder' ? planFolder(source, ctx) : planUrls(source, ctx);
+}
+
+async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promise<SourcePlan> {
+  const records = ctx.store.documentsOf(source.name);
+  const plan: SourcePlan = { source, entries: [], unchanged: { count: 0, bytes: 0, entries: [] }, tempFiles: [] };
+  const seen = new Set<string>();
+  const toHash: { file: ScannedFile; record: DocumentRecord | undefined }[] = [];
+
+  for await (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
+    seen.add(file.key);
+    const record = records.get(file.key);
+    const claimedBy = ctx.claimedPaths.get(file.realPath);
+    if (file.skipReason || (claimedBy !== undefined && claimedBy !== source.name)) {
+      const reason = file.skipReason ?? `also in source "${claimedBy}", which syncs it`;
+      plan.entries.push(skipEntry(source.name, file, record, reason, ctx));
+      continue;
+    }
+    ctx.claimedPaths.set(file.realPath, source.name);
+    const statSame = record?.hash != null && record.size === file.size && record.mtimeMs === file.mtimeMs && record.inode === file.ino;
+    if (statSame && !ctx.checksum && record) {
+      if (record.status === 'uploaded' && record.uploadedHash === record.hash) {
+        countUnchanged(plan, source.name, file.key, 'file', file.size, 'size, time and inode unchanged', ctx);
+      } else {
+        plan.entries.push(classify(source, file, record.hash as string, record, ctx));
+      }
+      continue;
+    }
+    toHash.push({ file, record });
+  }
+
+  await forEachLimit(toHash, ctx.hashConcurrency, async ({ file, record }) => {
+    let hash: string;
+    try {
+      hash = (await hashFile(file.fsPath, ctx.signal)).sha256;
+    } catch (error) {
+      if (error instanceof LocalFileError && error.changed) {
+        seen.delete(file.key); // Deleted between the scan and the hash: as if it had not been there.
+        return;
+      }
+      plan.entries.push(skipEntry(source.name, file, record, `unreadable (${describe(error)})`, ctx));
+      return;
+    }
+    const entry = classify(source, file, hash, record, ctx);
+    if (entry.action === 'unchanged') {
+      countUnchanged(plan, source.name, file.key, 'file', file.size, entry.reason, ctx);
+      if (entry.dirty) plan.entries.push(entry);
+    } else {
+      plan.entries.push(entry);
+    }
+  });
+
+  plan.entries.push(...removedEntries(source.name, records, seen, ctx));
+  return plan;
+}
+
+/** Decides new, changed or unchanged for a hashed file. */
+function classify(source: ResolvedFolderSource, file: ScannedFile, hash: string, previous: DocumentRecord | undefined, ctx: PlanContext): PlanEntry {
+  const record: DocumentRecord = { ...(previous ?? newDocumentRecord(source.name, file.key, 'file', ctx.now)), kind: 'file' };
+  if (record.firstSeenRun === null) record.firstSeenRun = ctx.runId ?? null;
+  record.size = file.size;
+  record.mtimeMs = file.mtimeMs;
+  record.inode = file.ino;
+  record.skipReason = null;
+  const base = { source: source.name, key: file.key, kind: 'file' as const, bytes: file.size, record };
+  if (previous?.uploadedHash === hash && (previous.status === 'uploaded' || previous.status === 'removed')) {
+    const statChanged = previous.size !== file.size || previous.mtimeMs !== file.mtimeMs || previous.inode !== file.ino;
+    const back = previous.status === 'removed';
+    record.hash = hash;
+    record.status = 'uploaded';
+    return {
+      ...base,
+      action: 'unchanged',
+      reason: back ? 'back in the source with the content already sent' : statChanged ? 'touched, content unchanged' : 'content unchanged',
+      dirty: statChanged || back,
+    };
+  }
+  record.hash = hash;
+  const action: PlanAction = previous?.uploadedHash ? 'changed' : 'new';
+  const reason = action === 'changed' ? 'content changed' : previous?.status === 'failed' ? `not sent yet (last error: ${previous.lastError ?? 'unknown'})` : previous?.status === 'pending' ? 'send was interrupted' : 'first seen';
+  return {
+    ...base,
+    action,
+    reason,
+    dirty: true,
+    send: {
+      kind: 'file',
+      fsPath: file.fsPath,
+      dName: displayNameOf(file.key),
+      hash,
+      size: file.size,
+      title: titleFromName(file.key),
+      link: linkFor(source.linkBase, file.key),
+      stat: { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino },
+    },
+  };
+}
+
+function skipEntry(source: string, file: ScannedFile, previous: DocumentRecord | undefined, reason: string, ctx: PlanContext): PlanEntry {
+  const record: DocumentRecord = previous ? { ...previous } : newDocumentRecord(source, file.key, 'file', ctx.now);
+  // A document already in the knowledge base keeps its record of that; it is only reported as skipped now.
+  const keepUploaded = previous?.uploadedHash != null;
+  record.status = keepUploaded ? previous.status : 'skipped';
+  record.skipReason = reason;
+  record.size = file.size;
+  record.mtimeMs = file.mtimeMs;
+  record.inode = file.ino;
+  if (record.firstSeenRun === null) record.firstSeenRun = ctx.runId ?? null;
+  return { action: 'skipped', source, key: file.key, kind: 'file', bytes: file.size, reason, record, dirty: previous?.skipReason !== reason || previous.status !== record.status };
+}
+
+function removedEntries(source: string, records: Map<string, DocumentRecord>, seen: Set<string>, ctx: PlanContext): PlanEntry[] {
+  const entries: PlanEntry[] = [];
+  for (const [key, previous] of records) {
+    if (seen.has(key) || previous.status === 'removed') continue;
+    const reachedKb = previous.uploadedHash !== null || previous.transactionId !== null;
+    const record: DocumentRecord = { ...previous, status: 'removed', updatedAt: ctx.now };
+    entries.push({
+      action: 'removed',
+      source,
+      key,
+      kind: previous.kind,
+      bytes: previous.size ?? 0,
+      reason: reachedKb ? 'no longer in the source (kept in the knowledge base)' : 'no longer in the source',
+      record,
+      deleteRow: !reachedKb,
+      dirty: true,
+    });
+  }
+  return entries;
+}
+
+function countUnchanged(plan: SourcePlan, source: string, key: string, kind: DocumentKind, bytes: number, reason: string, ctx: PlanContext): void {
+  plan.unchanged.count++;
+  plan.unchanged.bytes += bytes;
+  if (ctx.listUnchanged) plan.unchanged.entries.push({ action: 'unchanged', source, key, kind, bytes, reason });
+}
+
+async function planUrls(source: ResolvedUrlSource, ctx: PlanContext): Promise<SourcePlan> {
+  const records = ctx.store.documentsOf(source.name);
+  const plan: SourcePlan = { source, entries: [], unchanged: { count: 0, bytes: 0, entries: [] }, tempFiles: [] };
+  const fetchOptions: FetchOptions = { ...ctx.fetch, timeoutMs: source.fetchTimeoutMs, maxRedirects: source.maxRedirects, maxBytes: source.maxBytes };
+  const { urls, problems } = await resolveSourceUrls(source, fetchOptions);
+  for (const problem of problems) {
+    plan.entries.push({
+      action: 'skipped',
+      source: source.name,
+      key: problem.where,
+      kind: 'page',
+      bytes: 0,
+      reason: problem.reason,
+      record: newDocumentRecord(source.name, problem.where, 'page', ctx.now),
+      dirty: false,
+    });
+  }
+  // Note: when the URL list could only be read in part (a sitemap failed), nothing is counted as removed.
+  const complete = !problems.some((p) => /sitemap/i.test(p.where));
+  const seen = new Set<string>(urls);
+
+  await forEachLimit(urls, 4, async (url) => {
+    const previous = records.get(url);
+    const trusted = previous?.status === 'uploaded' && previous.uploadedHash !== null && previous.uploadedHash === previous.hash;
+    const validators = trusted ? { etag: previous.etag ?? undefined, lastModified: previous.lastModified ?? undefined } : undefined;
+    let fetched: Awaited<ReturnType<typeof fetchUrl>>;
+    try {
+      fetched = await fetchUrl(url, { ...fetchOptions, previous: validators, downloadDir: ctx.downloadDir });
+    } catch (error) {
+      plan.entries.push(fetchFailedEntry(source.name, url, previous, error, ctx));
+      return;
+    }
+    const base = { source: source.name, key: url };
+    if (fetched.status === 'not-modified') {
+      countUnchanged(plan, source.name, url, previous?.kind ?? 'page', previous?.size ?? 0, 'not modified (conditional GET)', ctx);
+      return;
+    }
+    if (fetched.status === 'unsupported') {
+      const record: DocumentRecord = { ...(previous ?? newDocumentRecord(source.name, url, 'url-file', ctx.now)) };
+      if (!record.uploadedHash) record.status = 'skipped';
+      record.skipReason = fetched.reason;
+      plan.entries.push({ ...base, action: 'skipped', kind: record.kind, bytes: fetched.bytes, reason: fetched.reason, record, dirty: true });
+      return;
+    }
+    const kind: DocumentKind = fetched.status === 'page' ? 'page' : 'url-file';
+    if (fetched.status === 'file') plan.tempFiles.push(fetched.filePath);
+    const record: DocumentRecord = { ...(previous ?? newDocumentRecord(source.name, url, kind, ctx.now)), kind };
+    if (record.firstSeenRun === null) record.firstSeenRun = ctx.runId ?? null;
+    record.size = fetched.bytes;
+    record.skipReason = null;
+    const keep = previous?.uploadedHash === fetched.sha256 && (previous.status === 'uploaded' || previous.status === 'removed');
+    record.hash = fetched.sha256;
+    if (keep) {
+      // Same content: keep the new validators so that the next check can be a cheap conditional GET.
+      record.status = 'uploaded';
+      record.etag = fetched.validators.etag ?? null;
+      record.lastModified = fetched.validators.lastModified ?? null;
+      countUnchanged(plan, source.name, url, kind, fetched.bytes, 'content unchanged', ctx);
+      plan.entries.push({ ...base, action: 'unchanged', kind, bytes: fetched.bytes, reason: 'content unchanged', record, dirty: true });
+      return;
+    }
+    const action: PlanAction = previous?.uploadedHash ? 'changed' : 'new';
+    plan.entries.push({
+      ...base,
+      action,
+      kind,
+      bytes: fetched.bytes,
+      reason: action === 'changed' ? 'content changed' : previous?.status === 'failed' ? `not sent yet (last error: ${previous.lastError ?? 'unknown'})` : 'first seen',
+      record,
+      dirty: true,
+      validators: fetched.validators,
+      send:
+        fetched.status === 'page'
+          ? { kind, url, hash: fetched.sha256, size: fetched.bytes, title: fetched.title, link: url }
+          : { kind, fsPath: fetched.filePath, dName: fetched.fileName, hash: fetched.sha256, size: fetched.bytes, title: titleFromName(fetched.fileName), link: url },
+    });
+  });
+
+  if (complete) plan.entries.push(...removedEntries(source.name, records, seen, ctx));
+  return plan;
+}
+
+function fetchFailedEntry(source: string, url: string, previous: DocumentRecord | undefined, error: unknown, ctx: PlanContext): PlanEntry {
+  const reason = error instanceof FetchError ? error.message : describe(error);
+  const record: DocumentRecord = { ...(previous ?? newDocumentRecord(source, url, 'page', ctx.now)) };
+  // One failed fetch never removes a document, and never undoes that it was sent.
+  if (!record.uploadedHash) record.status = 'failed';
+  record.attempts += 1;
+  record.lastError = reason;
+  return { action: 'failed', source, key: url, kind: record.kind, bytes: 0, reason, record, dirty: true };
+}
+
+/**
+ * Turns `new` file documents whose content the knowledge base already holds into moves (when the old path left
+ * its source) or duplicates (when it is still there). Runs over every source's plan at once.
+ */
+export function detectMovesAndDuplicates(plans: SourcePlan[], store: StateStore, ctx: { now: number }): void {
+  const vanished = new Map<string, PlanEntry[]>();
+  for (const plan of plans) {
+    for (const entry of plan.entries) {
+      if (entry.action === 'removed' && entry.kind === 'file' && entry.record.uploadedHash) {
+        const list = vanished.get(entry.record.uploadedHash) ?? [];
+        list.push(entry);
+        vanished.set(entry.record.uploadedHash, list);
+      }
+    }
+  }
+  const firstNew = new Map<string, PlanEntry>();
+  for (const plan of plans) {
+    plan.entries = plan.entries.filter((entry) => {
+      if (entry.action !== 'new' || entry.kind !== 'file' || !entry.send) return true;
+      const hash = entry.send.hash;
+      const from = vanished.get(hash)?.shift() ?? store.findByUploadedHash(hash).find((r) => r.status === 'removed' && r.kind === 'file');
+      if (from) {
+        const old = 'record' in from ? from.record : from;
+        recordMove(entry, old, ctx.now);
+        if ('record' in from) removeFromPlans(plans, from);
+        return true;
+      }
+      const twin = firstNew.get(hash) ?? store.findByUploadedHash(hash).find((r) => r.status === 'uploaded' && r.kind === 'file');
+      if (twin) {
+        const where = `${twin.source}:${twin.key}`;
+        entry.action = 'skipped';
+        entry.reason = `same content as ${where}, already sent`;
+        entry.record.status = 'skipped';
+        entry.record.skipReason = entry.reason;
+        delete entry.send;
+        return true;
+      }
+      firstNew.set(hash, entry);
+      return true;
+    });
+  }
+}
+
+function recordMove(entry: PlanEntry, old: DocumentRecord, now: number): void {
+  entry.action = 'moved';
+  entry.movedFrom = `${old.source}:${old.key}`;
+  entry.reason = `same content as ${entry.movedFrom}, which left its source: recorded as a move, nothing sent`;
+  entry.replaces = old;
+  entry.record = {
+    ...entry.record,
+    status: 'uploaded',
+    uploadedHash: old.uploadedHash,
+    msgId: old.msgId,
+    downloadUrl: old.downloadUrl,
+    docId: old.docId,
+    uploadedAt: old.uploadedAt,
+    syncId: old.syncId,
+    transactionId: old.transactionId,
+    movedFrom: entry.movedFrom,
+    attempts: 0,
+    lastError: null,
+    updatedAt: now,
+  };
+  delete entry.send;
+}
+
+function removeFromPlans(plans: SourcePlan[], target: PlanEntry): void {
+  for (const plan of plans) {
+    const i = plan.entries.indexOf(target);
+    if (i >= 0) {
+      plan.entries.splice(i, 1);
+      return;
+    }
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` at once. */
+export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function describe(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code) return code;
+  return error instanceof Error ? error.message : String(error);
+}

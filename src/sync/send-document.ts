@@ -1,0 +1,75 @@
+import { promises as fsp } from 'node:fs';
+import type { LanyingClient } from '../api/client.js';
+import { ContentType } from '../api/resources/messages.js';
+import { LocalFileError } from '../errors.js';
+import { buildExt } from './document-metadata.js';
+import type { SendTask } from './plan.js';
+
+export interface SendTarget {
+  /** The knowledge-base admin who sends (`from_user_id`, and the `user_id` of the upload slot). */
+  from: number;
+  /** The chatbot user the document goes to. */
+  chatbot: number;
+}
+
+export interface SentDocument {
+  msgId: number | undefined;
+  downloadUrl: string | undefined;
+  bytes: number;
+}
+
+/**
+ * Sends one document to the chatbot. A page: a text message whose content is the URL. Anything else: an upload
+ * slot (acting as the admin, for the chatbot), the storage upload, then a file message. The `ext` carries the
+ * metadata; the send carries `transactionId` so that a repeat after a crash is dropped by the server.
+ */
+export async function sendDocument(
+  client: LanyingClient,
+  task: SendTask,
+  target: SendTarget,
+  metadata: Record<string, string>,
+  transactionId: number,
+  signal?: AbortSignal,
+): Promise<SentDocument> {
+  const ext = buildExt(metadata);
+  const to = { users: [target.chatbot] };
+  if (task.kind === 'page') {
+    const sent = await client.messages.send({ to, contentType: ContentType.TEXT, content: task.url as string, ext, from: target.from, transactionId }, { signal });
+    return { msgId: sent.msgIds[0], downloadUrl: undefined, bytes: task.size };
+  }
+
+  const fsPath = task.fsPath as string | Buffer;
+  const dName = task.dName as string;
+  const uploaded = await client.files.uploadChatFile(
+    { body: { path: fsPath }, name: dName, toId: target.chatbot, toType: 1 },
+    { actAs: target.from, signal },
+  );
+  if (task.stat) await assertUnchanged(fsPath, task.stat, uploaded.size);
+  const sent = await client.messages.send(
+    {
+      to,
+      contentType: ContentType.FILE,
+      content: '',
+      attachment: { dName, fLen: uploaded.size, url: uploaded.url },
+      ext,
+      from: target.from,
+      transactionId,
+    },
+    { signal },
+  );
+  return { msgId: sent.msgIds[0], downloadUrl: uploaded.url, bytes: uploaded.size };
+}
+
+/** Throws a "changed" LocalFileError when the file is not the version that was hashed. */
+async function assertUnchanged(fsPath: string | Buffer, stat: { size: number; mtimeMs: number; ino: number }, uploadedSize: number): Promise<void> {
+  const shown = typeof fsPath === 'string' ? fsPath : fsPath.toString();
+  let now;
+  try {
+    now = await fsp.stat(fsPath);
+  } catch (error) {
+    throw new LocalFileError(shown, 'disappeared during its upload', { cause: error, changed: true });
+  }
+  if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs || now.ino !== stat.ino || uploadedSize !== stat.size) {
+    throw new LocalFileError(shown, 'changed during its upload', { changed: true });
+  }
+}

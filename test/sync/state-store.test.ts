@@ -1,0 +1,123 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { StateError } from '../../src/errors.js';
+import { MIGRATIONS } from '../../src/sync/state-migrations.js';
+import { newDocumentRecord, StateStore } from '../../src/sync/state-store.js';
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lkb-state-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function open(dir: string, options?: { readonly?: boolean }): StateStore {
+  const store = StateStore.open(dir, options);
+  onTestFinished(() => store.close());
+  return store;
+}
+
+describe('StateStore', () => {
+  it('creates the database with mode 0600, in WAL mode, at the latest schema', () => {
+    const dir = path.join(tempDir(), 'state');
+    const store = open(dir);
+    expect(statSync(store.filepath).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+  });
+
+  it('stores and reads back whole records', () => {
+    const store = open(tempDir());
+    const record = { ...newDocumentRecord('docs', 'a/b.md', 'file', 1000), size: 12, mtimeMs: 1.5, inode: 77, hash: 'h1', transactionId: 2 ** 40, syncId: 's' };
+    store.put(record);
+    expect(store.get('docs', 'a/b.md')).toEqual(record);
+    expect([...store.documentsOf('docs').keys()]).toEqual(['a/b.md']);
+    store.put({ ...record, status: 'uploaded', uploadedHash: 'h1', msgId: 9 });
+    expect(store.findByUploadedHash('h1')).toHaveLength(1);
+    expect(store.statusCounts()).toEqual([{ source: 'docs', status: 'uploaded', count: 1 }]);
+    store.delete('docs', 'a/b.md');
+    expect(store.get('docs', 'a/b.md')).toBeUndefined();
+  });
+
+  it('records runs, and marks runs left running by a dead process as aborted', () => {
+    const store = open(tempDir());
+    const first = store.startRun('sync', 10);
+    store.finishRun(first, 'ok', { sent: 2 }, undefined, 20);
+    const second = store.startRun('sync', 30);
+    expect(store.abortStaleRuns(40)).toBe(1);
+    const runs = store.recentRuns();
+    expect(runs.map((r) => [r.id, r.outcome])).toEqual([
+      [second, 'aborted'],
+      [first, 'ok'],
+    ]);
+    expect(runs[1]?.counts).toEqual({ sent: 2 });
+    expect(store.lastCompletedRun()?.id).toBe(first);
+  });
+
+  it('opens an existing database without migrating it again, and keeps its rows', () => {
+    const dir = tempDir();
+    const store = StateStore.open(dir);
+    store.put(newDocumentRecord('docs', 'x.md', 'file', 1));
+    store.close();
+    const again = open(dir);
+    expect(again.get('docs', 'x.md')?.key).toBe('x.md');
+  });
+
+  it('reads without creating anything when there is no state yet (readonly)', () => {
+    const dir = tempDir();
+    const store = open(path.join(dir, 'none'), { readonly: true });
+    expect(store.isEmpty).toBe(true);
+    expect(store.statusCounts()).toEqual([]);
+    expect(() => statSync(path.join(dir, 'none'))).toThrow();
+  });
+
+  it('refuses a file that is not a database, naming it and leaving it untouched', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'state.db');
+    const garbage = Buffer.from('this is not sqlite at all, but it is someone\'s file\n'.repeat(200));
+    writeFileSync(file, garbage);
+    const error = (() => {
+      try {
+        StateStore.open(dir);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).message).toMatch(new RegExp(`^${file}: .*not an SQLite database`));
+    expect(readFileSync(file).equals(garbage)).toBe(true);
+  });
+
+  it('refuses a truncated database page without overwriting it', () => {
+    const dir = tempDir();
+    const store = StateStore.open(dir);
+    for (let i = 0; i < 500; i++) store.put(newDocumentRecord('docs', `file-${i}.md`, 'file', i));
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    store.close();
+    const file = path.join(dir, 'state.db');
+    const bytes = readFileSync(file);
+    const damaged = Buffer.from(bytes);
+    damaged.fill(0x5a, 4096, 4096 * 3);
+    writeFileSync(file, damaged);
+    expect(() => StateStore.open(dir)).toThrow(StateError);
+    expect(readFileSync(file).equals(damaged)).toBe(true);
+  });
+
+  it('refuses another application\'s SQLite database and a newer schema', () => {
+    const foreignDir = tempDir();
+    const foreign = new Database(path.join(foreignDir, 'state.db'));
+    foreign.exec('CREATE TABLE notes (id INTEGER)');
+    foreign.close();
+    expect(() => StateStore.open(foreignDir)).toThrow(/not a lanying-kb state database/);
+
+    const newerDir = tempDir();
+    const newer = new Database(path.join(newerDir, 'state.db'));
+    newer.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    newer.close();
+    expect(() => StateStore.open(newerDir)).toThrow(/written by a newer lanying-kb/);
+  });
+});
