@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { writeJson, writeLine } from './context.js';
+import { ADMIN_COMMANDS } from './admin-commands.js';
 import { EXIT, exitCodeFor, isUserFacing } from './exit-codes.js';
 
 /** A command's action: gets its own options, the global ones, and the context; returns its exit code. */
@@ -72,12 +73,14 @@ function buildProgram(ctx: CliContext): Command {
       }
     };
 
-  for (const register of COMMANDS) register(program, lazy);
+  for (const register of [...COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
   return program;
 }
 
-type Lazy = <O>(load: () => Promise<CommandAction<O>>) => (this: Command, ...args: unknown[]) => Promise<void>;
-type Register = (program: Command, lazy: Lazy) => void;
+/** Wraps a lazily imported command action for commander. */
+export type Lazy = <O>(load: () => Promise<CommandAction<O>>) => (this: Command, ...args: unknown[]) => Promise<void>;
+/** Adds one command (or a group of subcommands) to the program. */
+export type Register = (program: Command, lazy: Lazy) => void;
 
 const COMMANDS: Register[] = [
   (program, lazy) =>

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { KB_MAX_DOCUMENT_BYTES } from '../api/knowledge-base.js';
 import type { ParsedConfig, PushAudience } from './schema.js';
 import { parseByteSize, parseDuration } from './units.js';
 
@@ -9,11 +10,11 @@ export const DEFAULTS = Object.freeze({
   stateDirName: '.lanying-kb',
   concurrency: 4,
   maxAttempts: 3,
-  maxFileSize: 50 * 1024 * 1024,
+  maxFileSize: KB_MAX_DOCUMENT_BYTES,
   refreshIntervalMs: 3_600_000,
   fetchTimeoutMs: 30_000,
   maxRedirects: 5,
-  maxUrlBytes: 50 * 1024 * 1024,
+  maxUrlBytes: KB_MAX_DOCUMENT_BYTES,
   debounceMs: 1000,
   reconcileIntervalMs: 3_600_000,
   shutdownTimeoutMs: 30_000,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { usernameProblem } from '../api/resources/users.js';
 import { parseByteSize, parseDuration } from './units.js';
 
 /**
@@ -117,49 +118,81 @@ const pushAudience = z.union([
   z.strictObject({ push_token: z.array(z.string().min(1)).min(1) }),
 ]);
 
-export const provisionSchema = z.strictObject({
-  users: z
-    .array(
-      z.strictObject({
-        username: z.string().min(1),
-        password: z.string().min(1).optional().describe('Needed to register the user; use "${ENV_VAR}".'),
-        userId: userId.optional().describe('The ID of a user that already exists (not registered by lanying-kb).'),
-        nickname: z.string().optional(),
-        description: z.string().optional(),
-        friends: z.array(z.string().min(1)).optional().describe('Usernames (from this list) to add as friends.'),
-      }),
-    )
-    .optional(),
-  groups: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1),
-        owner: z.string().min(1).describe('Username (from provision.users) of the owner.'),
-        description: z.string().optional(),
-        members: z.array(z.string().min(1)).optional().describe('Usernames to invite.'),
-      }),
-    )
-    .optional(),
+const provisionUser = z.strictObject({
+  username: z.string().min(1).describe('Letters, digits and "_"; not all digits; not starting with "maxim" or "mta".'),
+  password: z.string().min(1).optional().describe('Needed to register the user; use "${ENV_VAR}".'),
+  userId: userId.optional().describe('The ID of a user that already exists (not registered by lanying-kb).'),
+  nickname: z.string().optional().describe('Set as the user\'s nick_name when it differs.'),
+  description: z.string().optional().describe('Set as the user\'s profile description when it differs.'),
+  friends: z.array(z.string().min(1)).optional().describe('Usernames (from provision.users) to add as friends.'),
 });
 
-export const notifySchema = z.strictObject({
-  push: z
-    .strictObject({
-      audience: pushAudience,
-      title: z.string().optional().describe('Template, e.g. "Knowledge base updated".'),
-      body: z.string().min(1).describe('Template, e.g. "{added} added, {updated} updated, {failed} failed".'),
-    })
-    .optional(),
-  message: z
-    .strictObject({
-      from: userId.describe('Sender user ID.'),
-      users: z.array(userId).optional(),
-      groups: z.array(z.number().int().positive()).optional(),
-      text: z.string().min(1).describe('Template, e.g. "{source}: {added} added, {updated} updated".'),
-    })
-    .refine((m) => Boolean(m.users?.length || m.groups?.length), { message: 'name at least one of "users" or "groups"' })
-    .optional(),
+const provisionGroup = z.strictObject({
+  name: z.string().min(1).describe('Group name; lanying-kb creates the group once and records its ID in the state database.'),
+  owner: z.string().min(1).describe('Username (from provision.users) of the owner.'),
+  description: z.string().optional(),
+  members: z.array(z.string().min(1)).optional().describe('Usernames (from provision.users) to invite.'),
 });
+
+export const provisionSchema = z
+  .strictObject({
+    users: z.array(provisionUser).optional().describe('Users to register (when missing), with their friends.'),
+    groups: z.array(provisionGroup).optional().describe('Groups to create (once) and the members to invite.'),
+  })
+  .superRefine((provision, ctx) => {
+    // Cross-references: every username a friend list, owner or member list names must be declared once in users.
+    const declared = new Map<string, number>();
+    (provision.users ?? []).forEach((user, i) => {
+      const problem = usernameProblem(user.username);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['users', i, 'username'], message: `"${user.username}" ${problem}` });
+      const earlier = declared.get(user.username);
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['users', i, 'username'], message: `duplicate username "${user.username}" (also users[${earlier}])` });
+      else declared.set(user.username, i);
+    });
+    const unknown = (name: string) => `"${name}" is not a username declared in provision.users`;
+    (provision.users ?? []).forEach((user, i) => {
+      (user.friends ?? []).forEach((friend, j) => {
+        if (!declared.has(friend)) ctx.addIssue({ code: 'custom', path: ['users', i, 'friends', j], message: unknown(friend) });
+        else if (friend === user.username) ctx.addIssue({ code: 'custom', path: ['users', i, 'friends', j], message: 'a user cannot be their own friend' });
+      });
+    });
+    const groupNames = new Map<string, number>();
+    (provision.groups ?? []).forEach((group, i) => {
+      const earlier = groupNames.get(group.name);
+      if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['groups', i, 'name'], message: `duplicate group name "${group.name}" (also groups[${earlier}])` });
+      else groupNames.set(group.name, i);
+      if (!declared.has(group.owner)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'owner'], message: unknown(group.owner) });
+      (group.members ?? []).forEach((member, j) => {
+        if (!declared.has(member)) ctx.addIssue({ code: 'custom', path: ['groups', i, 'members', j], message: unknown(member) });
+      });
+    });
+  });
+
+const TEMPLATE_HELP =
+  'Placeholders: {added} {updated} {failed} {removed} {moved} {skipped} {unchanged} {sent} {source} {kb} {duration} {run}; unknown ones are left as is.';
+
+export const notifySchema = z
+  .strictObject({
+    push: z
+      .strictObject({
+        audience: pushAudience.describe('"all", or exactly one of tag, alias, user_id, push_token (lists over 500 are split).'),
+        title: z.string().optional().describe(`Template, e.g. "Knowledge base updated". ${TEMPLATE_HELP}`),
+        body: z.string().min(1).describe(`Template, e.g. "{added} added, {updated} updated, {failed} failed". ${TEMPLATE_HELP}`),
+      })
+      .optional()
+      .describe('Send the summary as a push notification.'),
+    message: z
+      .strictObject({
+        from: userId.describe('Sender user ID (the admin token sends on this user\'s behalf).'),
+        users: z.array(userId).optional().describe('User IDs to message.'),
+        groups: z.array(z.number().int().positive()).optional().describe('Group IDs to message (the sender must be a member).'),
+        text: z.string().min(1).describe(`Template, e.g. "{source}: {added} added, {updated} updated". ${TEMPLATE_HELP}`),
+      })
+      .refine((m) => Boolean(m.users?.length || m.groups?.length), { message: 'name at least one of "users" or "groups"' })
+      .optional()
+      .describe('Send the summary as a chat message to users and/or groups.'),
+  })
+  .describe('After a sync or daemon reconcile that sent at least one document or had a failure, send a summary.');
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),

@@ -1,4 +1,4 @@
-import { sha256Hex } from './digest.js';
+import { sha256 } from './hash.js';
 
 /** The value of `managed_by` in every document lanying-kb sends: how its documents are told apart from others. */
 export const MANAGED_BY = 'lanying-kb';
@@ -8,7 +8,7 @@ export const RESERVED_METADATA_KEYS = Object.freeze(['source', 'path', 'sha256',
 
 /** Identifies one version of one document: stable while its source, key and content are. */
 export function syncIdOf(source: string, key: string, hash: string): string {
-  return sha256Hex(`${source}\n${key}\n${hash}`).slice(0, 32);
+  return sha256(`${source}\n${key}\n${hash}`).slice(0, 32);
 }
 
 export interface MetadataInput {

@@ -10,13 +10,15 @@ import { isRetryable, retryDelay, sleep } from '../api/retry.js';
 import type { ResolvedConfig, ResolvedFolderSource, ResolvedSource } from '../config/resolve.js';
 import { LanyingKbError, LocalFileError, UsageError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
-import { buildMetadata, syncIdOf } from './document-metadata.js';
+import { buildMetadata, syncIdOf, titleFromName } from './document-metadata.js';
+import { readDocumentTitle } from './document-title.js';
 import { scanFolder } from './folder-scan.js';
 import { hashFile } from './hash.js';
 import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planSource, type SourcePlan } from './plan.js';
 import { emptyCounts, type ReportEntry, type SyncCounts, type SyncOutcome, type SyncReport } from './report.js';
 import { sendDocument, type SendTarget } from './send-document.js';
 import type { StateStore } from './state-store.js';
+import { kbExtensionOf } from '../api/knowledge-base.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
 export type SyncEvent =
@@ -88,11 +90,10 @@ export class SyncEngine {
     const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
     const counts = emptyCounts();
     const entries: ReportEntry[] = [];
-    let plans: SourcePlan[] = [];
     let stopError: unknown;
 
     try {
-      plans = await this.#plan(sources, { runId, dryRun, checksum: options.checksum ?? false, listUnchanged: options.listUnchanged ?? false, downloadDir, signal });
+      const plans = await this.#plan(sources, { runId, dryRun, checksum: options.checksum ?? false, listUnchanged: options.listUnchanged ?? false, downloadDir, signal });
       const toSend = plans.flatMap((p) => p.entries.filter((e) => e.send));
       for (const plan of plans) {
         counts.unchanged += plan.unchanged.count;
@@ -275,7 +276,8 @@ export class SyncEngine {
       this.store.put(record);
       const started = performance.now();
       try {
-        const metadata = buildMetadata({ source: entry.source, key: entry.key, hash: task.hash, title: task.title, link: task.link, extra: source?.metadata ?? {} });
+        const title = task.title ?? (task.fsPath && task.kind === 'file' ? readDocumentTitle(task.fsPath, kbExtensionOf(entry.key)) : undefined) ?? titleFromName(entry.key);
+        const metadata = buildMetadata({ source: entry.source, key: entry.key, hash: task.hash, title, link: task.link, extra: source?.metadata ?? {} });
         const sent = await sendDocument(this.client, task, { from: target.from, chatbot }, metadata, record.transactionId as number, signal);
         Object.assign(record, {
           status: 'uploaded',

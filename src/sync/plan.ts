@@ -2,7 +2,7 @@ import type { ResolvedFolderSource, ResolvedSource, ResolvedUrlSource } from '..
 import { FetchError, LocalFileError } from '../errors.js';
 import { displayNameOf, linkFor, titleFromName } from './document-metadata.js';
 import { scanFolder, type ScannedFile } from './folder-scan.js';
-import { hashFile } from './hash.js';
+import { hashFiles } from './hash.js';
 import type { PlanAction, ReportEntry } from './report.js';
 import { type DocumentKind, type DocumentRecord, newDocumentRecord, type StateStore } from './state-store.js';
 import { fetchUrl, type FetchOptions, resolveSourceUrls } from './url-fetch.js';
@@ -75,9 +75,16 @@ async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promi
   const records = ctx.store.documentsOf(source.name);
   const plan: SourcePlan = { source, entries: [], unchanged: { count: 0, bytes: 0, entries: [] }, tempFiles: [] };
   const seen = new Set<string>();
+  /** Folders that could not be read: what is known below them is kept, not taken for removed. */
+  const unreadableDirs: string[] = [];
   const toHash: { file: ScannedFile; record: DocumentRecord | undefined }[] = [];
 
-  for await (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
+  for (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
+    if (file.isDir) {
+      if (file.skipCode === 'unreadable') unreadableDirs.push(`${file.key}/`);
+      plan.entries.push(folderEntry(source.name, file, ctx));
+      continue;
+    }
     seen.add(file.key);
     const record = records.get(file.key);
     const claimedBy = ctx.claimedPaths.get(file.realPath);
@@ -99,19 +106,19 @@ async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promi
     toHash.push({ file, record });
   }
 
-  await forEachLimit(toHash, ctx.hashConcurrency, async ({ file, record }) => {
-    let hash: string;
-    try {
-      hash = (await hashFile(file.fsPath, ctx.signal)).sha256;
-    } catch (error) {
-      if (error instanceof LocalFileError && error.changed) {
-        seen.delete(file.key); // Deleted between the scan and the hash: as if it had not been there.
-        return;
-      }
-      plan.entries.push(skipEntry(source.name, file, record, `unreadable (${describe(error)})`, ctx));
+  const hashes = await hashFiles(
+    toHash.map(({ file }) => ({ fsPath: file.fsPath, size: file.size })),
+    { concurrency: ctx.hashConcurrency, signal: ctx.signal },
+  );
+  toHash.forEach(({ file, record }, i) => {
+    const hashed = hashes[i];
+    if (hashed instanceof LocalFileError || hashed === undefined) {
+      // Deleted between the scan and the hash: nothing to send; a known document is taken for removed by the next scan.
+      if (hashed?.changed) return;
+      plan.entries.push(skipEntry(source.name, file, record, `unreadable (${hashed ? describe(hashed.cause ?? hashed) : 'unknown'})`, ctx));
       return;
     }
-    const entry = classify(source, file, hash, record, ctx);
+    const entry = classify(source, file, hashed.sha256, record, ctx);
     if (entry.action === 'unchanged') {
       countUnchanged(plan, source.name, file.key, 'file', file.size, entry.reason, ctx);
       if (entry.dirty) plan.entries.push(entry);
@@ -120,6 +127,9 @@ async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promi
     }
   });
 
+  for (const key of records.keys()) {
+    if (unreadableDirs.some((dir) => key.startsWith(dir))) seen.add(key);
+  }
   plan.entries.push(...removedEntries(source.name, records, seen, ctx));
   return plan;
 }
@@ -159,10 +169,24 @@ function classify(source: ResolvedFolderSource, file: ScannedFile, hash: string,
       dName: displayNameOf(file.key),
       hash,
       size: file.size,
-      title: titleFromName(file.key),
+      title: undefined, // read from the file when it is sent
       link: linkFor(source.linkBase, file.key),
       stat: { size: file.size, mtimeMs: file.mtimeMs, ino: file.ino },
     },
+  };
+}
+
+/** A folder the scan reports instead of entering (unreadable, or a symbolic link that is not followed). */
+function folderEntry(source: string, folder: ScannedFile, ctx: PlanContext): PlanEntry {
+  return {
+    action: 'skipped',
+    source,
+    key: `${folder.key}/`,
+    kind: 'file',
+    bytes: 0,
+    reason: folder.skipReason ?? 'folder left out',
+    record: newDocumentRecord(source, `${folder.key}/`, 'file', ctx.now),
+    dirty: false,
   };
 }
 
@@ -210,10 +234,10 @@ async function planUrls(source: ResolvedUrlSource, ctx: PlanContext): Promise<So
   const records = ctx.store.documentsOf(source.name);
   const plan: SourcePlan = { source, entries: [], unchanged: { count: 0, bytes: 0, entries: [] }, tempFiles: [] };
   const fetchOptions: FetchOptions = { ...ctx.fetch, timeoutMs: source.fetchTimeoutMs, maxRedirects: source.maxRedirects, maxBytes: source.maxBytes };
-  const { urls, problems } = await resolveSourceUrls(source, fetchOptions);
+  const { urls, problems, complete } = await resolveSourceUrls(source, fetchOptions);
   for (const problem of problems) {
     plan.entries.push({
-      action: 'skipped',
+      action: problem.failed ? 'failed' : 'skipped',
       source: source.name,
       key: problem.where,
       kind: 'page',
@@ -223,8 +247,6 @@ async function planUrls(source: ResolvedUrlSource, ctx: PlanContext): Promise<So
       dirty: false,
     });
   }
-  // Note: when the URL list could only be read in part (a sitemap failed), nothing is counted as removed.
-  const complete = !problems.some((p) => /sitemap/i.test(p.where));
   const seen = new Set<string>(urls);
 
   await forEachLimit(urls, 4, async (url) => {
@@ -289,7 +311,8 @@ async function planUrls(source: ResolvedUrlSource, ctx: PlanContext): Promise<So
 }
 
 function fetchFailedEntry(source: string, url: string, previous: DocumentRecord | undefined, error: unknown, ctx: PlanContext): PlanEntry {
-  const reason = error instanceof FetchError ? error.message : describe(error);
+  // The entry names the URL already: keep only what went wrong.
+  const reason = error instanceof FetchError ? error.message.replace(`${error.url}: `, '') : describe(error);
   const record: DocumentRecord = { ...(previous ?? newDocumentRecord(source, url, 'page', ctx.now)) };
   // One failed fetch never removes a document, and never undoes that it was sent.
   if (!record.uploadedHash) record.status = 'failed';

@@ -47,4 +47,16 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       );
     `);
   },
+  // 2: what `lanying-kb apply` created (users it registered, groups it created), so a later run finds them.
+  (db) => {
+    db.exec(`
+      CREATE TABLE provisioned (
+        kind        TEXT    NOT NULL,              -- user | group
+        name        TEXT    NOT NULL,              -- the username, or the group name from provision.groups
+        remote_id   INTEGER NOT NULL,              -- the user ID or group ID the server gave
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];

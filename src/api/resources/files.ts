@@ -97,7 +97,7 @@ export class Files extends Resource {
     const method = String(slot.upload_method).toUpperCase() === 'PUT' ? 'PUT' : 'POST';
     const describe = { method, path: `storage ${target.host}${target.pathname}` };
     let size = 0;
-    const build = method === 'PUT' ? () => putBody(body, type) : () => postBody(slot.oss_body_param ?? {}, body, name, type);
+    const build = method === 'PUT' ? () => putBody(body) : () => postBody(slot.oss_body_param ?? {}, body, name, type);
     try {
       await this.client.raw({
         ...options,
@@ -147,8 +147,10 @@ async function postBody(fields: Record<string, string>, body: UploadBody, name: 
   return { body: form, size, headers: { 'content-type': String(form.getHeaders()['content-type']), 'content-length': String(contentLength) } };
 }
 
-async function putBody(body: UploadBody, type: string): Promise<UploadRequestBody> {
-  const headersFor = (size: number) => ({ 'content-type': type, 'content-length': String(size) });
+async function putBody(body: UploadBody): Promise<UploadRequestBody> {
+  // Note: no Content-Type. A presigned PUT URL's signature covers the Content-Type it was signed with, and the
+  // slot does not say which one that was: storage signs URLs without one, so any type we sent would be refused.
+  const headersFor = (size: number) => ({ 'content-length': String(size) });
   if ('path' in body) {
     const stat = await statFile(body.path);
     return { body: createReadStream(body.path), size: stat.size, headers: headersFor(stat.size) };

@@ -7,6 +7,7 @@ import { formatSyncReport } from '../format-report.js';
 import { loadCliConfig } from '../load-config.js';
 import { reportError } from '../program.js';
 import { createProgressReporter } from '../progress.js';
+import { notifyAfterSync } from './admin/notify-after-sync.js';
 
 export interface SyncCommandOptions {
   source?: string[];
@@ -44,8 +45,9 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
     for (const off of offs) off();
   }
   progress.stop();
+  const notify = await notifyAfterSync(config, report, ctx);
   const exitCode = report.counts.failed > 0 ? EXIT.FAILED : EXIT.OK;
-  if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
+  if (globals.json) writeJson(ctx.stdout, { ...report, exitCode, ...(notify ? { notify } : {}) });
   else for (const line of formatSyncReport(report, { verbose: globals.verbose })) writeLine(ctx.stdout, line);
   return exitCode;
 }

@@ -1,6 +1,6 @@
-// Writes lanying-kb.schema.json from the built config schema: `npm run schema`.
+// Writes lanying-kb.schema.json from the config schema: `npm run schema`.
 import { writeFileSync } from 'node:fs';
-import { configJsonSchema } from '../dist/config/json-schema.js';
+import { configJsonSchema } from '../src/config/json-schema.js';
 
 writeFileSync(new URL('../lanying-kb.schema.json', import.meta.url), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 console.log('wrote lanying-kb.schema.json');
