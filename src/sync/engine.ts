@@ -1,4 +1,4 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import PQueue from 'p-queue';
@@ -12,12 +12,14 @@ import { LanyingKbError, LocalFileError, UsageError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 import { buildMetadata, syncIdOf, titleFromName } from './document-metadata.js';
 import { readDocumentTitle } from './document-title.js';
-import { scanFolder } from './folder-scan.js';
+import { scanFolder, type ScannedFile, statToFile } from './folder-scan.js';
 import { hashFile } from './hash.js';
-import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planSource, type SourcePlan } from './plan.js';
+import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
+import { keyToFsPath } from './path-key.js';
+import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planFolderFiles, planSource, type SourcePlan } from './plan.js';
 import { emptyCounts, type ReportEntry, type SyncCounts, type SyncOutcome, type SyncReport } from './report.js';
 import { sendDocument, type SendTarget } from './send-document.js';
-import type { StateStore } from './state-store.js';
+import type { DocumentRecord, StateStore } from './state-store.js';
 import { kbExtensionOf } from '../api/knowledge-base.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
@@ -58,14 +60,15 @@ export interface ReconcileOptions {
  * shared queue. `syncOnce` uses it for one run; the daemon keeps one for its lifetime.
  */
 export class SyncEngine {
-  readonly config: ResolvedConfig;
-  readonly client: LanyingClient;
+  config: ResolvedConfig;
+  client: LanyingClient;
   readonly store: StateStore;
   /** Documents being sent at once are bounded by `sync.concurrency`. */
   readonly queue: PQueue;
   readonly #onEvent: (event: SyncEvent) => void;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #now: () => number;
+  readonly #filters = new Map<string, PathFilter>();
 
   constructor(options: SyncEngineOptions) {
     this.config = options.config;
@@ -79,21 +82,94 @@ export class SyncEngine {
 
   /** One full pass over the selected sources: plan, then (unless a dry run) send and record. */
   async reconcile(options: ReconcileOptions = {}): Promise<SyncReport> {
-    const started = this.#now();
     const sources = this.#selectSources(options.sources);
+    const dryRun = options.dryRun ?? false;
+    return this.#run({
+      sources: sources.map((s) => s.name),
+      dryRun,
+      mode: options.mode ?? 'sync',
+      recordRun: !dryRun,
+      signal: options.signal,
+      plan: (ctx) => this.#planSources(sources, ctx),
+      checksum: options.checksum ?? false,
+      listUnchanged: options.listUnchanged ?? false,
+    });
+  }
+
+  /**
+   * Handles changed paths of one folder source (the watcher's events): each path is looked at again; what exists
+   * is planned like in a scan, what is gone (or now left out by the filters) is removed. Not recorded as a run.
+   */
+  async syncPaths(sourceName: string, absPaths: readonly (string | Buffer)[], options: { signal?: AbortSignal } = {}): Promise<SyncReport> {
+    const source = this.config.sources.find((s): s is ResolvedFolderSource => s.name === sourceName && s.type === 'folder');
+    if (!source) throw new UsageError(`no folder source named "${sourceName}"`);
+    return this.#run({
+      sources: [sourceName],
+      dryRun: false,
+      mode: 'watch',
+      recordRun: false,
+      signal: options.signal,
+      checksum: false,
+      listUnchanged: false,
+      plan: async (ctx) => {
+        const filter = this.pathFilter(source);
+        const files: ScannedFile[] = [];
+        const gone: string[] = [];
+        for (const absPath of absPaths) {
+          const file = statToFile(source, absPath, { filter });
+          if (file) files.push(file);
+          else {
+            const key = filter.keyOf(absPath);
+            if (key) gone.push(key);
+          }
+        }
+        const keys = new Set([...files.map((f) => f.key), ...gone]);
+        const records = new Map<string, DocumentRecord>();
+        for (const key of keys) {
+          const record = this.store.get(source.name, key);
+          if (record) records.set(key, record);
+        }
+        await this.#claimOverlappingSources([source], ctx);
+        const plans = [await planFolderFiles(source, files, records, ctx, { complete: false, gone })];
+        detectMovesAndDuplicates(plans, this.store, { now: ctx.now, stillThere: (r) => this.#stillThere(r) });
+        return plans;
+      },
+    });
+  }
+
+  /** The filter of a folder source, kept for the engine's lifetime (its `.kbignore` cache included). */
+  pathFilter(source: ResolvedFolderSource): PathFilter {
+    let filter = this.#filters.get(source.name);
+    if (!filter || filter.root !== source.path) {
+      filter = createPathFilter(source, { excludeDirs: [this.config.sync.stateDir] });
+      this.#filters.set(source.name, filter);
+    }
+    return filter;
+  }
+
+  async #run(run: {
+    sources: string[];
+    dryRun: boolean;
+    mode: string;
+    recordRun: boolean;
+    checksum: boolean;
+    listUnchanged: boolean;
+    signal: AbortSignal | undefined;
+    plan: (ctx: PlanContext) => Promise<SourcePlan[]>;
+  }): Promise<SyncReport> {
+    const started = this.#now();
     const knowledgeBase = this.config.knowledgeBase;
     if (!knowledgeBase) throw new UsageError('the configuration has no "knowledgeBase" section, which sync needs (chatbotUserId, adminUserId, name)');
-    const dryRun = options.dryRun ?? false;
-    const runId = dryRun ? undefined : this.store.startRun(options.mode ?? 'sync', started);
+    const runId = run.recordRun ? this.store.startRun(run.mode, started) : undefined;
     const downloadDir = mkdtempSync(path.join(tmpdir(), 'lanying-kb-'));
     const abort = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
+    const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
     const counts = emptyCounts();
     const entries: ReportEntry[] = [];
     let stopError: unknown;
 
     try {
-      const plans = await this.#plan(sources, { runId, dryRun, checksum: options.checksum ?? false, listUnchanged: options.listUnchanged ?? false, downloadDir, signal });
+      const plans = await run.plan(this.#planContext({ runId, checksum: run.checksum, listUnchanged: run.listUnchanged, downloadDir, signal }));
       const toSend = plans.flatMap((p) => p.entries.filter((e) => e.send));
       for (const plan of plans) {
         counts.unchanged += plan.unchanged.count;
@@ -106,9 +182,9 @@ export class SyncEngine {
           this.#onEvent({ type: 'decision', entry: toReportEntry(entry) });
         }
       }
-      this.#onEvent({ type: 'planned', sources: sources.map((s) => s.name), toSend: toSend.length, bytes: counts.bytesPlanned });
+      this.#onEvent({ type: 'planned', sources: run.sources, toSend: toSend.length, bytes: counts.bytesPlanned });
 
-      if (!dryRun) {
+      if (!run.dryRun) {
         this.#recordDecisions(plans);
         await this.#sendAll(toSend, { from: knowledgeBase.adminUserId, chatbot: knowledgeBase.chatbotUserId }, counts, signal, abort);
       }
@@ -119,7 +195,7 @@ export class SyncEngine {
     }
 
     const outcome: SyncOutcome = stopError
-      ? options.signal?.aborted || stopError instanceof AbortedError
+      ? run.signal?.aborted || stopError instanceof AbortedError
         ? 'aborted'
         : 'failed'
       : counts.failed > 0
@@ -127,8 +203,8 @@ export class SyncEngine {
         : 'ok';
     const report: SyncReport = {
       runId,
-      dryRun,
-      sources: sources.map((s) => s.name),
+      dryRun: run.dryRun,
+      sources: run.sources,
       startedAt: new Date(started).toISOString(),
       durationMs: this.#now() - started,
       outcome,
@@ -144,6 +220,12 @@ export class SyncEngine {
     return report;
   }
 
+  #stillThere(record: DocumentRecord): boolean {
+    const source = this.config.sources.find((s) => s.name === record.source);
+    if (!source || source.type !== 'folder') return true;
+    return existsSync(joinFsPath(source.path, keyToFsPath(record.key)));
+  }
+
   #selectSources(names: string[] | undefined): ResolvedSource[] {
     const enabled = this.config.sources.filter((s) => s.enabled);
     if (!names || names.length === 0) return enabled;
@@ -155,11 +237,8 @@ export class SyncEngine {
     return this.config.sources.filter((s) => names.includes(s.name));
   }
 
-  async #plan(
-    sources: ResolvedSource[],
-    opts: { runId: number | undefined; dryRun: boolean; checksum: boolean; listUnchanged: boolean; downloadDir: string; signal: AbortSignal },
-  ): Promise<SourcePlan[]> {
-    const ctx: PlanContext = {
+  #planContext(opts: { runId: number | undefined; checksum: boolean; listUnchanged: boolean; downloadDir: string; signal: AbortSignal }): PlanContext {
+    return {
       store: this.store,
       now: this.#now(),
       runId: opts.runId,
@@ -172,11 +251,14 @@ export class SyncEngine {
       hashConcurrency: 16,
       signal: opts.signal,
     };
+  }
+
+  async #planSources(sources: ResolvedSource[], ctx: PlanContext): Promise<SourcePlan[]> {
     await this.#claimOverlappingSources(sources, ctx);
     // Every source is planned before anything is sent, so that a missing folder stops the run before it starts.
     const plans: SourcePlan[] = [];
     for (const source of sources) plans.push(await planSource(source, ctx));
-    detectMovesAndDuplicates(plans, this.store, { now: ctx.now });
+    detectMovesAndDuplicates(plans, this.store, { now: ctx.now, stillThere: (r) => this.#stillThere(r) });
     return plans;
   }
 
@@ -344,6 +426,17 @@ export class SyncEngine {
     else this.store.put({ ...record, status: 'removed', updatedAt: this.#now() });
     entry.outcome = 'vanished';
     entry.reason = 'deleted before it could be sent';
+  }
+
+  /**
+   * Takes a new configuration (a reload): new sources, filters and limits apply to the next operation. Documents
+   * keep their state, so unchanged ones are not sent again.
+   */
+  reconfigure(config: ResolvedConfig, client?: LanyingClient): void {
+    this.config = config;
+    if (client) this.client = client;
+    this.queue.concurrency = config.sync.concurrency;
+    this.#filters.clear();
   }
 
   /** Waits for queued sends to finish. */

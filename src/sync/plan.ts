@@ -72,14 +72,28 @@ export async function planSource(source: ResolvedSource, ctx: PlanContext): Prom
 }
 
 async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promise<SourcePlan> {
-  const records = ctx.store.documentsOf(source.name);
+  const scanned = await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal });
+  return planFolderFiles(source, scanned, ctx.store.documentsOf(source.name), ctx, { complete: true });
+}
+
+/**
+ * Plans the files of a folder source. With `complete` (a full scan), every known document that was not found is
+ * removed; otherwise (the watcher's changed paths) only the keys listed in `gone` are.
+ */
+export async function planFolderFiles(
+  source: ResolvedFolderSource,
+  scanned: readonly ScannedFile[],
+  records: Map<string, DocumentRecord>,
+  ctx: PlanContext,
+  scope: { complete: true } | { complete: false; gone: readonly string[] },
+): Promise<SourcePlan> {
   const plan: SourcePlan = { source, entries: [], unchanged: { count: 0, bytes: 0, entries: [] }, tempFiles: [] };
   const seen = new Set<string>();
   /** Folders that could not be read: what is known below them is kept, not taken for removed. */
   const unreadableDirs: string[] = [];
   const toHash: { file: ScannedFile; record: DocumentRecord | undefined }[] = [];
 
-  for (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
+  for (const file of scanned) {
     if (file.isDir) {
       if (file.skipCode === 'unreadable') unreadableDirs.push(`${file.key}/`);
       plan.entries.push(folderEntry(source.name, file, ctx));
@@ -127,10 +141,19 @@ async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promi
     }
   });
 
-  for (const key of records.keys()) {
-    if (unreadableDirs.some((dir) => key.startsWith(dir))) seen.add(key);
+  if (scope.complete) {
+    for (const key of records.keys()) {
+      if (unreadableDirs.some((dir) => key.startsWith(dir))) seen.add(key);
+    }
+    plan.entries.push(...removedEntries(source.name, records, seen, ctx));
+  } else {
+    const gone = new Map<string, DocumentRecord>();
+    for (const key of scope.gone) {
+      const record = records.get(key);
+      if (record && !seen.has(key)) gone.set(key, record);
+    }
+    plan.entries.push(...removedEntries(source.name, gone, seen, ctx));
   }
-  plan.entries.push(...removedEntries(source.name, records, seen, ctx));
   return plan;
 }
 
@@ -325,7 +348,12 @@ function fetchFailedEntry(source: string, url: string, previous: DocumentRecord 
  * Turns `new` file documents whose content the knowledge base already holds into moves (when the old path left
  * its source) or duplicates (when it is still there). Runs over every source's plan at once.
  */
-export function detectMovesAndDuplicates(plans: SourcePlan[], store: StateStore, ctx: { now: number }): void {
+export function detectMovesAndDuplicates(
+  plans: SourcePlan[],
+  store: StateStore,
+  ctx: { now: number; stillThere?: (record: DocumentRecord) => boolean },
+): void {
+  const stillThere = ctx.stillThere ?? (() => true);
   const vanished = new Map<string, PlanEntry[]>();
   for (const plan of plans) {
     for (const entry of plan.entries) {
@@ -341,7 +369,11 @@ export function detectMovesAndDuplicates(plans: SourcePlan[], store: StateStore,
     plan.entries = plan.entries.filter((entry) => {
       if (entry.action !== 'new' || entry.kind !== 'file' || !entry.send) return true;
       const hash = entry.send.hash;
-      const from = vanished.get(hash)?.shift() ?? store.findByUploadedHash(hash).find((r) => r.status === 'removed' && r.kind === 'file');
+      // Note: the watcher may see a rename's new path before its old one is gone from the state; a known document
+      // whose file is no longer there counts as having left its source.
+      const from =
+        vanished.get(hash)?.shift() ??
+        store.findByUploadedHash(hash).find((r) => r.kind === 'file' && (r.status === 'removed' || (r.status === 'uploaded' && !stillThere(r))));
       if (from) {
         const old = 'record' in from ? from.record : from;
         recordMove(entry, old, ctx.now);
