@@ -319,8 +319,9 @@ export class SyncEngine {
         } catch (error) {
           if (error instanceof AuthError) {
             authError ??= error;
+            // Note: no queue.clear(): it would leave the promises of cleared tasks unsettled. Queued tasks see
+            // the aborted signal when they start and return at once.
             abort.abort(error);
-            this.queue.clear();
             return;
           }
           if (signal.aborted) return;

@@ -160,13 +160,14 @@ async function putBody(body: UploadBody): Promise<UploadRequestBody> {
 }
 
 async function openBlob(filepath: string | Buffer, type: string): Promise<Blob> {
+  // Note: openAsBlob reports a missing file as ERR_INVALID_ARG_VALUE; a stat first gives the real reason.
+  const stat = await statFile(filepath);
+  if (!stat.isFile()) throw new LocalFileError(shownPath(filepath), 'is not a regular file');
   try {
     return await openAsBlob(filepath, { type });
   } catch (error) {
-    throw new LocalFileError(shownPath(filepath), `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
-      cause: error,
-      changed: (error as NodeJS.ErrnoException).code === 'ENOENT',
-    });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new LocalFileError(shownPath(filepath), `cannot be read (${code ?? String(error)})`, { cause: error, changed: code === 'ENOENT' || code === 'ERR_INVALID_ARG_VALUE' });
   }
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): self time per function and inclusive ("total") time
+ * per function, as milliseconds and percentages of the profile's duration.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+function label(frame, root) {
+  const name = frame.functionName || '(anonymous)';
+  if (!frame.url) return name;
+  let file = frame.url.replace(/^file:\/\//, '');
+  if (root && file.startsWith(root)) file = path.relative(root, file);
+  file = file.replace(/^.*node_modules\//, 'node_modules/');
+  return `${name} ${file}:${frame.lineNumber + 1}`;
+}
+
+/**
+ * @param {string} file a .cpuprofile
+ * @param {{ root?: string, top?: number }} options `root` shortens paths; `top` rows per table (default 15)
+ */
+export function summariseProfile(file, { root, top = 15 } = {}) {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // Sample counts weighted by the time deltas.
+  const selfUs = new Map();
+  const { samples, timeDeltas } = profile;
+  for (let i = 0; i < samples.length; i++) {
+    const dt = timeDeltas[i + 1] ?? 0;
+    selfUs.set(samples[i], (selfUs.get(samples[i]) ?? 0) + Math.max(0, dt));
+  }
+  const totalUs = profile.endTime - profile.startTime;
+  const selfBy = new Map();
+  const inclBy = new Map();
+  for (const [id, us] of selfUs) {
+    const node = nodes.get(id);
+    const own = label(node.callFrame, root);
+    selfBy.set(own, (selfBy.get(own) ?? 0) + us);
+    // Inclusive: each distinct function on the stack once.
+    const seen = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const l = label(nodes.get(cur).callFrame, root);
+      if (seen.has(l)) continue;
+      seen.add(l);
+      inclBy.set(l, (inclBy.get(l) ?? 0) + us);
+    }
+  }
+  const rows = (map) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10, pct: Math.round((1000 * us) / totalUs) / 10 }));
+  return { file: path.basename(file), durationMs: Math.round(totalUs / 1000), self: rows(selfBy), total: rows(inclBy) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const f of process.argv.slice(2)) {
+    const s = summariseProfile(f, { root: process.cwd(), top: Number(process.env.TOP ?? 25) });
+    console.log(`${s.file}: ${s.durationMs} ms`);
+    console.log('-- self');
+    for (const r of s.self) console.log(`${String(r.pct).padStart(5)}% ${String(r.ms).padStart(8)} ms  ${r.fn}`);
+    console.log('-- total');
+    for (const r of s.total) console.log(`${String(r.pct).padStart(5)}% ${String(r.ms).padStart(8)} ms  ${r.fn}`);
+  }
+}
