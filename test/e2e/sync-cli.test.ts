@@ -31,7 +31,7 @@ describe('lanying-kb sync (the real CLI process against the sandbox)', () => {
       const attachment = attachmentOf(message);
       const metadata = metadataOf(message);
       expect(message.content_type).toBe(4);
-      expect(metadata.path.endsWith(attachment.dName)).toBe(true);
+      expect(metadata.path?.endsWith(attachment.dName)).toBe(true);
       expect(metadata).toMatchObject({ source: 'docs', managed_by: 'lanying-kb' });
       expect(Object.values(metadata).every((v) => typeof v === 'string')).toBe(true);
     }
