@@ -1,3 +1,4 @@
+import type { NotifyResult } from '../admin/notify.js';
 import type { DocumentKind } from './state-store.js';
 
 /** What the plan decided for one document. */
@@ -55,6 +56,8 @@ export interface SyncReport {
   entries: ReportEntry[];
   /** The error that stopped the run, if one did. */
   error?: string;
+  /** What the `notify` section sent about this run (`syncOnce` and the daemon; absent when not configured). */
+  notify?: NotifyResult;
 }
 
 export function emptyCounts(): SyncCounts {

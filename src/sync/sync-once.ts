@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { notifyRun, type NotifyOptions } from '../admin/notify.js';
 import type { LanyingClient } from '../api/client.js';
 import { createClient } from '../api/create-client.js';
 import { createRateLimiter } from '../api/rate-limiter.js';
@@ -15,11 +16,14 @@ export interface SyncOnceOptions extends ReconcileOptions {
   onEvent?: ((event: SyncEvent) => void) | undefined;
   /** For URL fetches and, when no client is given, API calls. */
   dispatcher?: Dispatcher | undefined;
+  /** Receives what the `notify` section's summary did (sent, skipped, failed). */
+  onNotify?: NotifyOptions['log'];
 }
 
 /**
  * One sync run: takes the state folder's lock, plans every selected source, sends what is new or changed, records
- * the outcome and releases the lock. A dry run takes no lock, sends nothing and writes nothing.
+ * the outcome, sends the `notify` section's summary when the run changed the knowledge base, and releases the lock.
+ * A dry run takes no lock, sends nothing and writes nothing.
  *
  * ```ts
  * const report = await syncOnce({ config: await loadConfig({ cwd: process.cwd(), env: process.env }) });
@@ -37,7 +41,12 @@ export async function syncOnce(options: SyncOnceOptions): Promise<SyncReport> {
     const limiter = config.sync.requestsPerSecond ? createRateLimiter(config.sync.requestsPerSecond) : undefined;
     const client = options.client ?? createClient(config, { dispatcher: options.dispatcher, limiter });
     const engine = new SyncEngine({ config, client, store, onEvent: options.onEvent, dispatcher: options.dispatcher });
-    return await engine.reconcile({ ...options, mode: options.mode ?? (dryRun ? 'dry-run' : 'sync') });
+    const report = await engine.reconcile({ ...options, mode: options.mode ?? (dryRun ? 'dry-run' : 'sync') });
+    // A summary for the people who follow the knowledge base; it never fails the run it reports on.
+    if (config.notify.push || config.notify.message) {
+      report.notify = await notifyRun(client, config.notify, report, { kbName: config.knowledgeBase?.name, log: options.onNotify });
+    }
+    return report;
   } finally {
     store?.close();
     lock?.release();

@@ -16,9 +16,10 @@ function label(frame, root) {
 
 /**
  * @param {string} file a .cpuprofile
- * @param {{ root?: string, top?: number }} options `root` shortens paths; `top` rows per table (default 15)
+ * @param {{ root?: string, top?: number, pick?: string[] }} options `root` shortens paths; `top` rows per table
+ *   (default 15); `pick`: function names (the part before the file) whose inclusive time to report
  */
-export function summariseProfile(file, { root, top = 15 } = {}) {
+export function summariseProfile(file, { root, top = 15, pick = [] } = {}) {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
@@ -51,7 +52,19 @@ export function summariseProfile(file, { root, top = 15 } = {}) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([fn, us]) => ({ fn, ms: Math.round(us / 100) / 10, pct: Math.round((1000 * us) / totalUs) / 10 }));
-  return { file: path.basename(file), durationMs: Math.round(totalUs / 1000), self: rows(selfBy), total: rows(inclBy) };
+  const picked = pick.map((name) => {
+    let us = 0;
+    let fn = name;
+    // The largest inclusive entry of a function of that name (a name can appear in several files).
+    for (const [l, v] of inclBy) {
+      if ((l === name || l.startsWith(`${name} `)) && v > us) {
+        us = v;
+        fn = l;
+      }
+    }
+    return { fn, ms: Math.round(us / 100) / 10, pct: Math.round((1000 * us) / totalUs) / 10 };
+  });
+  return { file: path.basename(file), durationMs: Math.round(totalUs / 1000), self: rows(selfBy), total: rows(inclBy), picked };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -7,7 +7,6 @@ import { formatSyncReport } from '../format-report.js';
 import { loadCliConfig } from '../load-config.js';
 import { reportError } from '../program.js';
 import { createProgressReporter } from '../progress.js';
-import { notifyAfterSync } from './admin/notify-after-sync.js';
 
 export interface SyncCommandOptions {
   source?: string[];
@@ -31,6 +30,9 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
       listUnchanged: globals.verbose,
       onEvent: progress.onEvent,
       signal: abort.signal,
+      onNotify: (event) => {
+        if (event.type === 'notify-failed') writeLine(ctx.stderr, `lanying-kb: warning: the ${event.channel} notification (${event.target}) failed: ${event.error}`);
+      },
     });
   } catch (error) {
     progress.stop();
@@ -45,9 +47,8 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
     for (const off of offs) off();
   }
   progress.stop();
-  const notify = await notifyAfterSync(config, report, ctx);
   const exitCode = report.counts.failed > 0 ? EXIT.FAILED : EXIT.OK;
-  if (globals.json) writeJson(ctx.stdout, { ...report, exitCode, ...(notify ? { notify } : {}) });
+  if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
   else for (const line of formatSyncReport(report, { verbose: globals.verbose })) writeLine(ctx.stdout, line);
   return exitCode;
 }

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { notifyTemplateProblems } from '../../admin/notify.js';
 import { createClient } from '../../api/create-client.js';
 import { ApiError, AuthError } from '../../api/errors.js';
 import type { ResolvedConfig } from '../../config/resolve.js';
@@ -15,6 +16,8 @@ interface Check {
   what: string;
   ok: boolean;
   detail: string;
+  /** A problem worth knowing that does not make the configuration unusable. */
+  warning?: boolean;
 }
 
 /** `lanying-kb validate [--deep]`. */
@@ -29,15 +32,15 @@ export async function validateCommand(options: ValidateOptions, globals: GlobalO
     authFailed = deep.authFailed;
   }
 
-  const ok = checks.every((c) => c.ok);
+  const ok = checks.every((c) => c.ok || c.warning);
   const exitCode = authFailed ? EXIT.AUTH : ok ? EXIT.OK : EXIT.CONFIG;
   if (globals.json) writeJson(ctx.stdout, { ok, exitCode, filepath: config.filepath, checks });
-  else for (const c of checks) writeLine(c.ok ? ctx.stdout : ctx.stderr, `${c.ok ? 'ok  ' : 'FAIL'} ${c.what}: ${c.detail}`);
+  else for (const c of checks) writeLine(c.ok ? ctx.stdout : ctx.stderr, `${c.ok ? 'ok  ' : c.warning ? 'warn' : 'FAIL'} ${c.what}: ${c.detail}`);
   return exitCode;
 }
 
 function localChecks(config: ResolvedConfig): Check[] {
-  const checks: Check[] = [];
+  const checks: Check[] = notifyTemplateProblems(config.notify).map((p) => ({ what: p.path, ok: false, warning: true, detail: p.message }));
   config.sources.forEach((source, i) => {
     if (source.type === 'folder') {
       const isDir = existsSync(source.path) && statSync(source.path).isDirectory();

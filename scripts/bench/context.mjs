@@ -1,0 +1,135 @@
+/**
+ * What the benchmarks share: the temporary folder (removed at the end), the generated trees, a sandbox in its
+ * own process, and the state of a first full sync of each tree (so that the no-op re-sync of (a) and the peak
+ * RSS of (d) do not each pay for it).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure } from './lib/proc.mjs';
+import { startSandboxProcess } from './lib/sandbox-process.mjs';
+import { generateTree } from './lib/tree.mjs';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+
+export class BenchContext {
+  /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean }} options */
+  constructor({ quick, log, keep = false }) {
+    this.quick = quick;
+    this.log = log;
+    this.keep = keep;
+    this.node = process.execPath;
+    this.cli = CLI;
+    this.repoRoot = REPO_ROOT;
+    this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lanying-kb-bench-'));
+    /** Tree sizes (files) of the scan benchmarks. */
+    this.sizes = quick ? [10_000] : [10_000, 100_000];
+    /** Interleaved measured runs per command (after one warm-up round). */
+    this.runs = quick ? 3 : 5;
+    this.#trees = new Map();
+    this.#synced = new Map();
+    this.#sandboxes = [];
+  }
+
+  #trees;
+  #synced;
+  #sandboxes;
+  #sharedSandbox;
+
+  /** A folder under the temporary root. */
+  dir(name) {
+    const p = path.join(this.tmp, name);
+    fs.mkdirSync(p, { recursive: true });
+    return p;
+  }
+
+  /** A generated tree of `files` files (100 per folder), made once per run. */
+  tree(files) {
+    let tree = this.#trees.get(files);
+    if (!tree) {
+      this.log(`generating a tree of ${files.toLocaleString('en')} files ...`);
+      tree = generateTree(path.join(this.tmp, `tree-${files}`), { folders: Math.ceil(files / 100), perFolder: Math.min(100, files), seed: files });
+      this.log(`  ${(tree.bytes / 1e6).toFixed(1)} MB in ${tree.ms} ms`);
+      this.#trees.set(files, tree);
+    }
+    return tree;
+  }
+
+  /** Starts a sandbox in its own process; stopped by `close()`. */
+  async startSandbox() {
+    const sandbox = await startSandboxProcess({ cli: this.cli, cwd: this.tmp });
+    this.#sandboxes.push(sandbox);
+    return sandbox;
+  }
+
+  /** The sandbox without faults that the first syncs and the no-op re-syncs talk to. */
+  async sharedSandbox() {
+    this.#sharedSandbox ??= await this.startSandbox();
+    return this.#sharedSandbox;
+  }
+
+  /**
+   * Writes a config file for a folder source and returns its path.
+   * @param {{ name: string, sandbox: { config: object }, folder: string, stateDir: string, sync?: object, api?: object }} spec
+   */
+  writeConfig({ name, sandbox, folder, stateDir, sync = {}, api = {} }) {
+    const config = {
+      api: { ...sandbox.config.api, ...api },
+      knowledgeBase: sandbox.config.knowledgeBase,
+      sources: [{ type: 'folder', name: 'docs', path: folder }],
+      sync: { stateDir, ...sync },
+    };
+    const file = path.join(this.dir('configs'), `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    return file;
+  }
+
+  /**
+   * The state of a first full sync of the `files` tree, made once: the CLI against the shared sandbox (no added
+   * latency), `sync.concurrency` 64. Returns the config to re-sync with and what the first sync cost.
+   */
+  async syncedState(files) {
+    let synced = this.#synced.get(files);
+    if (synced) return synced;
+    const tree = this.tree(files);
+    const sandbox = await this.sharedSandbox();
+    const stateDir = path.join(this.tmp, `state-${files}`);
+    const config = this.writeConfig({ name: `synced-${files}`, sandbox, folder: tree.root, stateDir, sync: { concurrency: 64 } });
+    this.log(`first full sync of ${files.toLocaleString('en')} files to the sandbox (concurrency 64, no added latency) ...`);
+    const out = path.join(this.tmp, `first-sync-${files}.json`);
+    const errFile = path.join(this.tmp, `first-sync-${files}.err`);
+    const r = await measure(this.node, [this.cli, 'sync', '--config', config, '--json'], { stdout: out, stderr: errFile, timeoutMs: 30 * 60_000 });
+    const report = JSON.parse(fs.readFileSync(out, 'utf8'));
+    fs.rmSync(out);
+    if (report.counts.sent !== tree.files || report.outcome !== 'ok') {
+      throw new Error(`the first sync of ${files} files sent ${report.counts.sent} (outcome ${report.outcome}, ${report.counts.failed} failed)`);
+    }
+    synced = {
+      config,
+      tree,
+      firstSync: {
+        files: tree.files,
+        bytes: tree.bytes,
+        concurrency: 64,
+        wallMs: Math.round(r.wallMs),
+        engineMs: report.durationMs,
+        docsPerSecond: Math.round((tree.files / r.wallMs) * 1000),
+        maxRssKb: r.maxRssKb,
+        cpuMs: Math.round((r.userMs ?? 0) + (r.sysMs ?? 0)),
+      },
+    };
+    this.log(`  ${synced.firstSync.wallMs} ms, ${synced.firstSync.docsPerSecond} documents/s, peak RSS ${Math.round(r.maxRssKb / 1024)} MiB`);
+    this.#synced.set(files, synced);
+    return synced;
+  }
+
+  /** Stops the sandboxes and removes the temporary folder. */
+  async close() {
+    await Promise.allSettled(this.#sandboxes.map((s) => s.stop()));
+    this.#sandboxes = [];
+    if (!this.keep) fs.rmSync(this.tmp, { recursive: true, force: true });
+    else this.log(`kept ${this.tmp}`);
+  }
+}

@@ -1,0 +1,82 @@
+// `npm run demo`: starts the sandbox on a free port, syncs examples/ (a folder of documents and a URL list the
+// sandbox serves) with the real CLI, prints the report and the sandbox's knowledge base, then syncs again to show
+// that nothing is sent twice. Needs `npm run build` first (the npm script does it).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSandbox } from '../dist/sandbox/index.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = path.join(root, 'dist', 'cli', 'main.js');
+const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const step = (text) => console.log(`\n${bold(`== ${text}`)}`);
+
+/** Runs the real CLI as a child process (asynchronously: the sandbox lives in this process). */
+function lanyingKb(args, cwd) {
+  console.log(bold(`$ lanying-kb ${args.join(' ')}`));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } });
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code));
+  });
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'lanying-kb-demo-'));
+const sandbox = await startSandbox({ siteDir: path.join(root, 'examples', 'site'), ingestionDelayMs: 200 });
+try {
+  step(`Sandbox running at ${sandbox.url} (knowledge base "${sandbox.knowledgeBase.name}", chatbot user ${sandbox.knowledgeBase.chatbotUserId})`);
+  const site = `${sandbox.url}/_sandbox/site`;
+  writeFileSync(
+    path.join(work, 'urls.txt'),
+    ['# Pages of the product site (served by the sandbox)', `${site}/product.html`, `${site}/changelog.html`, '', '# Not HTML: downloaded and sent as a file', `${site}/datasheet.pdf`, ''].join('\n'),
+  );
+  const config = {
+    ...sandbox.configSnippet(),
+    sources: [
+      { type: 'folder', name: 'handbook', path: path.join(root, 'examples', 'docs'), linkBase: 'https://docs.acme.example/handbook/', metadata: { team: 'support' } },
+      { type: 'urls', name: 'website', listFile: './urls.txt' },
+    ],
+    sync: { concurrency: 4 },
+  };
+  writeFileSync(path.join(work, 'lanying-kb.config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  console.log(`Config: ${path.join(work, 'lanying-kb.config.json')}`);
+
+  step('What would be sent (dry run)');
+  await lanyingKb(['sync', '--dry-run'], work);
+
+  step('First sync');
+  const first = await lanyingKb(['sync'], work);
+
+  step('The chatbot processes the documents');
+  const expected = sandbox.state().messages.filter((m) => m.to_id === sandbox.knowledgeBase.chatbotUserId && [0, 4].includes(m.content_type)).length;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const docs = sandbox.state().knowledgeBase.documents;
+    if (docs.length >= expected && docs.every((d) => d.status === 'finish' || d.status === 'error')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const state = sandbox.state();
+  for (const doc of state.knowledgeBase.documents) {
+    const title = doc.metadata.title ? `  "${doc.metadata.title}"` : '';
+    console.log(`  ${doc.doc_id.padEnd(18)} ${doc.status.padEnd(7)} ${doc.type.padEnd(5)} ${doc.filename}${title}`);
+  }
+  const replies = state.messages.filter((m) => m.from_user_id === sandbox.knowledgeBase.chatbotUserId && m.content.startsWith('文章'));
+  console.log(`\n  The chatbot's replies to the knowledge-base admin (${replies.length}):`);
+  for (const reply of replies.slice(0, 3)) console.log(`    ${reply.content}`);
+  if (replies.length > 3) console.log(`    ... and ${replies.length - 3} more`);
+
+  step('Second sync: nothing changed, so nothing is sent');
+  const second = await lanyingKb(['sync'], work);
+
+  step('What the state holds');
+  await lanyingKb(['status'], work);
+
+  const after = sandbox.state().knowledgeBase.documents.length;
+  console.log(`\n${bold(`Demo finished: ${after} documents in the knowledge base; the second sync sent ${after === expected ? 'nothing' : 'something (unexpected!)'}.`)}`);
+  process.exitCode = first === 0 && second === 0 && after === expected ? 0 : 1;
+} finally {
+  await sandbox.close();
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,110 @@
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/** How log lines look: one JSON object a line (for journald and log shippers), or readable lines for a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+export interface CreateLoggerOptions {
+  /** Where lines go (the CLI passes its stdout). */
+  destination: { write(chunk: string): unknown };
+  /** @default 'json' */
+  format?: LogFormat | undefined;
+  /** @default 'info' */
+  level?: string | undefined;
+  /** The clock of the readable format, for tests. @default () => new Date() */
+  now?: (() => Date) | undefined;
+}
+
+/**
+ * Paths that are never written, should a caller log an object that holds a secret. The daemon itself never logs a
+ * token, a header or the configuration's `api` section.
+ */
+export const REDACTED_PATHS = [
+  'accessToken',
+  'token',
+  'password',
+  '*.accessToken',
+  '*.token',
+  '*.password',
+  'api.accessToken',
+  'config.api.accessToken',
+  'headers["access-token"]',
+  '*.headers["access-token"]',
+];
+
+/**
+ * The daemon's logger: pino, with ISO timestamps and secrets redacted. `format: 'pretty'` turns each record into a
+ * line such as `12:00:01.250 INFO  sent docs:guide.md source=docs key=guide.md bytes=1200`.
+ */
+export function createLogger(options: CreateLoggerOptions): Logger {
+  const format = options.format ?? 'json';
+  const stream = format === 'pretty' ? prettyStream(options.destination, options.now ?? (() => new Date())) : options.destination;
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { name: 'lanying-kb' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED_PATHS, censor: '***' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream as pino.DestinationStream,
+  );
+}
+
+/** A logger that drops everything (the default of library callers that pass none). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' }, { write: () => {} });
+}
+
+const HIDDEN_FIELDS = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
+
+/** Formats one pino JSON record as a readable line (without the newline). */
+export function formatLogLine(record: Record<string, unknown>, now: () => Date = () => new Date()): string {
+  const time = typeof record.time === 'string' ? new Date(record.time) : now();
+  const clock = Number.isNaN(time.getTime()) ? '' : time.toTimeString().slice(0, 8) + `.${String(time.getMilliseconds()).padStart(3, '0')}`;
+  const level = String(record.level ?? 'info').toUpperCase().padEnd(5);
+  const extras: string[] = [];
+  for (const [key, value] of Object.entries(record)) {
+    if (HIDDEN_FIELDS.has(key) || value === undefined) continue;
+    extras.push(`${key}=${formatValue(value)}`);
+  }
+  return `${clock} ${level} ${String(record.msg ?? '')}${extras.length ? `  ${extras.join(' ')}` : ''}`;
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return /[\s"=]/.test(value) || value === '' ? JSON.stringify(value) : value;
+  if (value !== null && typeof value === 'object') {
+    const err = value as { message?: unknown; type?: unknown };
+    if (typeof err.message === 'string') return JSON.stringify(err.message);
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
+
+function prettyStream(destination: CreateLoggerOptions['destination'], now: () => Date): Writable {
+  let partial = '';
+  return new Writable({
+    decodeStrings: false,
+    write(chunk: string | Buffer, _encoding, callback) {
+      partial += chunk.toString();
+      let newline = partial.indexOf('\n');
+      while (newline >= 0) {
+        const line = partial.slice(0, newline);
+        partial = partial.slice(newline + 1);
+        if (line.trim()) {
+          let out: string;
+          try {
+            out = formatLogLine(JSON.parse(line) as Record<string, unknown>, now);
+          } catch {
+            out = line;
+          }
+          destination.write(`${out}\n`);
+        }
+        newline = partial.indexOf('\n');
+      }
+      callback();
+    },
+  });
+}
