@@ -3,7 +3,7 @@
  * the admin pipelines and the local sandbox.
  *
  * ```ts
- * import { createClient, loadConfig, syncOnce } from 'lanying-kb';
+ * import { createClient, loadConfig, startDaemon, syncOnce } from 'lanying-kb';
  *
  * const config = await loadConfig({ cwd: process.cwd(), env: process.env });
  * const report = await syncOnce({ config });
@@ -63,6 +63,10 @@ export { syncOnce, type SyncOnceOptions } from './sync/sync-once.js';
 export { SyncEngine, type ReconcileOptions, type SyncEngineOptions, type SyncEvent } from './sync/engine.js';
 export type { PlanAction, ReportEntry, SyncCounts, SyncOutcome, SyncReport } from './sync/report.js';
 export { StateStore, type DocumentRecord, type DocumentStatus } from './sync/state-store.js';
+
+// The watch daemon.
+export { startDaemon, type Daemon, type DaemonOptions, type ReloadResult } from './daemon/daemon.js';
+export { createLogger, silentLogger, type CreateLoggerOptions, type LogFormat, type Logger } from './daemon/logger.js';
 
 // Admin pipelines.
 export { applyProvision, type ApplyOptions, type ApplyResult, type ProvisionAction } from './admin/provision.js';

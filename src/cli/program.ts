@@ -113,6 +113,13 @@ const COMMANDS: Register[] = [
       .description('what the state holds: documents per source and status, recent runs, failed documents')
       .option('--failed <n>', 'how many failed documents to list', parseCount, 20)
       .action(lazy(async () => (await import('./commands/status.js')).statusCommand)),
+  (program, lazy) =>
+    program
+      .command('watch')
+      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP reloads the config, SIGTERM stops)')
+      .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty', 'auto')
+      .option('--log-level <level>', 'trace, debug, info, warn or error (default: info; debug with --verbose)')
+      .action(lazy(async () => (await import('./commands/watch.js')).watchCommand)),
 ];
 
 function parseCount(value: string): number {

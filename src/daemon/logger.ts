@@ -6,6 +6,7 @@ export type { Logger } from 'pino';
 /** How log lines look: one JSON object a line (for journald and log shippers), or readable lines for a terminal. */
 export type LogFormat = 'json' | 'pretty';
 
+/** Options of `createLogger`. */
 export interface CreateLoggerOptions {
   /** Where lines go (the CLI passes its stdout). */
   destination: { write(chunk: string): unknown };
@@ -58,19 +59,23 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' }, { write: () => {} });
 }
 
-const HIDDEN_FIELDS = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
+/** Fields a readable line leaves out: the line's own parts, and `event` (for machines; the message says it). */
+const HIDDEN_FIELDS = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname', 'event']);
 
 /** Formats one pino JSON record as a readable line (without the newline). */
 export function formatLogLine(record: Record<string, unknown>, now: () => Date = () => new Date()): string {
   const time = typeof record.time === 'string' ? new Date(record.time) : now();
   const clock = Number.isNaN(time.getTime()) ? '' : time.toTimeString().slice(0, 8) + `.${String(time.getMilliseconds()).padStart(3, '0')}`;
   const level = String(record.level ?? 'info').toUpperCase().padEnd(5);
+  const msg = String(record.msg ?? '');
   const extras: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (HIDDEN_FIELDS.has(key) || value === undefined) continue;
+    // What the message already says (its source, key, reason) is not repeated.
+    if (typeof value === 'string' && value.length > 0 && msg.includes(value)) continue;
     extras.push(`${key}=${formatValue(value)}`);
   }
-  return `${clock} ${level} ${String(record.msg ?? '')}${extras.length ? `  ${extras.join(' ')}` : ''}`;
+  return `${clock} ${level} ${msg}${extras.length ? `  ${extras.join(' ')}` : ''}`;
 }
 
 function formatValue(value: unknown): string {

@@ -6,6 +6,7 @@ export interface FileStamp {
   mtimeMs: number;
 }
 
+/** Options of `PathBatcher`. */
 export interface PathBatcherOptions {
   /** Quiet time per path: every event for a path starts its wait again. */
   debounceMs: number;

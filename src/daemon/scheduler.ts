@@ -9,6 +9,7 @@ export type Job =
   /** Anything else that must not overlap an engine operation (a reload). */
   | { kind: 'task'; name: string; run: (signal: AbortSignal) => Promise<void> };
 
+/** Options of `Scheduler`. */
 export interface SchedulerOptions {
   /** Runs one job; `signal` fires when the daemon stops. */
   execute: (job: Job, signal: AbortSignal) => Promise<void>;
@@ -20,6 +21,8 @@ export interface SchedulerOptions {
   random?: (() => number) | undefined;
   /** @default Date.now */
   now?: (() => number) | undefined;
+  /** Keep path batches waiting until `releasePaths()` (the daemon's first reconcile). @default false */
+  holdPaths?: boolean | undefined;
 }
 
 interface Current {
@@ -55,6 +58,7 @@ export class Scheduler {
 
   #current: Current | undefined;
   #closed = false;
+  #holdPaths: boolean;
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: SchedulerOptions) {
@@ -63,6 +67,13 @@ export class Scheduler {
     this.#maxBatch = options.maxBatch ?? 1000;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#holdPaths = options.holdPaths ?? false;
+  }
+
+  /** Lets path batches run (they were held until the first reconcile). */
+  releasePaths(): void {
+    this.#holdPaths = false;
+    this.#kick();
   }
 
   /** The job running now. */
@@ -205,7 +216,7 @@ export class Scheduler {
   }
 
   #hasWork(): boolean {
-    return this.#tasks.length > 0 || this.#fullDue !== undefined || this.#sourceDue.size > 0 || this.#refreshDue.size > 0 || this.#paths.size > 0;
+    return this.#tasks.length > 0 || this.#fullDue !== undefined || this.#sourceDue.size > 0 || this.#refreshDue.size > 0 || (this.#paths.size > 0 && !this.#holdPaths);
   }
 
   #armInterval(): void {
@@ -249,6 +260,7 @@ export class Scheduler {
       this.#refreshDue.clear();
       return { kind: 'refresh', sources };
     }
+    if (this.#holdPaths) return undefined;
     // Sources in turn: the first in the map, moved to the end when it still has paths left.
     for (const [source, set] of this.#paths) {
       const paths: string[] = [];

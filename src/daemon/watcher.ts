@@ -28,6 +28,7 @@ export interface WatcherFallback {
   fix: string;
 }
 
+/** Options of `SourceWatcher`. */
 export interface SourceWatcherOptions {
   source: ResolvedFolderSource;
   /** The source's current filter (the engine's: the same rules as the scan). Called on every check. */

@@ -15,6 +15,19 @@ function label(frame, root) {
 }
 
 /**
+ * For the top-level code of a module (an anonymous function at line 0): its package (`undici`, `zod`, ...) or,
+ * for the project's own code, `lanying-kb (dist/...)`; undefined for any other frame.
+ */
+function packageOfModuleFrame(frame, root) {
+  if (frame.functionName || frame.lineNumber !== 0 || !frame.url || frame.url.startsWith('node:')) return undefined;
+  const file = frame.url.replace(/^file:\/\//, '');
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file);
+  if (m) return m[1];
+  if (root && file.startsWith(root)) return 'lanying-kb (its own modules)';
+  return undefined;
+}
+
+/**
  * @param {string} file a .cpuprofile
  * @param {{ root?: string, top?: number, pick?: string[] }} options `root` shortens paths; `top` rows per table
  *   (default 15); `pick`: function names (the part before the file) whose inclusive time to report
@@ -34,6 +47,8 @@ export function summariseProfile(file, { root, top = 15, pick = [] } = {}) {
   const totalUs = profile.endTime - profile.startTime;
   const selfBy = new Map();
   const inclBy = new Map();
+  /** Module loading: inclusive time under the top-level code of each package's modules. */
+  const loadBy = new Map();
   for (const [id, us] of selfUs) {
     const node = nodes.get(id);
     const own = label(node.callFrame, root);
@@ -45,6 +60,13 @@ export function summariseProfile(file, { root, top = 15, pick = [] } = {}) {
       if (seen.has(l)) continue;
       seen.add(l);
       inclBy.set(l, (inclBy.get(l) ?? 0) + us);
+    }
+    const seenPkg = new Set();
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const pkg = packageOfModuleFrame(nodes.get(cur).callFrame, root);
+      if (!pkg || seenPkg.has(pkg)) continue;
+      seenPkg.add(pkg);
+      loadBy.set(pkg, (loadBy.get(pkg) ?? 0) + us);
     }
   }
   const rows = (map) =>
@@ -64,7 +86,7 @@ export function summariseProfile(file, { root, top = 15, pick = [] } = {}) {
     }
     return { fn, ms: Math.round(us / 100) / 10, pct: Math.round((1000 * us) / totalUs) / 10 };
   });
-  return { file: path.basename(file), durationMs: Math.round(totalUs / 1000), self: rows(selfBy), total: rows(inclBy), picked };
+  return { file: path.basename(file), durationMs: Math.round(totalUs / 1000), self: rows(selfBy), total: rows(inclBy), picked, moduleLoading: rows(loadBy) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -73,6 +95,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`${s.file}: ${s.durationMs} ms`);
     console.log('-- self');
     for (const r of s.self) console.log(`${String(r.pct).padStart(5)}% ${String(r.ms).padStart(8)} ms  ${r.fn}`);
+    console.log('-- module loading (by package)');
+    for (const r of s.moduleLoading) console.log(`${String(r.pct).padStart(5)}% ${String(r.ms).padStart(8)} ms  ${r.fn}`);
     console.log('-- total');
     for (const r of s.total) console.log(`${String(r.pct).padStart(5)}% ${String(r.ms).padStart(8)} ms  ${r.fn}`);
   }

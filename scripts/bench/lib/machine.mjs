@@ -24,7 +24,7 @@ function cpuModel() {
 
 /** @param {string} repoRoot @param {string} tmpRoot the folder the generated trees live in */
 export function describeMachine(repoRoot, tmpRoot) {
-  const fsType = tryRun('df', ['-T', '--output=fstype', tmpRoot])?.split('\n').pop()?.trim();
+  const fsType = tryRun('df', ['--output=fstype', tmpRoot])?.split('\n').pop()?.trim();
   const commit = tryRun('git', ['rev-parse', '--short', 'HEAD'], repoRoot);
   const dirty = tryRun('git', ['status', '--porcelain', '--untracked-files=no'], repoRoot);
   return {

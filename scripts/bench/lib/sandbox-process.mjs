@@ -1,3 +1,4 @@
+/* global fetch */
 /**
  * The sandbox in a separate process (`lanying-kb sandbox --port 0 --json`), so that its CPU time is not the
  * measured process's. Faults are set and traffic dropped through its control routes (`/_sandbox/...`).
@@ -7,7 +8,7 @@ import { spawn } from 'node:child_process';
 /**
  * @param {{ cli: string, cwd: string }} options
  * @returns {Promise<{ url: string, config: object, pid: number, setFaults(rules: object[]): Promise<void>,
- *   reset(): Promise<void>, state(): Promise<object>, rssKb(): number, stop(): Promise<void> }>}
+ *   reset(): Promise<void>, state(): Promise<object>, stop(): Promise<void> }>}
  */
 export async function startSandboxProcess({ cli, cwd }) {
   const child = spawn(process.execPath, [cli, 'sandbox', '--port', '0', '--json'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,4 +1,5 @@
 import { formatBytes } from '../../config/units.js';
+import { fetchLiveStatus, formatDaemonStatus } from '../../daemon/live-status.js';
 import { StateStore } from '../../sync/state-store.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
@@ -12,6 +13,16 @@ export interface StatusCommandOptions {
 /** `lanying-kb status`: what the state holds: counts per source and status, recent runs, failed documents. */
 export async function statusCommand(options: StatusCommandOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
   const config = await loadCliConfig(globals, ctx);
+  // The running daemon's live view when it answers (`daemon.http`, within about a second); else the state database.
+  const live = await fetchLiveStatus(config);
+  if (live) {
+    if (globals.json) writeJson(ctx.stdout, live);
+    else {
+      printStatus(ctx, live.stateFile ?? config.sync.stateDir, live);
+      for (const line of formatDaemonStatus(live.daemon)) writeLine(ctx.stdout, line);
+    }
+    return EXIT.OK;
+  }
   const store = StateStore.open(config.sync.stateDir, { readonly: true });
   try {
     const status = readStatus(store, options.failed ?? 20);
@@ -23,26 +34,30 @@ export async function statusCommand(options: StatusCommandOptions, globals: Glob
       writeLine(ctx.stdout, `No state yet in ${config.sync.stateDir}: run "lanying-kb sync" first.`);
       return EXIT.OK;
     }
-    writeLine(ctx.stdout, `State: ${store.filepath}`);
-    writeLine(ctx.stdout, 'Documents by source and status:');
-    for (const [source, counts] of Object.entries(status.sources)) {
-      const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
-      writeLine(ctx.stdout, `  ${source}: ${parts.join(', ')}`);
-    }
-    writeLine(ctx.stdout, 'Recent runs:');
-    for (const run of status.runs) {
-      const c = run.counts ?? {};
-      const when = new Date(run.startedAt).toISOString();
-      const took = run.endedAt ? `${((run.endedAt - run.startedAt) / 1000).toFixed(1)} s` : 'running';
-      writeLine(ctx.stdout, `  #${run.id} ${run.mode} ${when} ${run.outcome} (${took}): sent ${c.sent ?? 0}, failed ${c.failed ?? 0}, unchanged ${c.unchanged ?? 0}${run.error ? ` — ${run.error}` : ''}`);
-    }
-    if (status.failed.length) {
-      writeLine(ctx.stdout, 'Failed documents:');
-      for (const f of status.failed) writeLine(ctx.stdout, `  ${f.source}:${f.key} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${f.lastError ?? 'unknown error'}`);
-    }
+    printStatus(ctx, store.filepath, status);
     return EXIT.OK;
   } finally {
     store.close();
+  }
+}
+
+function printStatus(ctx: CliContext, stateFile: string, status: ReturnType<typeof readStatus>): void {
+  writeLine(ctx.stdout, `State: ${stateFile}`);
+  writeLine(ctx.stdout, 'Documents by source and status:');
+  for (const [source, counts] of Object.entries(status.sources)) {
+    const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
+    writeLine(ctx.stdout, `  ${source}: ${parts.join(', ')}`);
+  }
+  writeLine(ctx.stdout, 'Recent runs:');
+  for (const run of status.runs) {
+    const c = run.counts ?? {};
+    const when = new Date(run.startedAt).toISOString();
+    const took = run.endedAt ? `${((run.endedAt - run.startedAt) / 1000).toFixed(1)} s` : 'running';
+    writeLine(ctx.stdout, `  #${run.id} ${run.mode} ${when} ${run.outcome} (${took}): sent ${c.sent ?? 0}, failed ${c.failed ?? 0}, unchanged ${c.unchanged ?? 0}${run.error ? ` — ${run.error}` : ''}`);
+  }
+  if (status.failed.length) {
+    writeLine(ctx.stdout, 'Failed documents:');
+    for (const f of status.failed) writeLine(ctx.stdout, `  ${f.source}:${f.key} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${f.lastError ?? 'unknown error'}`);
   }
 }
 

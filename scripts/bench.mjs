@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the sync benchmarks of lanying-kb (see docs/BENCHMARKS.md for what they measure).
+ *
+ *   node scripts/bench.mjs [--quick] [--only a,b,...] [--out DIR] [--keep]
+ *
+ *   --quick        smoke run: 10k files only, fewer repetitions; writes to bench-out/ unless --out is given
+ *   --only LIST    run these benchmarks only (letters or ids: a/noop, b/hash, c/send, d/memory); results of the
+ *                  others already in DIR/benchmarks.json are kept
+ *   --out DIR      where benchmarks.json and BENCHMARKS.md go (default docs/, or bench-out/ with --quick)
+ *   --keep         keep the temporary folder (generated trees, configs, profiles) for inspection
+ *
+ * Imports the built code from dist/ (`npm run bench` builds first). Generated trees live in a temporary
+ * folder that is removed at the end; sandboxes run as separate processes and are stopped at the end.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BenchContext, REPO_ROOT } from './bench/context.mjs';
+import { describeMachine } from './bench/lib/machine.mjs';
+import { round } from './bench/lib/stats.mjs';
+import { selectBenchmarks } from './bench/registry.mjs';
+import { renderReport } from './bench/report.mjs';
+
+function parseArgs(argv) {
+  const args = { quick: false, only: [], out: undefined, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') args.quick = true;
+    else if (a === '--keep') args.keep = true;
+    else if (a === '--only' || a.startsWith('--only=')) args.only.push(...(a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+    else if (a === '--out' || a.startsWith('--out=')) args.out = a.includes('=') ? a.slice(6) : argv[++i];
+    else if (a === '--help' || a === '-h') {
+      console.log('usage: node scripts/bench.mjs [--quick] [--only a,b,c,d] [--out DIR] [--keep]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const benchmarks = selectBenchmarks(args.only);
+if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (or `npm run bench`)');
+const outDir = path.resolve(REPO_ROOT, args.out ?? (args.quick ? 'bench-out' : 'docs'));
+fs.mkdirSync(outDir, { recursive: true });
+const jsonFile = path.join(outDir, 'benchmarks.json');
+const mdFile = path.join(outDir, 'BENCHMARKS.md');
+
+const started = performance.now();
+const log = (line) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
+const ctx = new BenchContext({ quick: args.quick, log, keep: args.keep });
+
+let closing;
+const close = () => (closing ??= ctx.close());
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the sandboxes and removing ${ctx.tmp} ...`);
+    close().finally(() => process.exit(130));
+  });
+}
+
+const machine = describeMachine(REPO_ROOT, ctx.tmp);
+log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}; temporary folder ${ctx.tmp}`);
+log(`running ${benchmarks.map((b) => `(${b.letter}) ${b.id}`).join(', ')}${args.quick ? ' (quick)' : ''}`);
+
+// Results of benchmarks not run now are kept from the previous file (when it is of the same kind of run).
+let previous;
+try {
+  previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
+} catch {
+  previous = undefined;
+}
+const results = previous && previous.quick === args.quick ? { ...previous.results } : {};
+let failed = 0;
+try {
+  for (const b of benchmarks) {
+    const t0 = performance.now();
+    const loadBefore = os.loadavg()[0];
+    log(`── (${b.letter}) ${b.title} (load average ${loadBefore.toFixed(2)})`);
+    try {
+      const r = await b.run(ctx);
+      const load = { before: round(loadBefore, 2), after: round(os.loadavg()[0], 2) };
+      results[b.id] = { title: b.title, goal: b.goal, measuredAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), loadAverage: load, ...r };
+      log(`   (${b.letter}) done in ${((performance.now() - t0) / 1000).toFixed(0)} s: goal ${r.met ? 'met' : r.met === false ? 'MISSED' : 'n/a'}`);
+    } catch (error) {
+      failed++;
+      results[b.id] = { title: b.title, goal: b.goal, measuredAt: new Date().toISOString(), error: error instanceof Error ? error.message : String(error) };
+      log(`   (${b.letter}) FAILED: ${error instanceof Error ? error.stack : error}`);
+    }
+  }
+} finally {
+  await close();
+}
+
+const data = {
+  generatedBy: 'scripts/bench.mjs',
+  quick: args.quick,
+  machine,
+  durationMs: Math.round(performance.now() - started),
+  options: { only: args.only, runs: ctx.runs, sizes: ctx.sizes },
+  results,
+};
+fs.writeFileSync(jsonFile, `${JSON.stringify(data, null, 2)}\n`);
+fs.writeFileSync(mdFile, renderReport(data));
+log(`wrote ${path.relative(REPO_ROOT, mdFile)} and ${path.relative(REPO_ROOT, jsonFile)} in ${(data.durationMs / 1000).toFixed(0)} s`);
+process.exitCode = failed ? 1 : 0;

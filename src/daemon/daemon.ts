@@ -1,0 +1,735 @@
+import type { Dispatcher } from 'undici';
+import { notifyRun } from '../admin/notify.js';
+import type { CallEvent, LanyingClient } from '../api/client.js';
+import { createClient } from '../api/create-client.js';
+import { AbortedError, AuthError } from '../api/errors.js';
+import { createRateLimiter } from '../api/rate-limiter.js';
+import { isRetryable } from '../api/retry.js';
+import { readStatus } from '../cli/commands/status.js';
+import type { ResolvedConfig, ResolvedFolderSource, ResolvedSource, ResolvedUrlSource } from '../config/resolve.js';
+import { ConfigError, SourceError, UsageError } from '../errors.js';
+import { type SyncEvent, SyncEngine } from '../sync/engine.js';
+import { emptyCounts, type SyncCounts, type SyncReport } from '../sync/report.js';
+import { acquireStateLock, type StateLock } from '../sync/state-lock.js';
+import { StateStore } from '../sync/state-store.js';
+import { VERSION } from '../version.js';
+import { clientSettingsChanged, diffSources, httpSettingsChanged } from './config-diff.js';
+import { type DaemonStatus, type LiveSourceStatus, type LiveStatus, removeDaemonFile, writeDaemonFile } from './live-status.js';
+import { type Logger, silentLogger } from './logger.js';
+import { createMetrics, type DaemonMetrics } from './metrics.js';
+import { type OpsServer, startOpsServer } from './ops-server.js';
+import { PathBatcher } from './path-batcher.js';
+import { type Job, Scheduler } from './scheduler.js';
+import { SourceWatcher, type WatchEvent, type WatcherFactory, type WatcherFallback } from './watcher.js';
+
+/** Options of `startDaemon`. */
+export interface DaemonOptions {
+  /** The configuration to run with (`knowledgeBase` is required). */
+  config: ResolvedConfig;
+  /** Where structured logs go. @default a silent logger */
+  logger?: Logger | undefined;
+  /**
+   * Loads the configuration again, for `reload()` without an argument (the CLI's SIGHUP). The daemon never reads a
+   * file or the environment itself.
+   */
+  reload?: (() => Promise<ResolvedConfig>) | undefined;
+  /** The API client; by default one is made from `config.api` (and made anew when a reload changes `api`). */
+  client?: LanyingClient | undefined;
+  /** For API calls (when no client is given) and URL fetches. */
+  dispatcher?: Dispatcher | undefined;
+  /** Makes the chokidar watchers; tests inject one that fails like a kernel limit. @default chokidar's `watch` */
+  watcherFactory?: WatcherFactory | undefined;
+  /** The polling interval of folder sources that poll (`usePolling`, or after ENOSPC/EMFILE). @default 2000 */
+  pollIntervalMs?: number | undefined;
+  /** Due paths of a source that arrive within this window go into one batch. @default 25 */
+  coalesceMs?: number | undefined;
+  /** Most paths handed to the engine in one batch. @default 1000 */
+  maxBatch?: number | undefined;
+  /**
+   * After an operation with failed documents (or a transient error), its sources are reconciled again after this
+   * delay, doubled at each further failure up to `daemon.reconcileInterval`. @default 30000
+   */
+  retryDelayMs?: number | undefined;
+  /** Send the `notify` summary after a reconcile that sent documents. @default true */
+  notify?: boolean | undefined;
+  /** For the refresh jitter. @default Math.random */
+  random?: (() => number) | undefined;
+}
+
+/** What `reload()` did. */
+export interface ReloadResult {
+  ok: boolean;
+  /** Why the new configuration was not taken (the old one is kept). */
+  error?: string | undefined;
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** A running `lanying-kb watch` daemon. */
+export interface Daemon {
+  /** Resolves once the first reconcile finished (whatever its outcome), or the daemon stopped before. */
+  readonly ready: Promise<void>;
+  readonly isReady: boolean;
+  /** Resolves when `stop()` finished. */
+  readonly stopped: Promise<void>;
+  /** The ops server's base URL (`http://127.0.0.1:PORT`), when `daemon.http` is set. */
+  readonly opsUrl: string | undefined;
+  readonly config: ResolvedConfig;
+  readonly metrics: DaemonMetrics;
+  /** The daemon's live view (the `daemon` part of `/status`). */
+  status(): DaemonStatus;
+  /** The whole `/status` answer: the state database's summary plus `status()`. */
+  liveStatus(): LiveStatus;
+  /**
+   * Takes a new configuration (or loads one with `options.reload`): added, removed and changed sources take effect
+   * (their watchers start, stop or restart; added and changed ones are reconciled). An invalid configuration is
+   * logged (one error line) and the running one kept.
+   */
+  reload(config?: ResolvedConfig): Promise<ReloadResult>;
+  /** Resolves when no change is waiting and the engine is idle (for tests and scripts). */
+  whenIdle(): Promise<void>;
+  /**
+   * Stops: no new work, watchers closed, uploads in flight get `daemon.shutdownTimeoutMs` to finish (queued ones are
+   * not started), the rest are aborted (they stay `pending` and are sent again, deduplicated, after a restart); then
+   * the state database is closed and the lock released. Safe to call more than once.
+   */
+  stop(): Promise<void>;
+}
+
+interface SourceRuntime {
+  lastReconcileAt: number | null;
+  lastOutcome: string | null;
+  lastError: string | null;
+}
+
+/**
+ * Starts the daemon: takes the state folder's lock (a `LockError` when another sync or watch holds it), opens the
+ * state, starts the ops server (`daemon.http`) and a watcher per enabled folder source, then reconciles every
+ * source once the watchers are ready. Changes are handled as they come; URL sources are checked every
+ * `refreshInterval`; everything is reconciled every `daemon.reconcileInterval`.
+ *
+ * ```ts
+ * const daemon = await startDaemon({ config, logger: createLogger({ destination: process.stdout }) });
+ * await daemon.ready;
+ * process.once('SIGTERM', () => void daemon.stop());
+ * ```
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const daemon = new WatchDaemon(options);
+  await daemon.start();
+  return daemon;
+}
+
+class WatchDaemon implements Daemon {
+  readonly ready: Promise<void>;
+  readonly stopped: Promise<void>;
+  #config: ResolvedConfig;
+  readonly #options: DaemonOptions;
+  readonly #log: Logger;
+  readonly #startedAt = Date.now();
+
+  #lock: StateLock | undefined;
+  #store!: StateStore;
+  #client!: LanyingClient;
+  #engine!: SyncEngine;
+  #metrics!: DaemonMetrics;
+  #batcher!: PathBatcher;
+  #scheduler!: Scheduler;
+  #ops: OpsServer | undefined;
+  readonly #watchers = new Map<string, SourceWatcher>();
+  readonly #runtime = new Map<string, SourceRuntime>();
+  /** Folder sources whose watcher is made anew before their next reconcile (a `.kbignore` changed). */
+  readonly #restartBeforeReconcile = new Set<string>();
+
+  #ready = false;
+  #resolveReady!: () => void;
+  #resolveStopped!: () => void;
+  #stopping: Promise<void> | undefined;
+  #currentSince = 0;
+  #lastSuccessAt: number | null = null;
+  /** Per source: how many retries in a row found failures again (the retry delay doubles with each). */
+  readonly #retryStreak = new Map<string, number>();
+  /** What watcher batches did since the last notification, sent with the next reconcile's. */
+  #batchCounts: SyncCounts = emptyCounts();
+  readonly #batchSources = new Set<string>();
+  readonly #notifications = new Set<Promise<unknown>>();
+
+  constructor(options: DaemonOptions) {
+    this.#options = options;
+    this.#config = options.config;
+    this.#log = options.logger ?? silentLogger();
+    this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
+    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+  }
+
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  get opsUrl(): string | undefined {
+    return this.#ops?.url;
+  }
+
+  get config(): ResolvedConfig {
+    return this.#config;
+  }
+
+  get metrics(): DaemonMetrics {
+    return this.#metrics;
+  }
+
+  async start(): Promise<void> {
+    const config = this.#config;
+    if (!config.knowledgeBase) {
+      throw new ConfigError(config.filepath, [{ path: 'knowledgeBase', message: 'required by watch (chatbotUserId, adminUserId, name)' }]);
+    }
+    this.#lock = acquireStateLock(config.sync.stateDir, 'watch');
+    try {
+      this.#store = StateStore.open(config.sync.stateDir);
+      const stale = this.#store.abortStaleRuns();
+      this.#metrics = createMetrics({
+        queueDepth: () => this.#engine.queue.size,
+        inFlight: () => this.#engine.queue.pending,
+        pendingPaths: () => this.#batcher.size() + this.#scheduler.pendingPaths(),
+        ready: () => this.#ready,
+        watcherStates: () => [...this.#watchers].map(([source, w]) => ({ source, state: w.state })),
+      });
+      this.#client = this.#options.client ?? this.#makeClient(config);
+      this.#engine = new SyncEngine({ config, client: this.#client, store: this.#store, dispatcher: this.#options.dispatcher, onEvent: (e) => this.#onSyncEvent(e) });
+      this.#batcher = new PathBatcher({
+        debounceMs: config.daemon.debounceMs,
+        coalesceMs: this.#options.coalesceMs,
+        onReady: (source, paths) => this.#scheduler.addPaths(source, paths),
+      });
+      this.#scheduler = new Scheduler({
+        execute: (job, signal) => this.#execute(job, signal),
+        onError: (job, error) => this.#onJobError(job, error),
+        maxBatch: this.#options.maxBatch,
+        random: this.#options.random,
+        holdPaths: true,
+      });
+      if (config.daemon.http) this.#ops = await this.#startOps(config);
+      writeDaemonFile(config.sync.stateDir, {
+        pid: process.pid,
+        startedAt: new Date(this.#startedAt).toISOString(),
+        http: this.#ops ? { host: this.#ops.host, port: this.#ops.port } : undefined,
+      });
+      if (stale > 0) this.#log.warn({ runs: stale }, 'an earlier run ended without finishing (a crash or kill -9); its documents are checked again now');
+    } catch (error) {
+      await this.#ops?.close();
+      if (this.#store) this.#store.close();
+      this.#lock.release();
+      throw error;
+    }
+
+    const sources = config.sources.filter((s) => s.enabled);
+    this.#log.info(
+      { event: 'started', version: VERSION, stateDir: config.sync.stateDir, config: config.filepath ?? null, sources: sources.map((s) => `${s.name} (${s.type})`) },
+      `lanying-kb ${VERSION} watching ${sources.length} source(s)`,
+    );
+    for (const source of sources) if (source.type === 'folder') this.#startWatcher(source);
+    void this.#startup();
+  }
+
+  async #startup(): Promise<void> {
+    // Note: the watchers are ready before the first reconcile starts, so that a change made while it scans is seen
+    // by one or the other; events that arrive meanwhile wait until it finished.
+    await Promise.all([...this.#watchers.values()].map((w) => w.ready));
+    if (this.#stopping) return;
+    this.#scheduler.requestReconcile(null, 'startup');
+  }
+
+  #markReady(): void {
+    if (this.#ready || this.#stopping) return;
+    this.#ready = true;
+    this.#resolveReady();
+    this.#scheduler.setReconcileInterval(this.#config.daemon.reconcileIntervalMs);
+    this.#scheduler.releasePaths();
+    this.#log.info({ event: 'ready' }, 'first reconcile done; handling changes as they come');
+  }
+
+  // ---- jobs -------------------------------------------------------------------------------------------------
+
+  async #execute(job: Job, signal: AbortSignal): Promise<void> {
+    this.#currentSince = Date.now();
+    if (job.kind === 'reconcile') await this.#runReconcile(job.sources, job.reasons, 'reconcile', signal);
+    else if (job.kind === 'refresh') await this.#runReconcile(job.sources, ['refresh interval'], 'refresh', signal);
+    else if (job.kind === 'paths') await this.#runPaths(job.source, job.paths, signal);
+  }
+
+  async #runReconcile(sources: string[] | null, reasons: string[], mode: 'reconcile' | 'refresh', signal: AbortSignal): Promise<void> {
+    const enabled = this.#config.sources.filter((s) => s.enabled);
+    const names = sources === null ? enabled.map((s) => s.name) : sources.filter((n) => enabled.some((s) => s.name === n));
+    try {
+      if (names.length === 0) return;
+      for (const name of names) {
+        const source = this.#folderSource(name);
+        if (!source) continue;
+        const watcher = this.#watchers.get(name);
+        if (this.#restartBeforeReconcile.delete(name) || !watcher || watcher.state === 'error') await this.#restartWatcher(source);
+      }
+      this.#log.info({ event: mode === 'refresh' ? 'refresh-started' : 'reconcile-started', sources: names, reasons }, `${mode === 'refresh' ? 'checking' : 'reconciling'} ${names.join(', ')} (${reasons.join(', ')})`);
+      const reports = await this.#reconcileSources(names, mode, signal);
+      for (const report of reports) this.#afterReport(report, mode);
+      const counts = sumCounts(reports.map((r) => r.counts));
+      this.#log.info(
+        { event: mode === 'refresh' ? 'refresh-finished' : 'reconcile-finished', sources: names, outcome: worstOutcome(reports), ...countsForLog(counts) },
+        `${mode === 'refresh' ? 'checked' : 'reconciled'} ${names.join(', ')}: ${counts.sent} sent, ${counts.failed} failed, ${counts.moved} moved, ${counts.removed} removed, ${counts.unchanged} unchanged`,
+      );
+      this.#notifyAfterReconcile(reports);
+    } finally {
+      for (const name of names) {
+        const source = this.#config.sources.find((s): s is ResolvedUrlSource => s.name === name && s.type === 'urls');
+        if (source) this.#scheduler.scheduleRefresh(name, source.refreshIntervalMs);
+      }
+      if (sources === null) this.#markReady();
+    }
+  }
+
+  /** One reconcile of `names`; when a source cannot be read at all, the others are reconciled one by one. */
+  async #reconcileSources(names: string[], mode: string, signal: AbortSignal): Promise<SyncReport[]> {
+    try {
+      return [await this.#engine.reconcile({ sources: names, mode, signal })];
+    } catch (error) {
+      if (!(error instanceof SourceError) || names.length === 1 || signal.aborted) throw error;
+      this.#sourceFailed(error.source, error);
+      const reports: SyncReport[] = [];
+      for (const name of names.filter((n) => n !== error.source)) {
+        try {
+          reports.push(await this.#engine.reconcile({ sources: [name], mode, signal }));
+        } catch (inner) {
+          if (!(inner instanceof SourceError)) throw inner;
+          this.#sourceFailed(name, inner);
+        }
+      }
+      return reports;
+    }
+  }
+
+  async #runPaths(name: string, paths: string[], signal: AbortSignal): Promise<void> {
+    if (!this.#folderSource(name)) return;
+    const report = await this.#engine.syncPaths(name, paths, { signal });
+    this.#afterReport(report, 'paths');
+    if (report.counts.sent > 0 || report.counts.failed > 0) {
+      this.#batchCounts = sumCounts([this.#batchCounts, report.counts]);
+      this.#batchSources.add(name);
+    }
+    this.#log.debug({ event: 'batch-finished', source: name, paths: paths.length, ...countsForLog(report.counts) }, `handled ${paths.length} changed path(s) of ${name}`);
+  }
+
+  /** Bookkeeping after an engine operation: metrics, per-source state, and a retry when documents failed. */
+  #afterReport(report: SyncReport, kind: 'reconcile' | 'refresh' | 'paths'): void {
+    const now = Date.now();
+    this.#metrics.onOperation(kind, report.outcome, now);
+    if (report.outcome === 'ok' || report.outcome === 'partial') this.#lastSuccessAt = now;
+    const failedSources = new Set(report.entries.filter((e) => e.outcome === 'failed' || e.action === 'failed').map((e) => e.source));
+    if (kind !== 'paths') {
+      for (const name of report.sources) {
+        const failed = report.entries.filter((e) => e.source === name && (e.outcome === 'failed' || e.action === 'failed')).length;
+        this.#runtime.set(name, { lastReconcileAt: now, lastOutcome: report.outcome, lastError: report.error ?? (failed > 0 ? `${failed} document(s) failed` : null) });
+      }
+    }
+    if (failedSources.size > 0) this.#scheduleRetry([...failedSources]);
+    for (const name of report.sources) if (!failedSources.has(name) && report.outcome !== 'failed') this.#retryStreak.delete(name);
+  }
+
+  #sourceFailed(name: string, error: unknown): void {
+    const message = oneLine(error);
+    this.#runtime.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
+    this.#log.error({ event: 'source-failed', source: name, error: message }, `source ${name} cannot be synced: ${message}`);
+  }
+
+  #onJobError(job: Job, error: unknown): void {
+    if (this.#stopping && (error instanceof AbortedError || (error as Error)?.name === 'AbortError')) {
+      this.#log.debug({ event: 'aborted', kind: job.kind }, `${job.kind} aborted by the shutdown`);
+      return;
+    }
+    const kind = job.kind === 'task' ? 'reconcile' : job.kind;
+    this.#metrics.onOperation(kind, 'failed', Date.now());
+    const sources = job.kind === 'paths' ? [job.source] : job.kind === 'task' ? [] : (job.sources ?? this.#config.sources.filter((s) => s.enabled).map((s) => s.name));
+    const message = oneLine(error);
+    if (job.kind !== 'paths') for (const name of sources) this.#runtime.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
+    if (error instanceof AuthError) {
+      this.#log.error(
+        { event: 'auth-failed', kind, sources, error: message },
+        `the API refused the access token (${message}); fix api.accessToken (or LANYING_ACCESS_TOKEN) and reload (systemctl reload lanying-kb)`,
+      );
+    } else {
+      this.#log.error({ event: `${kind}-failed`, sources, error: message }, `${kind} of ${sources.join(', ')} failed: ${message}`);
+    }
+    if (isRetryable(error) || error instanceof AuthError || job.kind === 'paths') this.#scheduleRetry(sources);
+  }
+
+  /** Reconciles sources with failed documents again later: after `retryDelayMs`, doubling up to the reconcile interval. */
+  #scheduleRetry(sources: string[]): void {
+    const base = this.#options.retryDelayMs ?? 30_000;
+    const cap = this.#config.daemon.reconcileIntervalMs || Infinity;
+    for (const source of sources) {
+      const streak = this.#retryStreak.get(source) ?? 0;
+      this.#retryStreak.set(source, streak + 1);
+      const delay = Math.min(cap, base * 2 ** Math.min(streak, 16));
+      this.#scheduler.requestReconcile(source, 'retry after failures', delay);
+      this.#log.info({ event: 'retry-scheduled', source, inMs: delay }, `will try ${source} again in ${Math.round(delay / 1000)} s`);
+    }
+  }
+
+  #notifyAfterReconcile(reports: SyncReport[]): void {
+    const counts = sumCounts([this.#batchCounts, ...reports.map((r) => r.counts)]);
+    const sources = [...new Set([...this.#batchSources, ...reports.flatMap((r) => r.sources)])];
+    this.#batchCounts = emptyCounts();
+    this.#batchSources.clear();
+    const notify = this.#config.notify;
+    if (this.#options.notify === false || (!notify.push && !notify.message) || counts.sent === 0) return;
+    const last = reports[reports.length - 1];
+    const report: SyncReport = {
+      runId: last?.runId,
+      dryRun: false,
+      sources,
+      startedAt: reports[0]?.startedAt ?? new Date().toISOString(),
+      durationMs: reports.reduce((sum, r) => sum + r.durationMs, 0),
+      outcome: worstOutcome(reports),
+      counts,
+      entries: [],
+    };
+    const sending = notifyRun(this.#client, notify, report, {
+      kbName: this.#config.knowledgeBase?.name,
+      log: (event) => {
+        if (event.type === 'notify-sent') this.#log.info({ event: 'notify-sent', channel: event.channel, target: event.target }, `summary sent (${event.channel} to ${event.target})`);
+        else if (event.type === 'notify-failed') this.#log.warn({ event: 'notify-failed', channel: event.channel, target: event.target, error: event.error }, `the ${event.channel} notification failed: ${event.error}`);
+      },
+    });
+    this.#notifications.add(sending);
+    void sending.finally(() => this.#notifications.delete(sending));
+  }
+
+  // ---- events -----------------------------------------------------------------------------------------------
+
+  #onSyncEvent(event: SyncEvent): void {
+    this.#metrics.onSyncEvent(event);
+    if (event.type === 'decision') {
+      const { action, source, key, reason, movedFrom } = event.entry;
+      if (action === 'new' || action === 'changed') this.#log.debug({ event: action, source, key, reason }, `${action} ${source}:${key} (${reason})`);
+      else if (action === 'failed') this.#log.warn({ event: 'failed', source, key, reason }, `failed ${source}:${key}: ${reason}`);
+      else this.#log.info({ event: action, source, key, reason, ...(movedFrom ? { from: movedFrom } : {}) }, `${action} ${source}:${key} (${reason})`);
+    } else if (event.type === 'sent') {
+      const { source, key, bytes, msgId, reason } = event.entry;
+      this.#log.info({ event: 'sent', source, key, reason, bytes, msgId, durationMs: Math.round(event.durationMs) }, `sent ${source}:${key} (${reason})`);
+    } else if (event.type === 'failed') {
+      const { source, key, error } = event.entry;
+      this.#log.warn({ event: 'failed', source, key, reason: error ?? oneLine(event.error) }, `failed ${source}:${key}: ${error ?? oneLine(event.error)}`);
+    }
+  }
+
+  #onCall(event: CallEvent): void {
+    this.#metrics?.onCall(event);
+    if (event.error !== undefined || (event.status !== undefined && event.status >= 400)) {
+      this.#log.debug({ event: 'api-error', method: event.method, path: event.path, status: event.status, code: event.code, error: event.error, attempt: event.attempt, willRetry: event.willRetry }, `${event.method} ${event.path} failed`);
+    }
+  }
+
+  #onWatchEvent(name: string, event: WatchEvent): void {
+    if (this.#stopping) return;
+    if (event.type === 'file') {
+      this.#batcher.touch(name, event.path, event.stamp);
+      return;
+    }
+    const debounce = this.#config.daemon.debounceMs;
+    if (event.type === 'dir') {
+      this.#log.debug({ event: event.gone ? 'folder-removed' : 'folder-added', source: name, path: event.path }, `folder ${event.gone ? 'removed' : 'added'}: ${event.path}`);
+      this.#scheduler.requestReconcile(name, event.gone ? 'folder removed' : 'folder added', debounce);
+      return;
+    }
+    const source = this.#folderSource(name);
+    if (!source) return;
+    this.#engine.pathFilter(source).invalidate(event.relDir);
+    this.#restartBeforeReconcile.add(name);
+    this.#log.info({ event: 'kbignore-changed', source: name, path: event.path }, `${event.path} changed; ${name} is reconciled with the new rules`);
+    this.#scheduler.requestReconcile(name, '.kbignore changed', debounce);
+  }
+
+  #onWatcherFallback(fallback: WatcherFallback): void {
+    const interval = this.#options.pollIntervalMs ?? 2000;
+    this.#metrics.onWatcherFallback(fallback.source, fallback.code);
+    this.#log.warn(
+      { event: 'watch-fallback', source: fallback.source, code: fallback.code, reason: fallback.reason, fix: fallback.fix, pollIntervalMs: interval },
+      `cannot watch source ${fallback.source} (${fallback.code}: ${fallback.reason}); polling every ${interval / 1000} s instead. Fix: ${fallback.fix}`,
+    );
+    // Changes may have been missed while the watcher failed.
+    this.#scheduler.requestReconcile(fallback.source, 'watcher fell back to polling', this.#config.daemon.debounceMs);
+  }
+
+  #onWatcherError(name: string, error: unknown): void {
+    if (this.#stopping) return;
+    const message = oneLine(error);
+    this.#log.warn({ event: 'watch-error', source: name, error: message }, `watcher of ${name} failed: ${message}; reconciling everything`);
+    this.#scheduler.requestReconcile(null, 'watcher error', Math.max(this.#config.daemon.debounceMs, 1000));
+  }
+
+  // ---- watchers ---------------------------------------------------------------------------------------------
+
+  #startWatcher(source: ResolvedFolderSource): SourceWatcher {
+    const name = source.name;
+    const watcher = new SourceWatcher({
+      source,
+      filter: () => this.#engine.pathFilter(this.#folderSource(name) ?? source),
+      onEvent: (event) => this.#onWatchEvent(name, event),
+      onFallback: (fallback) => this.#onWatcherFallback(fallback),
+      onError: (error) => this.#onWatcherError(name, error),
+      pollIntervalMs: this.#options.pollIntervalMs,
+      factory: this.#options.watcherFactory,
+    });
+    this.#watchers.set(name, watcher);
+    void watcher.start();
+    return watcher;
+  }
+
+  /** A new watcher first, then the old one closed: no moment without one. */
+  async #restartWatcher(source: ResolvedFolderSource): Promise<void> {
+    const old = this.#watchers.get(source.name);
+    const watcher = this.#startWatcher(source);
+    await watcher.ready;
+    await old?.close();
+  }
+
+  #folderSource(name: string): ResolvedFolderSource | undefined {
+    return this.#config.sources.find((s): s is ResolvedFolderSource => s.name === name && s.type === 'folder' && s.enabled);
+  }
+
+  // ---- reload -----------------------------------------------------------------------------------------------
+
+  async reload(config?: ResolvedConfig): Promise<ReloadResult> {
+    const failed = (error: unknown): ReloadResult => {
+      const message = oneLine(error);
+      this.#log.error(
+        { event: 'reload-failed', file: (error as ConfigError).filepath ?? this.#config.filepath ?? null, error: message },
+        `configuration reload failed, keeping the running configuration: ${message}`,
+      );
+      return { ok: false, error: message, added: [], removed: [], changed: [] };
+    };
+    if (this.#stopping) return { ok: false, error: 'the daemon is stopping', added: [], removed: [], changed: [] };
+    let next: ResolvedConfig;
+    try {
+      const loaded = config ?? (await this.#options.reload?.());
+      if (!loaded) throw new UsageError('no configuration given and no way to load one');
+      if (!loaded.knowledgeBase) throw new ConfigError(loaded.filepath, [{ path: 'knowledgeBase', message: 'required by watch (chatbotUserId, adminUserId, name)' }]);
+      next = loaded;
+    } catch (error) {
+      return failed(error);
+    }
+    let result: ReloadResult = { ok: true, added: [], removed: [], changed: [] };
+    try {
+      await this.#scheduler.runTask('reload', async () => {
+        result = await this.#applyConfig(next);
+      });
+    } catch (error) {
+      if (this.#stopping) return { ok: false, error: 'the daemon is stopping', added: [], removed: [], changed: [] };
+      return failed(error);
+    }
+    return result;
+  }
+
+  async #applyConfig(incoming: ResolvedConfig): Promise<ReloadResult> {
+    const previous = this.#config;
+    let next = incoming;
+    if (next.sync.stateDir !== previous.sync.stateDir) {
+      this.#log.warn({ event: 'reload-warning', key: 'sync.stateDir' }, `sync.stateDir cannot change while running (still ${previous.sync.stateDir}); restart lanying-kb to use ${next.sync.stateDir}`);
+      next = { ...next, sync: { ...next.sync, stateDir: previous.sync.stateDir } };
+    }
+    const diff = diffSources(previous, next);
+    const newClient = !this.#options.client && clientSettingsChanged(previous, next);
+    if (newClient) this.#client = this.#makeClient(next);
+    this.#engine.reconfigure(next, newClient ? this.#client : undefined);
+    this.#config = next;
+    this.#batcher.setDebounce(next.daemon.debounceMs);
+
+    for (const source of diff.removed) {
+      const watcher = this.#watchers.get(source.name);
+      this.#watchers.delete(source.name);
+      await watcher?.close();
+      this.#batcher.drop(source.name);
+      this.#scheduler.dropSource(source.name);
+      this.#runtime.delete(source.name);
+      this.#retryStreak.delete(source.name);
+    }
+    const starting: Promise<void>[] = [];
+    for (const source of [...diff.changed, ...diff.added]) {
+      this.#batcher.drop(source.name);
+      this.#scheduler.dropSource(source.name);
+      const watcher = this.#watchers.get(source.name);
+      if (source.type === 'folder') starting.push(this.#restartWatcher(source));
+      else if (watcher) {
+        this.#watchers.delete(source.name);
+        starting.push(watcher.close());
+      }
+    }
+    await Promise.all(starting);
+
+    if (next.daemon.reconcileIntervalMs !== previous.daemon.reconcileIntervalMs && this.#ready) this.#scheduler.setReconcileInterval(next.daemon.reconcileIntervalMs);
+    if (httpSettingsChanged(previous, next)) {
+      await this.#ops?.close();
+      this.#ops = undefined;
+      if (next.daemon.http) {
+        try {
+          this.#ops = await this.#startOps(next);
+        } catch (error) {
+          this.#log.error({ event: 'ops-failed', error: oneLine(error) }, oneLine(error));
+        }
+      }
+      writeDaemonFile(next.sync.stateDir, {
+        pid: process.pid,
+        startedAt: new Date(this.#startedAt).toISOString(),
+        http: this.#ops ? { host: this.#ops.host, port: this.#ops.port } : undefined,
+      });
+    }
+
+    const names = (list: ResolvedSource[]) => list.map((s) => s.name);
+    const result: ReloadResult = { ok: true, added: names(diff.added), removed: names(diff.removed), changed: names(diff.changed) };
+    this.#log.info({ event: 'reloaded', file: next.filepath ?? null, ...result, ok: undefined }, `configuration reloaded: ${result.added.length} added, ${result.removed.length} removed, ${result.changed.length} changed source(s)`);
+    if (newClient) {
+      // Failures may have come from the old token or endpoint.
+      this.#scheduler.requestReconcile(null, 'api settings changed');
+    } else {
+      for (const name of [...result.added, ...result.changed]) this.#scheduler.requestReconcile(name, 'configuration reloaded');
+    }
+    return result;
+  }
+
+  // ---- status -----------------------------------------------------------------------------------------------
+
+  status(): DaemonStatus {
+    const job = this.#scheduler.current;
+    const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+    const sources: LiveSourceStatus[] = this.#config.sources
+      .filter((s) => s.enabled)
+      .map((s) => {
+        const runtime = this.#runtime.get(s.name);
+        const watcher = this.#watchers.get(s.name);
+        return {
+          name: s.name,
+          type: s.type,
+          state: s.type === 'urls' ? 'scheduled' : (watcher?.state ?? 'stopped'),
+          lastReconcileAt: iso(runtime?.lastReconcileAt),
+          lastOutcome: runtime?.lastOutcome ?? null,
+          lastError: runtime?.lastError ?? (watcher?.state === 'error' ? (watcher.lastError ?? null) : null),
+          pendingPaths: this.#batcher.size(s.name) + this.#scheduler.pendingPaths(s.name),
+          nextRefreshAt: s.type === 'urls' ? iso(this.#scheduler.nextRefreshAt(s.name)) : null,
+        };
+      });
+    return {
+      pid: process.pid,
+      version: VERSION,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000),
+      stateDir: this.#config.sync.stateDir,
+      configFile: this.#config.filepath ?? null,
+      ready: this.#ready,
+      stopping: this.#stopping !== undefined,
+      current: job && job.kind !== 'task'
+        ? { kind: job.kind, sources: job.kind === 'paths' ? [job.source] : (job.sources ?? []), ...(job.kind === 'paths' ? { paths: job.paths.length } : {}), since: new Date(this.#currentSince).toISOString() }
+        : job
+          ? { kind: job.name, sources: [], since: new Date(this.#currentSince).toISOString() }
+          : null,
+      queue: { waiting: this.#engine.queue.size, inFlight: this.#engine.queue.pending, pendingPaths: this.#batcher.size() + this.#scheduler.pendingPaths() },
+      lastSuccessAt: iso(this.#lastSuccessAt),
+      nextReconcileAt: iso(this.#scheduler.nextReconcileAt),
+      sources,
+    };
+  }
+
+  liveStatus(): LiveStatus {
+    const summary = readStatus(this.#store, 20);
+    return { stateFile: this.#store.filepath, ...summary, daemon: this.status() };
+  }
+
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      if (this.#stopping) return;
+      await this.#scheduler.whenIdle();
+      if (this.#batcher.size() === 0 && this.#scheduler.pendingPaths() === 0 && !this.#scheduler.current && this.#ready) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  // ---- stop -------------------------------------------------------------------------------------------------
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const timeoutMs = this.#config.daemon.shutdownTimeoutMs;
+    const queue = this.#engine.queue;
+    this.#log.info({ event: 'stopping', inFlight: queue.pending, waiting: queue.size, timeoutMs }, `stopping: ${queue.pending} upload(s) in flight get up to ${timeoutMs / 1000} s to finish`);
+    const started = Date.now();
+    const current = this.#scheduler.close();
+    this.#batcher.close();
+    await Promise.all([...this.#watchers.values()].map((w) => w.close()));
+    // Uploads not started yet stay unstarted (their documents were not marked pending: the next start finds them);
+    // those in flight may finish within the timeout.
+    queue.pause();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      queue.onPendingZero().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const aborted = queue.pending;
+    if (!drained) this.#log.warn({ event: 'shutdown-timeout', aborted }, `shutdown timeout: aborting ${aborted} upload(s); they stay pending and are sent again (deduplicated) after a restart`);
+    this.#scheduler.abortCurrent(new AbortedError());
+    queue.start();
+    await current;
+    await this.#ops?.close();
+    removeDaemonFile(this.#config.sync.stateDir, process.pid);
+    this.#store.close();
+    this.#lock?.release();
+    this.#resolveReady();
+    this.#log.info({ event: 'stopped', durationMs: Date.now() - started, aborted: drained ? 0 : aborted }, 'stopped');
+    this.#resolveStopped();
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------------------
+
+  #makeClient(config: ResolvedConfig): LanyingClient {
+    const limiter = config.sync.requestsPerSecond ? createRateLimiter(config.sync.requestsPerSecond) : undefined;
+    return createClient(config, { dispatcher: this.#options.dispatcher, limiter, onCall: (event) => this.#onCall(event) });
+  }
+
+  async #startOps(config: ResolvedConfig): Promise<OpsServer> {
+    const http = config.daemon.http as { host: string; port: number };
+    let server: OpsServer;
+    try {
+      server = await startOpsServer({
+        host: http.host,
+        port: http.port,
+        handlers: { ready: () => this.#ready, metrics: () => this.#metrics.render(), status: () => this.liveStatus() },
+      });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? oneLine(error);
+      throw new ConfigError(config.filepath, [{ path: 'daemon.http', message: `cannot listen on ${http.host}:${http.port} (${code})` }], { cause: error });
+    }
+    this.#log.info({ event: 'ops-listening', url: server.url, host: server.host, port: server.port }, `ops server on ${server.url} (/healthz, /readyz, /metrics, /status)`);
+    return server;
+  }
+}
+
+function sumCounts(list: SyncCounts[]): SyncCounts {
+  const total = emptyCounts();
+  for (const counts of list) for (const key of Object.keys(total) as (keyof SyncCounts)[]) total[key] += counts[key];
+  return total;
+}
+
+function worstOutcome(reports: SyncReport[]): SyncReport['outcome'] {
+  const order: SyncReport['outcome'][] = ['ok', 'partial', 'aborted', 'failed'];
+  return reports.reduce<SyncReport['outcome']>((worst, r) => (order.indexOf(r.outcome) > order.indexOf(worst) ? r.outcome : worst), 'ok');
+}
+
+function countsForLog(counts: SyncCounts): Record<string, number> {
+  return { sent: counts.sent, failed: counts.failed, moved: counts.moved, removed: counts.removed, skipped: counts.skipped, unchanged: counts.unchanged, bytesSent: counts.bytesSent };
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
+}
