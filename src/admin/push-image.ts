@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { type Dispatcher, fetch } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadUndici } from '../api/lazy-modules.js';
 import { formatBytes } from '../config/units.js';
 import { ValidationError } from '../errors.js';
 
@@ -97,6 +98,7 @@ export async function checkPushImage(url: string, options: CheckPushImageOptions
 }
 
 async function request(url: string, method: 'HEAD' | 'GET', timeoutMs: number, dispatcher: Dispatcher | undefined) {
+  const { fetch } = await loadUndici();
   return fetch(url, { method, redirect: 'follow', signal: AbortSignal.timeout(timeoutMs), ...(dispatcher ? { dispatcher } : {}) });
 }
 

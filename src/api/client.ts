@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadUndici } from './lazy-modules.js';
 import { USER_AGENT } from '../version.js';
 import { AbortedError, ApiError, ConnectionError, TimeoutError, type RequestDescription } from './errors.js';
 import { Files } from './resources/files.js';
@@ -233,6 +234,7 @@ export class LanyingClient {
     // Building the body may fail on a local file: that error is the caller's, not a connection failure.
     const built = spec.body ? await spec.body() : undefined;
     try {
+      const { request } = await loadUndici();
       const res = await request(spec.url, {
         method: spec.method,
         headers: { ...spec.headers, ...built?.headers },

@@ -4,8 +4,9 @@ import type { SyncEvent } from '../sync/engine.js';
 import type { CliContext } from './context.js';
 
 /** A progress bar on stderr while documents are sent, when stderr is a terminal. Returns the event handler. */
-export function createProgressReporter(ctx: CliContext, enabled: boolean): { onEvent: (event: SyncEvent) => void; stop: () => void } {
-  if (!enabled || !ctx.stderr.isTTY) return { onEvent: () => {}, stop: () => {} };
+export function createProgressReporter(ctx: CliContext, enabled: boolean): { onEvent: ((event: SyncEvent) => void) | undefined; stop: () => void } {
+  // Note: no handler at all when there is no bar, so that the engine builds no events for it.
+  if (!enabled || !ctx.stderr.isTTY) return { onEvent: undefined, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: ctx.stderr as NodeJS.WritableStream,

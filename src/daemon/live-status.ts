@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { request } from 'undici';
+import { loadUndici } from '../api/lazy-modules.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { RunRecord } from '../sync/state-store.js';
 import type { WatcherState } from './watcher.js';
@@ -92,6 +92,7 @@ export async function fetchLiveStatus(config: Pick<ResolvedConfig, 'daemon' | 's
   const host = http.host === '0.0.0.0' ? '127.0.0.1' : http.host === '::' ? '::1' : http.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
   try {
+    const { request } = await loadUndici();
     const res = await request(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 1000), headersTimeout: options.timeoutMs ?? 1000 });
     const text = await res.body.text();
     if (res.statusCode !== 200) return undefined;

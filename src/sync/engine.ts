@@ -19,7 +19,7 @@ import { keyToFsPath } from './path-key.js';
 import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planFolderFiles, planSource, type SourcePlan } from './plan.js';
 import { emptyCounts, type ReportEntry, type SyncCounts, type SyncOutcome, type SyncReport } from './report.js';
 import { sendDocument, type SendTarget } from './send-document.js';
-import type { DocumentRecord, StateStore } from './state-store.js';
+import type { DocumentRecord, KnownDocument, StateStore } from './state-store.js';
 import { kbExtensionOf } from '../api/knowledge-base.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
@@ -65,7 +65,7 @@ export class SyncEngine {
   readonly store: StateStore;
   /** Documents being sent at once are bounded by `sync.concurrency`. */
   readonly queue: PQueue;
-  readonly #onEvent: (event: SyncEvent) => void;
+  readonly #onEvent: ((event: SyncEvent) => void) | undefined;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #now: () => number;
   readonly #filters = new Map<string, PathFilter>();
@@ -75,7 +75,7 @@ export class SyncEngine {
     this.client = options.client;
     this.store = options.store;
     this.queue = new PQueue({ concurrency: options.config.sync.concurrency });
-    this.#onEvent = options.onEvent ?? (() => {});
+    this.#onEvent = options.onEvent;
     this.#dispatcher = options.dispatcher;
     this.#now = options.now ?? Date.now;
   }
@@ -124,13 +124,13 @@ export class SyncEngine {
           }
         }
         const keys = new Set([...files.map((f) => f.key), ...gone]);
-        const records = new Map<string, DocumentRecord>();
+        const known = new Map<string, KnownDocument>();
         for (const key of keys) {
-          const record = this.store.get(source.name, key);
-          if (record) records.set(key, record);
+          const row = this.store.known(source.name, key);
+          if (row) known.set(key, row);
         }
         await this.#claimOverlappingSources([source], ctx);
-        const plans = [await planFolderFiles(source, files, records, ctx, { complete: false, gone })];
+        const plans = [await planFolderFiles(source, files, known, ctx, { complete: false, gone })];
         detectMovesAndDuplicates(plans, this.store, { now: ctx.now, stillThere: (r) => this.#stillThere(r) });
         return plans;
       },
@@ -179,10 +179,10 @@ export class SyncEngine {
           counts[entry.action]++;
           if (entry.send) counts.bytesPlanned += entry.send.size;
           entries.push(entry);
-          this.#onEvent({ type: 'decision', entry: toReportEntry(entry) });
+          this.#onEvent?.({ type: 'decision', entry: toReportEntry(entry) });
         }
       }
-      this.#onEvent({ type: 'planned', sources: run.sources, toSend: toSend.length, bytes: counts.bytesPlanned });
+      this.#onEvent?.({ type: 'planned', sources: run.sources, toSend: toSend.length, bytes: counts.bytesPlanned });
 
       if (!run.dryRun) {
         this.#recordDecisions(plans);
@@ -328,7 +328,7 @@ export class SyncEngine {
           counts.failed++;
         } finally {
           done++;
-          this.#onEvent({ type: 'progress', done, total, bytesDone, bytesTotal: counts.bytesPlanned });
+          this.#onEvent?.({ type: 'progress', done, total, bytesDone, bytesTotal: counts.bytesPlanned });
         }
       }),
     );
@@ -377,7 +377,7 @@ export class SyncEngine {
         this.store.put(record);
         entry.outcome = 'sent';
         if (sent.msgId !== undefined) entry.msgId = sent.msgId;
-        this.#onEvent({ type: 'sent', entry: toReportEntry(entry), durationMs: performance.now() - started });
+        this.#onEvent?.({ type: 'sent', entry: toReportEntry(entry), durationMs: performance.now() - started });
         return true;
       } catch (error) {
         if (error instanceof AuthError || error instanceof AbortedError || signal?.aborted) {
@@ -400,7 +400,7 @@ export class SyncEngine {
         this.store.put(record);
         entry.outcome = 'failed';
         entry.error = message;
-        this.#onEvent({ type: 'failed', entry: toReportEntry(entry), error });
+        this.#onEvent?.({ type: 'failed', entry: toReportEntry(entry), error });
         throw error;
       }
     }

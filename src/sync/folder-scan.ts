@@ -580,12 +580,14 @@ class Scanner {
 
   /**
    * Whether the permission bits say this process cannot read the file (then an `open` confirms it). Avoids an
-   * `open` per file: root reads everything; ACLs and capabilities are left to the `open` at hashing time.
+   * `open` per file. Root usually reads everything, but not without CAP_DAC_OVERRIDE (a hardened service): a
+   * file nobody may read is checked for root too. ACLs and other cases are left to the `open` at hashing time.
    */
   private mayBeUnreadable(st: StatLike): boolean {
     const uid = this.uid;
-    if (uid === undefined || uid === 0) return false;
     const mode = st.mode;
+    if (uid === undefined) return false;
+    if (uid === 0) return (mode & 0o444) === 0;
     if (st.uid === uid) return (mode & 0o400) === 0;
     if ((mode & 0o044) === 0o044) return false;
     this.gids ??= new Set([...(process.getgroups?.() ?? []), process.getgid?.() ?? -1]);

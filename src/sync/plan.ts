@@ -4,7 +4,7 @@ import { displayNameOf, linkFor, titleFromName } from './document-metadata.js';
 import { scanFolder, type ScannedFile } from './folder-scan.js';
 import { hashFiles } from './hash.js';
 import type { PlanAction, ReportEntry } from './report.js';
-import { type DocumentKind, type DocumentRecord, newDocumentRecord, type StateStore } from './state-store.js';
+import { type DocumentKind, type DocumentRecord, type KnownDocument, newDocumentRecord, type StateStore } from './state-store.js';
 import { fetchUrl, type FetchOptions, resolveSourceUrls } from './url-fetch.js';
 
 /** What to send for one document. */
@@ -73,17 +73,19 @@ export async function planSource(source: ResolvedSource, ctx: PlanContext): Prom
 
 async function planFolder(source: ResolvedFolderSource, ctx: PlanContext): Promise<SourcePlan> {
   const scanned = await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal });
-  return planFolderFiles(source, scanned, ctx.store.documentsOf(source.name), ctx, { complete: true });
+  return planFolderFiles(source, scanned, ctx.store.knownDocumentsOf(source.name), ctx, { complete: true });
 }
 
 /**
- * Plans the files of a folder source. With `complete` (a full scan), every known document that was not found is
- * removed; otherwise (the watcher's changed paths) only the keys listed in `gone` are.
+ * Plans the files of a folder source against what the state knows of them (`known`). With `complete` (a full
+ * scan), every known document that was not found is removed; otherwise (the watcher's changed paths) only the keys
+ * listed in `gone` are. A document's full record is read only when it needs a decision: an unchanged file costs
+ * its `KnownDocument` alone.
  */
 export async function planFolderFiles(
   source: ResolvedFolderSource,
   scanned: readonly ScannedFile[],
-  records: Map<string, DocumentRecord>,
+  known: Map<string, KnownDocument>,
   ctx: PlanContext,
   scope: { complete: true } | { complete: false; gone: readonly string[] },
 ): Promise<SourcePlan> {
@@ -91,7 +93,8 @@ export async function planFolderFiles(
   const seen = new Set<string>();
   /** Folders that could not be read: what is known below them is kept, not taken for removed. */
   const unreadableDirs: string[] = [];
-  const toHash: { file: ScannedFile; record: DocumentRecord | undefined }[] = [];
+  const toHash: ScannedFile[] = [];
+  const load = (key: string): DocumentRecord | undefined => (known.has(key) ? ctx.store.get(source.name, key) : undefined);
 
   for (const file of scanned) {
     if (file.isDir) {
@@ -100,32 +103,36 @@ export async function planFolderFiles(
       continue;
     }
     seen.add(file.key);
-    const record = records.get(file.key);
     const claimedBy = ctx.claimedPaths.get(file.realPath);
     if (file.skipReason || (claimedBy !== undefined && claimedBy !== source.name)) {
       const reason = file.skipReason ?? `also in source "${claimedBy}", which syncs it`;
-      plan.entries.push(skipEntry(source.name, file, record, reason, ctx));
+      plan.entries.push(skipEntry(source.name, file, load(file.key), reason, ctx));
       continue;
     }
     ctx.claimedPaths.set(file.realPath, source.name);
-    const statSame = record?.hash != null && record.size === file.size && record.mtimeMs === file.mtimeMs && record.inode === file.ino;
-    if (statSame && !ctx.checksum && record) {
-      if (record.status === 'uploaded' && record.uploadedHash === record.hash) {
+    const before = known.get(file.key);
+    const statSame = before?.hashed === 1 && before.size === file.size && before.mtimeMs === file.mtimeMs && before.inode === file.ino;
+    if (statSame && !ctx.checksum) {
+      if (before.current === 1) {
         countUnchanged(plan, source.name, file.key, 'file', file.size, 'size, time and inode unchanged', ctx);
-      } else {
-        plan.entries.push(classify(source, file, record.hash as string, record, ctx));
+        continue;
       }
-      continue;
+      const record = load(file.key);
+      if (record?.hash) {
+        plan.entries.push(classify(source, file, record.hash, record, ctx));
+        continue;
+      }
     }
-    toHash.push({ file, record });
+    toHash.push(file);
   }
 
   const hashes = await hashFiles(
-    toHash.map(({ file }) => ({ fsPath: file.fsPath, size: file.size })),
+    toHash.map((file) => ({ fsPath: file.fsPath, size: file.size })),
     { concurrency: ctx.hashConcurrency, signal: ctx.signal },
   );
-  toHash.forEach(({ file, record }, i) => {
+  toHash.forEach((file, i) => {
     const hashed = hashes[i];
+    const record = load(file.key);
     if (hashed instanceof LocalFileError || hashed === undefined) {
       // Deleted between the scan and the hash: nothing to send; a known document is taken for removed by the next scan.
       if (hashed?.changed) return;
@@ -142,24 +149,21 @@ export async function planFolderFiles(
   });
 
   if (scope.complete) {
-    for (const key of records.keys()) {
-      if (unreadableDirs.some((dir) => key.startsWith(dir))) seen.add(key);
+    if (unreadableDirs.length > 0) {
+      for (const key of known.keys()) {
+        if (unreadableDirs.some((dir) => key.startsWith(dir))) seen.add(key);
+      }
     }
-    plan.entries.push(...removedEntries(source.name, records, seen, ctx));
+    plan.entries.push(...removedEntries(source.name, known.keys(), seen, load, ctx));
   } else {
-    const gone = new Map<string, DocumentRecord>();
-    for (const key of scope.gone) {
-      const record = records.get(key);
-      if (record && !seen.has(key)) gone.set(key, record);
-    }
-    plan.entries.push(...removedEntries(source.name, gone, seen, ctx));
+    plan.entries.push(...removedEntries(source.name, scope.gone, seen, load, ctx));
   }
   return plan;
 }
 
 /** Decides new, changed or unchanged for a hashed file. */
 function classify(source: ResolvedFolderSource, file: ScannedFile, hash: string, previous: DocumentRecord | undefined, ctx: PlanContext): PlanEntry {
-  const record: DocumentRecord = { ...(previous ?? newDocumentRecord(source.name, file.key, 'file', ctx.now)), kind: 'file' };
+  const record: DocumentRecord = previous ? { ...previous, kind: 'file' } : newDocumentRecord(source.name, file.key, 'file', ctx.now);
   if (record.firstSeenRun === null) record.firstSeenRun = ctx.runId ?? null;
   record.size = file.size;
   record.mtimeMs = file.mtimeMs;
@@ -226,10 +230,19 @@ function skipEntry(source: string, file: ScannedFile, previous: DocumentRecord |
   return { action: 'skipped', source, key: file.key, kind: 'file', bytes: file.size, reason, record, dirty: previous?.skipReason !== reason || previous.status !== record.status };
 }
 
-function removedEntries(source: string, records: Map<string, DocumentRecord>, seen: Set<string>, ctx: PlanContext): PlanEntry[] {
+/** Entries for the documents among `keys` that were not `seen` (and are known, and not already removed). */
+function removedEntries(
+  source: string,
+  keys: Iterable<string>,
+  seen: Set<string>,
+  load: (key: string) => DocumentRecord | undefined,
+  ctx: PlanContext,
+): PlanEntry[] {
   const entries: PlanEntry[] = [];
-  for (const [key, previous] of records) {
-    if (seen.has(key) || previous.status === 'removed') continue;
+  for (const key of keys) {
+    if (seen.has(key)) continue;
+    const previous = load(key);
+    if (!previous || previous.status === 'removed') continue;
     const reachedKb = previous.uploadedHash !== null || previous.transactionId !== null;
     const record: DocumentRecord = { ...previous, status: 'removed', updatedAt: ctx.now };
     entries.push({
@@ -329,7 +342,7 @@ async function planUrls(source: ResolvedUrlSource, ctx: PlanContext): Promise<So
     });
   });
 
-  if (complete) plan.entries.push(...removedEntries(source.name, records, seen, ctx));
+  if (complete) plan.entries.push(...removedEntries(source.name, records.keys(), seen, (key) => records.get(key), ctx));
   return plan;
 }
 
@@ -354,6 +367,8 @@ export function detectMovesAndDuplicates(
   ctx: { now: number; stillThere?: (record: DocumentRecord) => boolean },
 ): void {
   const stillThere = ctx.stillThere ?? (() => true);
+  // Note: on a first sync nothing has reached the knowledge base yet: no query per new file.
+  const anyUploaded = store.hasUploaded();
   const vanished = new Map<string, PlanEntry[]>();
   for (const plan of plans) {
     for (const entry of plan.entries) {
@@ -369,18 +384,19 @@ export function detectMovesAndDuplicates(
     plan.entries = plan.entries.filter((entry) => {
       if (entry.action !== 'new' || entry.kind !== 'file' || !entry.send) return true;
       const hash = entry.send.hash;
+      const sameContent = anyUploaded ? store.findByUploadedHash(hash) : [];
       // Note: the watcher may see a rename's new path before its old one is gone from the state; a known document
       // whose file is no longer there counts as having left its source.
       const from =
         vanished.get(hash)?.shift() ??
-        store.findByUploadedHash(hash).find((r) => r.kind === 'file' && (r.status === 'removed' || (r.status === 'uploaded' && !stillThere(r))));
+        sameContent.find((r) => r.kind === 'file' && (r.status === 'removed' || (r.status === 'uploaded' && !stillThere(r))));
       if (from) {
         const old = 'record' in from ? from.record : from;
         recordMove(entry, old, ctx.now);
         if ('record' in from) removeFromPlans(plans, from);
         return true;
       }
-      const twin = firstNew.get(hash) ?? store.findByUploadedHash(hash).find((r) => r.status === 'uploaded' && r.kind === 'file');
+      const twin = firstNew.get(hash) ?? sameContent.find((r) => r.status === 'uploaded' && r.kind === 'file');
       if (twin) {
         const where = `${twin.source}:${twin.key}`;
         entry.action = 'skipped';

@@ -42,6 +42,22 @@ export interface DocumentRecord {
   updatedAt: number;
 }
 
+/**
+ * The few values the planner needs to tell that a file is unchanged, read for every document of a source without
+ * building its full record (which is loaded with `get()` only for documents that need a decision or a write).
+ */
+export interface KnownDocument {
+  key: string;
+  size: number | null;
+  mtimeMs: number | null;
+  inode: number | null;
+  status: DocumentStatus;
+  /** 1 when the content last seen is known (`hash` is set). */
+  hashed: 0 | 1;
+  /** 1 when the document is `uploaded` and the content last seen is the version the chatbot accepted. */
+  current: 0 | 1;
+}
+
 export interface RunRecord {
   id: number;
   mode: string;
@@ -87,6 +103,9 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['updatedAt', 'updated_at'],
 ];
 
+const KNOWN_COLUMNS =
+  "key, size, mtime_ms AS mtimeMs, inode, status, hash IS NOT NULL AS hashed, COALESCE(status = 'uploaded' AND hash = uploaded_hash, 0) AS current";
+
 const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
 
 /** An empty record for a document seen for the first time. */
@@ -130,6 +149,9 @@ export class StateStore {
   readonly #bySource: Database.Statement;
   readonly #one: Database.Statement;
   readonly #byUploadedHash: Database.Statement;
+  readonly #knownBySource: Database.Statement;
+  readonly #knownOne: Database.Statement;
+  readonly #anyUploaded: Database.Statement;
 
   /** True when there is no state database yet and this store is an empty stand-in. */
   readonly isEmpty: boolean;
@@ -144,6 +166,9 @@ export class StateStore {
     this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
+    this.#knownBySource = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ?`);
+    this.#knownOne = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
+    this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
   }
 
   /**
@@ -211,6 +236,23 @@ export class StateStore {
     const map = new Map<string, DocumentRecord>();
     for (const row of this.#bySource.iterate(source) as IterableIterator<DocumentRecord>) map.set(row.key, row);
     return map;
+  }
+
+  /** What the planner needs of every document of `source` (see `KnownDocument`), keyed by `key`. */
+  knownDocumentsOf(source: string): Map<string, KnownDocument> {
+    const map = new Map<string, KnownDocument>();
+    for (const row of this.#knownBySource.iterate(source) as IterableIterator<KnownDocument>) map.set(row.key, row);
+    return map;
+  }
+
+  /** `KnownDocument` of one document. */
+  known(source: string, key: string): KnownDocument | undefined {
+    return this.#knownOne.get(source, key) as KnownDocument | undefined;
+  }
+
+  /** True when some document (of any source) has reached the knowledge base: moves and duplicates are possible. */
+  hasUploaded(): boolean {
+    return this.#anyUploaded.get() !== undefined;
   }
 
   get(source: string, key: string): DocumentRecord | undefined {

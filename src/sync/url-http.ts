@@ -6,7 +6,8 @@
  */
 import { type Readable, type Transform, pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { loadUndici } from '../api/lazy-modules.js';
 import { FetchError } from '../errors.js';
 import { USER_AGENT } from '../version.js';
 
@@ -101,6 +102,7 @@ export async function getWithRedirects(
   const visited = [url];
   let current = url;
   for (;;) {
+    const { request } = await loadUndici();
     const res = await request(current, {
       method: 'GET',
       headers: { ...headers, 'user-agent': options.userAgent ?? USER_AGENT },

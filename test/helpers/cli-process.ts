@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
+import { withoutFileOverride } from './permissions.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI: `npm test` builds it first. */
@@ -19,13 +20,13 @@ export interface SpawnOptions {
   /** Extra environment; the child gets only PATH besides. */
   env?: Record<string, string>;
   input?: string;
-  /** Run as another user (`runuser -u USER --`), for tests of permissions while the suite runs as root. */
-  asUser?: string;
+  /** Subject to file permissions even when the suite runs as root (see `permissions.ts`). */
+  unprivileged?: boolean;
 }
 
 function command(args: string[], options: SpawnOptions): [string, string[]] {
   if (!existsSync(CLI_ENTRY)) throw new Error(`${CLI_ENTRY} is missing: run "npm run build" (npm test does it first)`);
-  if (options.asUser) return ['runuser', ['-u', options.asUser, '--', process.execPath, CLI_ENTRY, ...args]];
+  if (options.unprivileged) return withoutFileOverride([process.execPath, CLI_ENTRY, ...args]);
   return [process.execPath, [CLI_ENTRY, ...args]];
 }
 

@@ -13,6 +13,7 @@ import { hashFile } from '../../src/sync/hash.js';
 import { createPathFilter } from '../../src/sync/path-filter.js';
 import { StatWorker } from '../../src/sync/stat-worker.js';
 import { keyOfNameBytes, keyOfName, keyToFsPath } from '../../src/sync/path-key.js';
+import { canTestPermissions, withoutFileOverride } from '../helpers/permissions.js';
 import { tmpDir, writeFile } from '../helpers/tmp-dir.js';
 
 function folderSource(root: string, overrides: Partial<ResolvedFolderSource> = {}): ResolvedFolderSource {
@@ -45,8 +46,6 @@ function uploadable(files: ScannedFile[]): string[] {
 function skipped(files: ScannedFile[]): Record<string, string | undefined> {
   return Object.fromEntries(files.filter((f) => f.skipReason !== undefined).map((f) => [f.key, f.skipCode]));
 }
-
-const isRoot = process.getuid?.() === 0;
 
 describe('scanFolder: what is reported', () => {
   it('reports supported types by default and every other file as skipped with a reason', async () => {
@@ -337,7 +336,7 @@ describe('scanFolder: bad input', () => {
     expect(skipped(files)).toEqual({ 'pipe.md': 'not-regular' });
   });
 
-  it('reports unreadable files and folders, and refuses an unreadable root (run as an unprivileged user)', () => {
+  it.runIf(canTestPermissions)('reports unreadable files and folders, and refuses an unreadable root (run as an unprivileged user)', () => {
     const base = tmpDir();
     chmodSync(base, 0o755);
     const root = path.join(base, 'root');
@@ -365,12 +364,8 @@ console.log(JSON.stringify({ files: files.map((f) => [f.key, f.skipCode ?? null,
     );
     chmodSync(script, 0o644);
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    // Root reads everything: run the scan as "nobody" then, or as ourselves when we are not root.
-    const run = spawnSync(process.execPath, ['--import', tsx, script], {
-      encoding: 'utf8',
-      cwd: base,
-      ...(isRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
+    const [bin, args] = withoutFileOverride([process.execPath, '--import', tsx, script]);
+    const run = spawnSync(bin, args, { encoding: 'utf8', cwd: base });
     expect(run.stderr).toBe('');
     const result = JSON.parse(run.stdout) as { files: [string, string | null, string | null, boolean][]; rootError: string };
     expect(result.files).toEqual([

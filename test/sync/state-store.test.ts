@@ -42,6 +42,26 @@ describe('StateStore', () => {
     expect(store.get('docs', 'a/b.md')).toBeUndefined();
   });
 
+  it('gives the planner the few values that tell an unchanged file, without full records', () => {
+    const store = open(tempDir());
+    expect(store.hasUploaded()).toBe(false);
+    const base = { ...newDocumentRecord('docs', 'a.md', 'file', 1000), size: 5, mtimeMs: 2.5, inode: 3 };
+    store.put({ ...base, hash: 'h1', status: 'uploaded', uploadedHash: 'h1' });
+    store.put({ ...base, key: 'b.md', hash: 'h2', status: 'uploaded', uploadedHash: 'h1' });
+    store.put({ ...base, key: 'c.md', hash: null, status: 'pending' });
+    store.put({ ...base, key: 'd.md', hash: 'h4', status: 'failed' });
+    store.put({ ...base, source: 'other', key: 'e.md', hash: 'h5', status: 'uploaded', uploadedHash: 'h5' });
+    const known = store.knownDocumentsOf('docs');
+    expect([...known.keys()].sort()).toEqual(['a.md', 'b.md', 'c.md', 'd.md']);
+    expect(known.get('a.md')).toEqual({ key: 'a.md', size: 5, mtimeMs: 2.5, inode: 3, status: 'uploaded', hashed: 1, current: 1 });
+    expect(known.get('b.md')).toMatchObject({ hashed: 1, current: 0 });
+    expect(known.get('c.md')).toMatchObject({ hashed: 0, current: 0, status: 'pending' });
+    expect(known.get('d.md')).toMatchObject({ hashed: 1, current: 0, status: 'failed' });
+    expect(store.known('other', 'e.md')).toMatchObject({ current: 1 });
+    expect(store.known('other', 'missing.md')).toBeUndefined();
+    expect(store.hasUploaded()).toBe(true);
+  });
+
   it('records runs, and marks runs left running by a dead process as aborted', () => {
     const store = open(tempDir());
     const first = store.startRun('sync', 10);

@@ -1,13 +1,12 @@
 import { createReadStream, promises as fsp, openAsBlob } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import FormDataStream from 'form-data';
 import mime from 'mime-types';
-import { FormData } from 'undici';
 import { LocalFileError } from '../../errors.js';
 import { USER_AGENT } from '../../version.js';
 import type { BuiltBody, RawResponse, RequestOptions } from '../client.js';
 import { UploadError } from '../errors.js';
+import { loadFormData, loadUndici } from '../lazy-modules.js';
 import { Resource } from './resource.js';
 
 /** `file_type` values of `/file/upload/chat`. */
@@ -131,12 +130,14 @@ interface UploadRequestBody {
 async function postBody(fields: Record<string, string>, body: UploadBody, name: string, type: string): Promise<UploadRequestBody> {
   if ('path' in body) {
     const blob = await openBlob(body.path, type);
+    const { FormData } = await loadUndici();
     const form = new FormData();
     for (const [key, value] of Object.entries(fields)) form.append(key, value);
     form.append('file', blob, name);
     // undici's own FormData: undici writes the boundary and an exact Content-Length itself, and streams the file.
     return { body: form, size: blob.size, headers: {} };
   }
+  const FormDataStream = await loadFormData();
   const form = new FormDataStream();
   for (const [key, value] of Object.entries(fields)) form.append(key, value);
   const size = 'buffer' in body ? body.buffer.byteLength : body.size;
