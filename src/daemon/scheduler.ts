@@ -54,7 +54,7 @@ export class Scheduler {
   #intervalMs: number | undefined;
   #intervalTimer: NodeJS.Timeout | undefined;
   #nextFullAt: number | undefined;
-  readonly #refreshTimers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
+  readonly #refreshTimers = new Map<string, { timer: NodeJS.Timeout | undefined; at: number }>();
 
   #current: Current | undefined;
   #closed = false;
@@ -168,11 +168,13 @@ export class Scheduler {
     if (this.#closed) return;
     this.cancelRefresh(source);
     const delay = Math.max(0, Math.round(ms * (0.9 + 0.2 * this.#random())));
+    const at = this.#now() + delay;
     const timer = setTimeout(() => {
-      this.#refreshTimers.delete(source);
+      // Note: the due time stays known while the check waits and runs, until the check schedules the next one.
+      this.#refreshTimers.set(source, { timer: undefined, at });
       this.requestRefresh(source);
     }, delay);
-    this.#refreshTimers.set(source, { timer, at: this.#now() + delay });
+    this.#refreshTimers.set(source, { timer, at });
   }
 
   cancelRefresh(source: string): void {
@@ -181,7 +183,7 @@ export class Scheduler {
     this.#refreshTimers.delete(source);
   }
 
-  /** When a URL source is checked next (epoch ms). */
+  /** When a URL source is checked next (epoch ms); a time in the past while that check waits or runs. */
   nextRefreshAt(source: string): number | undefined {
     return this.#refreshTimers.get(source)?.at;
   }

@@ -1,5 +1,4 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { htmlToText } from './html-text.js';
 
 /** How much of a file is read to find its title. */
 const TITLE_WINDOW = 64 * 1024;
@@ -8,7 +7,7 @@ const TITLE_WINDOW = 64 * 1024;
  * A document's own title, when its format has one near the top: the first `# heading` of Markdown, the `<title>`
  * of HTML. Undefined for other types, or when there is none or the file cannot be read.
  */
-export function readDocumentTitle(fsPath: string | Buffer, ext: string): string | undefined {
+export async function readDocumentTitle(fsPath: string | Buffer, ext: string): Promise<string | undefined> {
   if (ext !== 'md' && ext !== 'html' && ext !== 'htm') return undefined;
   let head: string;
   try {
@@ -26,5 +25,7 @@ export function readDocumentTitle(fsPath: string | Buffer, ext: string): string 
     const heading = /^#[ \t]+(.+?)[ \t#]*$/m.exec(head)?.[1]?.trim();
     return heading || undefined;
   }
+  // Note: the HTML parser is loaded only when an HTML document is sent.
+  const { htmlToText } = await import('./html-text.js');
   return htmlToText(head).title || undefined;
 }

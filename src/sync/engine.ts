@@ -247,7 +247,7 @@ export class SyncEngine {
       excludeDirs: [this.config.sync.stateDir],
       downloadDir: opts.downloadDir,
       fetch: { userAgent: USER_AGENT, dispatcher: this.#dispatcher, signal: opts.signal },
-      claimedPaths: new Map(),
+      claimedPaths: this.#foldersMayShareFiles() ? new Map() : undefined,
       hashConcurrency: 16,
       signal: opts.signal,
     };
@@ -279,12 +279,20 @@ export class SyncEngine {
     for (const source of claimants) {
       try {
         for await (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
-          if (!file.skipReason && !ctx.claimedPaths.has(file.realPath)) ctx.claimedPaths.set(file.realPath, source.name);
+          if (!file.skipReason && !ctx.claimedPaths?.has(file.realPath)) ctx.claimedPaths?.set(file.realPath, source.name);
         }
       } catch (error) {
         if (!(error instanceof LanyingKbError)) throw error;
       }
     }
+  }
+
+  /** True when two enabled folder sources may cover the same file: their folders overlap, or links are followed. */
+  #foldersMayShareFiles(): boolean {
+    const folders = this.config.sources.filter((s): s is ResolvedFolderSource => s.type === 'folder' && s.enabled);
+    if (folders.length < 2) return false;
+    if (folders.some((s) => s.followSymlinks)) return true;
+    return folders.some((a, i) => folders.slice(i + 1).some((b) => overlaps(a.path, b.path)));
   }
 
   /** Writes every decision that needs no send (touched, skipped, removed, moved, failed fetches) in one transaction. */
@@ -359,7 +367,8 @@ export class SyncEngine {
       this.store.put(record);
       const started = performance.now();
       try {
-        const title = task.title ?? (task.fsPath && task.kind === 'file' ? readDocumentTitle(task.fsPath, kbExtensionOf(entry.key)) : undefined) ?? titleFromName(entry.key);
+        const ownTitle = task.title === undefined && task.fsPath && task.kind === 'file' ? await readDocumentTitle(task.fsPath, kbExtensionOf(entry.key)) : undefined;
+        const title = task.title ?? ownTitle ?? titleFromName(entry.key);
         const metadata = buildMetadata({ source: entry.source, key: entry.key, hash: task.hash, title, link: task.link, extra: source?.metadata ?? {} });
         const sent = await sendDocument(this.client, task, { from: target.from, chatbot }, metadata, record.transactionId as number, signal);
         Object.assign(record, {

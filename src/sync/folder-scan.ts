@@ -6,7 +6,7 @@
  * Synchronous `readdirSync` + `lstatSync` beat `fs.promises` and callback `fs.stat` with bounded parallelism
  * (the per-request overhead of the thread pool outweighs its parallelism), so the scan runs synchronously in
  * time slices of a few milliseconds and yields to the event loop in between. Entries are `lstat`ed in
- * batches; on a large tree a worker thread (`stat-worker.ts`) takes some of the batches while this thread
+ * batches; on a large tree a worker thread (`fs-worker.ts`) takes some of the batches while this thread
  * lists folders and classifies entries, which cut the scan time by about a third. Folders are read as strings;
  * only a folder holding a name that did not decode (U+FFFD) is read again as bytes.
  */
@@ -21,7 +21,7 @@ import { KBIGNORE_FILE } from './kbignore.js';
 import { PathRules, createPathFilter, joinFsPath } from './path-filter.js';
 import type { DirState, PathFilter } from './path-filter.js';
 import { keyOfName, keyOfNameBytes, keyOfPathBytes } from './path-key.js';
-import { STAT_FAILED, STAT_FIELDS, STAT_GONE, StatWorker } from './stat-worker.js';
+import { FsWorker, STAT_FAILED, STAT_FIELDS, STAT_GONE } from './fs-worker.js';
 import { KB_SUPPORTED_EXTENSIONS } from '../api/knowledge-base.js';
 
 /** Why a reported file must not be uploaded (machine-readable; `skipReason` is the human-readable text). */
@@ -657,13 +657,13 @@ export async function scanFolder(source: ResolvedFolderSource, options: ScanOpti
   const root = scanner.openRoot();
   const mode = options.statWorker ?? 'auto';
   let mayUseWorker = mode === 'always' || (mode === 'auto' && os.availableParallelism() > 1);
-  let worker: StatWorker<Job> | undefined;
+  let worker: FsWorker<Job> | undefined;
   const { dirs, jobs } = scanner;
   try {
     let deadline = performance.now() + SLICE_MS;
     for (;;) {
       if (worker !== undefined) {
-        for (let r = worker.poll(); r !== undefined; r = worker.poll()) scanner.applyResult(r.tag, r.stats, r.errors);
+        for (let r = worker.poll(); r !== undefined; r = worker.poll()) if (r.op === 'lstat') scanner.applyResult(r.tag, r.stats, r.errors);
         if (worker.dead) {
           // It failed: do its batches here, and do not start another one.
           jobs.push(...worker.takeUnanswered());
@@ -673,7 +673,7 @@ export async function scanFolder(source: ResolvedFolderSource, options: ScanOpti
       } else if (mayUseWorker && (mode === 'always' || scanner.listed >= WORKER_MIN_ENTRIES)) {
         mayUseWorker = false; // one attempt per scan
         try {
-          worker = new StatWorker<Job>();
+          worker = new FsWorker<Job>();
         } catch {
           // No thread to be had (resource limits): this thread does it all, as on a single core.
         }

@@ -6,12 +6,15 @@
  * overhead dominates), and faster than `find | xargs sha256sum`. So `hashFile` reads the first 64 KiB
  * synchronously and streams only the rest of larger files asynchronously; `hashFiles` hashes files whose known
  * size is at most 1 MiB synchronously in time slices that yield to the event loop, and streams the larger
- * ones a few at a time meanwhile.
+ * ones a few at a time meanwhile. With many small files (a first sync), a worker thread hashes part of them on
+ * a second core while this thread hashes the rest.
  */
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { LocalFileError } from '../errors.js';
+import { FsWorker, type HashBatchResult } from './fs-worker.js';
 import { displayPath } from './path-key.js';
 
 /** The digest of a file's content. */
@@ -34,6 +37,12 @@ const LARGE_CHUNK = 1024 * 1024;
 const SYNC_MAX_BYTES = LARGE_CHUNK;
 /** How long `hashFiles` hashes synchronously before it yields to the event loop. */
 const SLICE_MS = 8;
+/** Small files to hash before a worker thread is worth starting (it takes about 30 ms to start). */
+const WORKER_MIN_FILES = 2000;
+/** Files per batch handed to the worker (or hashed here between polls). */
+const WORKER_BATCH = 256;
+/** Batches the worker holds at once: one being hashed, one waiting. */
+const WORKER_DEPTH = 2;
 /** Open without blocking, so a FIFO that replaced a file cannot hang a thread. */
 const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
 
@@ -187,6 +196,11 @@ export interface HashFilesOptions {
   signal?: AbortSignal;
   /** Called as each result is known (in no particular order). */
   onResult?: (index: number, result: FileHash | LocalFileError) => void;
+  /**
+   * A worker thread for many small files: `auto` (the default) with at least 2,000 of them and more than one
+   * core, `always` whenever there is one, `never`.
+   */
+  worker?: 'auto' | 'always' | 'never';
 }
 
 /**
@@ -230,23 +244,96 @@ export async function hashFiles(files: readonly HashInput[], options: HashFilesO
   const streaming = Promise.all(streams);
   streaming.catch(() => {}); // Observed below; avoid an unhandled rejection while the small files are hashed.
 
-  let deadline = performance.now() + SLICE_MS;
+  const small: number[] = [];
   for (let i = 0; i < files.length; i++) {
-    const file = files[i] as HashInput;
-    if (file.size === undefined || file.size > SYNC_MAX_BYTES) continue;
-    try {
-      settle(i, hashFileSync(file.fsPath));
-    } catch (error) {
-      if (!(error instanceof LocalFileError)) throw error;
-      settle(i, error);
-    }
-    if ((i & 15) === 15 && performance.now() > deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
-      signal?.throwIfAborted();
-      deadline = performance.now() + SLICE_MS;
-    }
+    const size = (files[i] as HashInput).size;
+    if (size !== undefined && size <= SYNC_MAX_BYTES) small.push(i);
   }
+  await hashSmallFiles(files, small, settle, options.worker ?? 'auto', signal);
   await streaming;
   signal?.throwIfAborted();
   return results;
+}
+
+/**
+ * Hashes the small files `indices` of `files` synchronously, in time slices that yield to the event loop. Batches
+ * are taken from the front by this thread and from the back by a worker thread when one is worth it; a worker
+ * that fails leaves its batches to this thread.
+ */
+async function hashSmallFiles(
+  files: readonly HashInput[],
+  indices: number[],
+  settle: (index: number, result: FileHash | LocalFileError) => void,
+  mode: 'auto' | 'always' | 'never',
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const batches: number[][] = [];
+  for (let i = 0; i < indices.length; i += WORKER_BATCH) batches.push(indices.slice(i, i + WORKER_BATCH));
+  let worker: FsWorker<number[]> | undefined;
+  const wanted = mode === 'always' ? batches.length > 1 : mode === 'auto' && indices.length >= WORKER_MIN_FILES && os.availableParallelism() > 1;
+  if (wanted) {
+    try {
+      worker = new FsWorker<number[]>();
+    } catch {
+      // No thread to be had (resource limits): this thread hashes them all.
+    }
+  }
+  let front = 0;
+  let back = batches.length;
+  let deadline = performance.now() + SLICE_MS;
+  try {
+    for (;;) {
+      if (worker !== undefined) {
+        for (let r = worker.poll(); r !== undefined; r = worker.poll()) if (r.op === 'hash') settleWorkerBatch(files, r, settle);
+        if (worker.dead) {
+          batches.splice(back, 0, ...worker.takeUnanswered());
+          back = batches.length;
+          worker.close();
+          worker = undefined;
+        }
+        while (worker !== undefined && worker.inFlight < WORKER_DEPTH && back - front > 1) {
+          const batch = batches[--back] as number[];
+          worker.sendHash(
+            batch.map((i) => (files[i] as HashInput).fsPath),
+            batch,
+          );
+        }
+      }
+      if (front < back) {
+        for (const i of batches[front++] as number[]) {
+          try {
+            settle(i, hashFileSync((files[i] as HashInput).fsPath));
+          } catch (error) {
+            if (!(error instanceof LocalFileError)) throw error;
+            settle(i, error);
+          }
+          if (performance.now() > deadline) {
+            await new Promise((resolve) => setImmediate(resolve));
+            signal?.throwIfAborted();
+            deadline = performance.now() + SLICE_MS;
+          }
+        }
+      } else if (worker !== undefined && worker.inFlight > 0) {
+        await worker.wait();
+        signal?.throwIfAborted();
+        deadline = performance.now() + SLICE_MS;
+      } else {
+        return;
+      }
+    }
+  } finally {
+    worker?.close();
+  }
+}
+
+function settleWorkerBatch(files: readonly HashInput[], result: HashBatchResult<number[]>, settle: (index: number, result: FileHash | LocalFileError) => void): void {
+  result.tag.forEach((index, j) => {
+    const sha256 = result.hashes[j];
+    if (sha256 != null) {
+      settle(index, { sha256, size: result.sizes[j] as number });
+      return;
+    }
+    const code = result.errors?.[j] ?? 'EIO';
+    settle(index, readError((files[index] as HashInput).fsPath, Object.assign(new Error(code), { code })));
+  });
 }

@@ -45,18 +45,19 @@ export interface DocumentRecord {
 /**
  * The few values the planner needs to tell that a file is unchanged, read for every document of a source without
  * building its full record (which is loaded with `get()` only for documents that need a decision or a write).
+ * A tuple, as SQLite hands it over: one small array per document is the cheapest form to read 100k of.
+ * `hashed` is 1 when the content last seen is known; `current` is 1 when the document is `uploaded` and the
+ * content last seen is the version the chatbot accepted.
  */
-export interface KnownDocument {
-  key: string;
-  size: number | null;
-  mtimeMs: number | null;
-  inode: number | null;
-  status: DocumentStatus;
-  /** 1 when the content last seen is known (`hash` is set). */
-  hashed: 0 | 1;
-  /** 1 when the document is `uploaded` and the content last seen is the version the chatbot accepted. */
-  current: 0 | 1;
-}
+export type KnownDocument = readonly [
+  key: string,
+  size: number | null,
+  mtimeMs: number | null,
+  inode: number | null,
+  status: DocumentStatus,
+  hashed: 0 | 1,
+  current: 0 | 1,
+];
 
 export interface RunRecord {
   id: number;
@@ -103,8 +104,7 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['updatedAt', 'updated_at'],
 ];
 
-const KNOWN_COLUMNS =
-  "key, size, mtime_ms AS mtimeMs, inode, status, hash IS NOT NULL AS hashed, COALESCE(status = 'uploaded' AND hash = uploaded_hash, 0) AS current";
+const KNOWN_COLUMNS = "key, size, mtime_ms, inode, status, hash IS NOT NULL, COALESCE(status = 'uploaded' AND hash = uploaded_hash, 0)";
 
 const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
 
@@ -166,8 +166,8 @@ export class StateStore {
     this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
-    this.#knownBySource = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ?`);
-    this.#knownOne = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
+    this.#knownBySource = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ?`).raw();
+    this.#knownOne = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ? AND key = ?`).raw();
     this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
   }
 
@@ -241,7 +241,8 @@ export class StateStore {
   /** What the planner needs of every document of `source` (see `KnownDocument`), keyed by `key`. */
   knownDocumentsOf(source: string): Map<string, KnownDocument> {
     const map = new Map<string, KnownDocument>();
-    for (const row of this.#knownBySource.iterate(source) as IterableIterator<KnownDocument>) map.set(row.key, row);
+    // Note: all() is about twice as fast as iterate() here, and the rows are small.
+    for (const row of this.#knownBySource.all(source) as KnownDocument[]) map.set(row[0], row);
     return map;
   }
 

@@ -11,7 +11,7 @@ import { scanFolder, statToFile } from '../../src/sync/folder-scan.js';
 import type { ScannedFile } from '../../src/sync/folder-scan.js';
 import { hashFile } from '../../src/sync/hash.js';
 import { createPathFilter } from '../../src/sync/path-filter.js';
-import { StatWorker } from '../../src/sync/stat-worker.js';
+import { FsWorker } from '../../src/sync/fs-worker.js';
 import { keyOfNameBytes, keyOfName, keyToFsPath } from '../../src/sync/path-key.js';
 import { canTestPermissions, withoutFileOverride } from '../helpers/permissions.js';
 import { tmpDir, writeFile } from '../helpers/tmp-dir.js';
@@ -515,7 +515,7 @@ describe('scanFolder with a stat worker', () => {
   it.each([false, true])('reports exactly what the scan without a worker reports (followSymlinks %s)', async (followSymlinks) => {
     const root = bigTree();
     const source = folderSource(root, { followSymlinks, maxFileSize: 10 });
-    const poll = vi.spyOn(StatWorker.prototype, 'poll');
+    const poll = vi.spyOn(FsWorker.prototype, 'poll');
     let withWorker: ScannedFile[];
     try {
       withWorker = await scanFolder(source, { statWorker: 'always' });
@@ -534,8 +534,8 @@ describe('scanFolder with a stat worker', () => {
     const root = bigTree();
     const source = folderSource(root);
     const expected = await scanFolder(source, { statWorker: 'never' });
-    const send = StatWorker.prototype.send;
-    const spy = vi.spyOn(StatWorker.prototype, 'send').mockImplementation(function (this: StatWorker<unknown>, paths, tag) {
+    const send = FsWorker.prototype.send;
+    const spy = vi.spyOn(FsWorker.prototype, 'send').mockImplementation(function (this: FsWorker<unknown>, paths, tag) {
       send.call(this, paths, tag);
       this.dead = true; // as if it had crashed right after taking the batch
     });

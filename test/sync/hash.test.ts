@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalFileError } from '../../src/errors.js';
+import { FsWorker } from '../../src/sync/fs-worker.js';
 import { hashFile, hashFiles, sha256 } from '../../src/sync/hash.js';
 import type { FileHash } from '../../src/sync/hash.js';
 import { tmpDir, writeFile } from '../helpers/tmp-dir.js';
@@ -102,6 +103,36 @@ describe('hashFiles', () => {
       }
     });
     expect(seen.sort((a, b) => a - b)).toEqual(inputs.map((_, i) => i));
+  });
+
+  it.each(['always', 'never'] as const)('gives the same results with the worker thread %s, errors included', async (worker) => {
+    const root = tmpDir();
+    const inputs: { fsPath: string | Buffer; size: number }[] = [];
+    const expected: (string | undefined)[] = [];
+    for (let i = 0; i < 700; i++) {
+      const data = i % 50 === 0 ? '' : `document ${i}\n`.repeat(1 + (i % 7));
+      inputs.push({ fsPath: writeFile(root, `f${i}.md`, data), size: Buffer.byteLength(data) });
+      expected.push(hex(data));
+    }
+    // A file that vanished after the scan, and a folder where a file was, among the worker's batches too.
+    inputs.splice(3, 0, { fsPath: path.join(root, 'gone.md'), size: 10 });
+    expected.splice(3, 0, undefined);
+    mkdirSync(path.join(root, 'now-a-folder'));
+    inputs.push({ fsPath: Buffer.from(path.join(root, 'now-a-folder')), size: 10 });
+    expected.push(undefined);
+    const sendHash = vi.spyOn(FsWorker.prototype, 'sendHash');
+    const results = await hashFiles(inputs, { worker });
+    expect(sendHash.mock.calls.length > 0).toBe(worker === 'always');
+    sendHash.mockRestore();
+    expect(results).toHaveLength(inputs.length);
+    results.forEach((result, i) => {
+      if (expected[i] === undefined) {
+        expect(result).toBeInstanceOf(LocalFileError);
+        expect((result as LocalFileError).changed).toBe(i === 3);
+      } else {
+        expect(result).toEqual({ sha256: expected[i], size: inputs[i]?.size });
+      }
+    });
   });
 
   it('rejects with the abort reason', async () => {

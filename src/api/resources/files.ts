@@ -1,12 +1,11 @@
 import { createReadStream, promises as fsp, openAsBlob } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import mime from 'mime-types';
 import { LocalFileError } from '../../errors.js';
 import { USER_AGENT } from '../../version.js';
 import type { BuiltBody, RawResponse, RequestOptions } from '../client.js';
 import { UploadError } from '../errors.js';
-import { loadFormData, loadUndici } from '../lazy-modules.js';
+import { loadFormData, loadMimeTypes, loadUndici } from '../lazy-modules.js';
 import { Resource } from './resource.js';
 
 /** `file_type` values of `/file/upload/chat`. */
@@ -91,7 +90,7 @@ export class Files extends Resource {
    * Returns the number of bytes sent.
    */
   async upload(slot: UploadSlot, body: UploadBody, name: string, contentType?: string, options: RequestOptions = {}): Promise<number> {
-    const type = contentType ?? (mime.lookup(name) || 'application/octet-stream');
+    const type = contentType ?? ((await loadMimeTypes()).lookup(name) || 'application/octet-stream');
     const target = new URL(slot.upload_url);
     const method = String(slot.upload_method).toUpperCase() === 'PUT' ? 'PUT' : 'POST';
     const describe = { method, path: `storage ${target.host}${target.pathname}` };

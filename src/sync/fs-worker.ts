@@ -1,7 +1,7 @@
 /**
- * A worker thread that runs `lstat` on batches of paths, so that a large scan uses a second core: on a
- * 100k-file tree the main thread lists folders and classifies entries while the worker makes most of the
- * `lstat` calls (the bulk of a scan's time). The code is a self-contained string (only `node:fs` and
+ * A worker thread that runs `lstat`, or hashes files, in batches of paths, so that a large scan or a large first
+ * hash uses a second core: on a 100k-file tree the main thread lists folders and classifies entries while the
+ * worker makes most of the `lstat` calls (the bulk of a scan's time), and both threads hash small files. The code is a self-contained string (only `node:fs` and
  * `node:worker_threads`), so it runs the same from `dist/`, from TypeScript sources and under test runners.
  *
  * Results are collected with `receiveMessageOnPort`, synchronously, by a caller that is busy with its own
@@ -20,10 +20,43 @@ export const STAT_FAILED = -2;
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const { port, ping } = workerData;
 const options = { throwIfNoEntry: false };
+const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+let buffer;
+function hashBatch(batch) {
+  const paths = batch.paths;
+  const n = paths.length;
+  const hashes = new Array(n);
+  const sizes = new Float64Array(n);
+  let errors;
+  buffer ??= Buffer.allocUnsafe(1024 * 1024);
+  for (let i = 0; i < n; i++) {
+    let fd;
+    try {
+      fd = fs.openSync(paths[i], OPEN_FLAGS);
+      const hash = crypto.createHash('sha256');
+      let size = 0;
+      for (let r = fs.readSync(fd, buffer, 0, buffer.length, null); r > 0; r = fs.readSync(fd, buffer, 0, buffer.length, null)) {
+        hash.update(buffer.subarray(0, r));
+        size += r;
+      }
+      hashes[i] = hash.digest('hex');
+      sizes[i] = size;
+    } catch (error) {
+      hashes[i] = null;
+      (errors ??= {})[i] = (error && error.code) || 'EIO';
+    } finally {
+      if (fd !== undefined) try { fs.closeSync(fd); } catch {}
+    }
+  }
+  port.postMessage({ id: batch.id, op: 'hash', hashes, sizes, errors }, [sizes.buffer]);
+  ping.postMessage(0);
+}
 port.on('message', (batch) => {
+  if (batch.op === 'hash') return hashBatch(batch);
   const paths = batch.paths;
   const n = paths.length;
   const stats = new Float64Array(n * ${STAT_FIELDS});
@@ -54,13 +87,14 @@ port.on('message', (batch) => {
     stats[o + 4] = st.uid;
     stats[o + 5] = st.gid;
   }
-  port.postMessage({ id: batch.id, stats, errors }, [stats.buffer]);
+  port.postMessage({ id: batch.id, op: 'lstat', stats, errors }, [stats.buffer]);
   ping.postMessage(0);
 });
 `;
 
-/** The answer to one batch. */
+/** The answer to one batch of `lstat` calls. */
 export interface StatBatchResult<T> {
+  op: 'lstat';
   /** What the caller sent along with the batch. */
   tag: T;
   /** `STAT_FIELDS` numbers per path, in the order of the batch. */
@@ -69,14 +103,25 @@ export interface StatBatchResult<T> {
   errors: Record<number, string> | undefined;
 }
 
-interface Reply {
-  id: number;
-  stats: Float64Array;
+/** The answer to one batch of files to hash. */
+export interface HashBatchResult<T> {
+  op: 'hash';
+  tag: T;
+  /** Lower-case hex SHA-256 per path, in the order of the batch; null where the file could not be read. */
+  hashes: (string | null)[];
+  /** Bytes hashed per path. */
+  sizes: Float64Array;
+  /** Error codes (`ENOENT`, `EACCES`, ...) of the paths whose hash is null, by index. */
   errors: Record<number, string> | undefined;
 }
 
-/** One `lstat` worker thread. Unreferenced: it never keeps the process alive. Call `close()` when done. */
-export class StatWorker<T> {
+type Reply = { id: number } & (Omit<StatBatchResult<unknown>, 'tag'> | Omit<HashBatchResult<unknown>, 'tag'>);
+
+/**
+ * One worker thread for `lstat` and hashing batches. Unreferenced: it never keeps the process alive. Call
+ * `close()` when done.
+ */
+export class FsWorker<T> {
   private readonly worker: Worker;
   private readonly port: MessagePort;
   private readonly ping: MessagePort;
@@ -114,21 +159,28 @@ export class StatWorker<T> {
     return this.pending.size;
   }
 
-  /** Sends a batch of paths; `tag` comes back with its result. */
+  /** Sends a batch of paths to `lstat`; `tag` comes back with its result. */
   send(paths: readonly (string | Buffer)[], tag: T): void {
     const id = this.nextId++;
     this.pending.set(id, tag);
-    this.port.postMessage({ id, paths });
+    this.port.postMessage({ id, op: 'lstat', paths });
+  }
+
+  /** Sends a batch of files to hash; `tag` comes back with its result. */
+  sendHash(paths: readonly (string | Buffer)[], tag: T): void {
+    const id = this.nextId++;
+    this.pending.set(id, tag);
+    this.port.postMessage({ id, op: 'hash', paths });
   }
 
   /** The next result that has arrived, without waiting; `undefined` when there is none yet. */
-  poll(): StatBatchResult<T> | undefined {
+  poll(): StatBatchResult<T> | HashBatchResult<T> | undefined {
     const received = receiveMessageOnPort(this.port);
     if (received === undefined) return undefined;
     const reply = received.message as Reply;
     const tag = this.pending.get(reply.id) as T;
     this.pending.delete(reply.id);
-    return { tag, stats: reply.stats, errors: reply.errors };
+    return { ...reply, tag };
   }
 
   /** Resolves when a result may have arrived, the worker died, or after `timeoutMs`. */
