@@ -314,8 +314,14 @@ export class SyncEngine {
     let bytesDone = 0;
     let authError: AuthError | undefined;
     const total = entries.length;
-    const tasks = entries.map((entry) =>
-      this.queue.add(async () => {
+    // Note: the queue is fed a few tasks ahead of its workers, not all at once: 100k queued closures and
+    // promises are memory that a first sync of a large tree does not need to hold.
+    const backlog = Math.max(16, this.queue.concurrency * 2);
+    const tasks = new Set<Promise<void>>();
+    for (const entry of entries) {
+      if (signal.aborted) break;
+      if (this.queue.size >= backlog) await this.queue.onSizeLessThan(backlog);
+      const task = this.queue.add(async () => {
         if (signal.aborted) return;
         try {
           const sent = await this.sendEntry(entry, target, signal);
@@ -338,8 +344,11 @@ export class SyncEngine {
           done++;
           this.#onEvent?.({ type: 'progress', done, total, bytesDone, bytesTotal: counts.bytesPlanned });
         }
-      }),
-    );
+      });
+      tasks.add(task);
+      const forget = () => void tasks.delete(task);
+      task.then(forget, forget);
+    }
     await Promise.all(tasks);
     if (authError) throw authError;
     if (signal.aborted) throw new AbortedError();
