@@ -4,14 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { checkPushImage } from '../../src/admin/push-image.js';
 import { ValidationError } from '../../src/errors.js';
 import { httpServer } from './fixtures.js';
+import { rejectionOf } from '../helpers/errors.js';
 
-async function refusal(promise: Promise<unknown>): Promise<ValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ValidationError);
-  return error as ValidationError;
+function refusal(promise: Promise<unknown>): Promise<ValidationError> {
+  return rejectionOf(promise, ValidationError);
 }
 
 describe('checkPushImage', () => {

@@ -3,18 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { LanyingClient } from '../../src/api/client.js';
 import { AbortedError, AuthError, ApiError, ConnectionError, RateLimitError, ServerError, TimeoutError } from '../../src/api/errors.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
+import { caught } from '../helpers/errors.js';
 
 function requestsTo(state: { requests: { method: string; path: string }[] }, method: string, path: string) {
   return state.requests.filter((r) => r.method === method && r.path === path);
-}
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: unknown) => error,
-  );
 }
 
 describe('LanyingClient against the sandbox', () => {

@@ -1,29 +1,15 @@
 import { Readable } from 'node:stream';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api/errors.js';
 import { ContentType } from '../../src/api/resources/messages.js';
 import { splitAudience } from '../../src/api/resources/push.js';
 import { usernameProblem } from '../../src/api/resources/users.js';
 import { ValidationError } from '../../src/errors.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: unknown) => error,
-  );
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lkb-res-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { caught } from '../helpers/errors.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
 
 describe('users', () => {
   it('registers, refuses a taken name with 10004, and checks the username rules before sending', async () => {
@@ -155,7 +141,7 @@ describe('files', () => {
     const sandbox = await useSandbox();
     const { client } = clientFor(sandbox);
     const [a, b] = await registerUsers(client, ['up', 'down']);
-    const dir = tempDir();
+    const dir = tmpDir();
     const file = path.join(dir, 'Report.PDF');
     const content = Buffer.alloc(300_000, 7);
     writeFileSync(file, content);

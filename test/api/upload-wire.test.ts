@@ -1,12 +1,12 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { LanyingClient } from '../../src/api/client.js';
 import type { UploadBody, UploadSlot } from '../../src/api/resources/files.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
 
 interface Captured {
   method: string;
@@ -45,8 +45,7 @@ describe('upload wire format', () => {
     [
       'a file on disk (undici FormData + openAsBlob)',
       () => {
-        const dir = mkdtempSync(path.join(tmpdir(), 'lkb-wire-'));
-        onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+        const dir = tmpDir();
         const file = path.join(dir, 'doc.pdf');
         writeFileSync(file, Buffer.alloc(123_457, 1));
         return { path: file };
@@ -90,8 +89,7 @@ describe('upload wire format', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const dir = mkdtempSync(path.join(tmpdir(), 'lkb-wire-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = tmpDir();
     const file = path.join(dir, 'a.txt');
     writeFileSync(file, 'retry me');
     const client = new LanyingClient({ endpoint: 'http://127.0.0.1:1', appId: 'a', accessToken: 't', sleep: async () => {} });

@@ -1,15 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lkb-config-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { rejectionOf } from '../helpers/errors.js';
+import { tmpDir } from '../helpers/tmp-dir.js';
 
 const valid = {
   api: { endpoint: 'https://api.example.test', appId: 'app1', accessToken: '${TOKEN}' },
@@ -17,18 +12,13 @@ const valid = {
   sources: [{ type: 'folder', name: 'docs', path: './docs' }],
 };
 
-async function expectConfigError(promise: Promise<unknown>): Promise<ConfigError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
+function expectConfigError(promise: Promise<unknown>): Promise<ConfigError> {
+  return rejectionOf(promise, ConfigError);
 }
 
 describe('loadConfig', () => {
   it('finds lanying-kb.config.json upward from a subfolder and resolves paths from the file', async () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     writeFileSync(path.join(dir, 'lanying-kb.config.json'), JSON.stringify(valid));
     const sub = path.join(dir, 'a', 'b');
     mkdirSync(sub, { recursive: true });
@@ -43,7 +33,7 @@ describe('loadConfig', () => {
   });
 
   it('reads YAML, a .lanying-kbrc file and a "lanying-kb" key in package.json', async () => {
-    const yamlDir = tempDir();
+    const yamlDir = tmpDir();
     writeFileSync(
       path.join(yamlDir, 'lanying-kb.config.yaml'),
       'api:\n  endpoint: https://api.example.test\n  appId: app1\n  accessToken: tok\nsources:\n  - type: urls\n    name: web\n    urls: [https://example.test/a]\n    refreshInterval: 15m\n',
@@ -51,24 +41,24 @@ describe('loadConfig', () => {
     const fromYaml = await loadConfig({ cwd: yamlDir, env: {} });
     expect(fromYaml.sources[0]).toMatchObject({ type: 'urls', refreshIntervalMs: 900_000, urls: ['https://example.test/a'] });
 
-    const rcDir = tempDir();
+    const rcDir = tmpDir();
     writeFileSync(path.join(rcDir, '.lanying-kbrc'), JSON.stringify({ api: { endpoint: 'https://x.test', appId: 'a', accessToken: 't' } }));
     expect((await loadConfig({ cwd: rcDir, env: {} })).api.appId).toBe('a');
 
-    const pkgDir = tempDir();
+    const pkgDir = tmpDir();
     writeFileSync(path.join(pkgDir, 'package.json'), JSON.stringify({ name: 'x', 'lanying-kb': { api: { endpoint: 'https://x.test', appId: 'pkg', accessToken: 't' } } }));
     expect((await loadConfig({ cwd: pkgDir, env: {} })).api.appId).toBe('pkg');
   });
 
   it('loads the file named by --config, relative to the working folder', async () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     writeFileSync(path.join(dir, 'custom.json'), JSON.stringify(valid));
     const config = await loadConfig({ file: 'custom.json', cwd: dir, env: { TOKEN: 't' } });
     expect(config.filepath).toBe(path.join(dir, 'custom.json'));
   });
 
   it('reports a missing file, and no config found, each naming what was looked for', async () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     const missing = await expectConfigError(loadConfig({ file: 'nope.json', cwd: dir, env: {} }));
     expect(missing.message).toBe(`${path.join(dir, 'nope.json')}: file not found`);
     const none = await expectConfigError(loadConfig({ cwd: dir, env: {} }));
@@ -76,7 +66,7 @@ describe('loadConfig', () => {
   });
 
   it('reports bad JSON and bad YAML with the file name, in one line', async () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     writeFileSync(path.join(dir, 'bad.json'), '{ "api": { "appId": "x", } ');
     const json = await expectConfigError(loadConfig({ file: 'bad.json', cwd: dir, env: {} }));
     expect(json.message.split('\n')).toHaveLength(1);
@@ -90,7 +80,7 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem at once, each with the file and its key path', async () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     const file = path.join(dir, 'lanying-kb.config.json');
     writeFileSync(
       file,

@@ -7,17 +7,9 @@ import { SourceError, StateError, UsageError } from '../../src/errors.js';
 import type { SyncEvent } from '../../src/sync/engine.js';
 import { attachmentOf, metadataOf, setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
+import { caught } from '../helpers/errors.js';
 
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
-
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe('sync engine: change detection', () => {
   it('sends every supported document once, with metadata, attachment and ext as the chatbot wants them', async () => {

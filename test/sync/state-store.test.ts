@@ -1,17 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { StateError } from '../../src/errors.js';
 import { MIGRATIONS } from '../../src/sync/state-migrations.js';
 import { newDocumentRecord, StateStore } from '../../src/sync/state-store.js';
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lkb-state-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tmpDir } from '../helpers/tmp-dir.js';
 
 function open(dir: string, options?: { readonly?: boolean }): StateStore {
   const store = StateStore.open(dir, options);
@@ -21,7 +15,7 @@ function open(dir: string, options?: { readonly?: boolean }): StateStore {
 
 describe('StateStore', () => {
   it('creates the database with mode 0600, in WAL mode, at the latest schema', () => {
-    const dir = path.join(tempDir(), 'state');
+    const dir = path.join(tmpDir(), 'state');
     const store = open(dir);
     expect(statSync(store.filepath).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -30,7 +24,7 @@ describe('StateStore', () => {
   });
 
   it('stores and reads back whole records', () => {
-    const store = open(tempDir());
+    const store = open(tmpDir());
     const record = { ...newDocumentRecord('docs', 'a/b.md', 'file', 1000), size: 12, mtimeMs: 1.5, inode: 77, hash: 'h1', transactionId: 2 ** 40, syncId: 's' };
     store.put(record);
     expect(store.get('docs', 'a/b.md')).toEqual(record);
@@ -43,7 +37,7 @@ describe('StateStore', () => {
   });
 
   it('gives the planner the few values that tell an unchanged file, without full records', () => {
-    const store = open(tempDir());
+    const store = open(tmpDir());
     expect(store.hasUploaded()).toBe(false);
     const base = { ...newDocumentRecord('docs', 'a.md', 'file', 1000), size: 5, mtimeMs: 2.5, inode: 3 };
     store.put({ ...base, hash: 'h1', status: 'uploaded', uploadedHash: 'h1' });
@@ -63,7 +57,7 @@ describe('StateStore', () => {
   });
 
   it('records runs, and marks runs left running by a dead process as aborted', () => {
-    const store = open(tempDir());
+    const store = open(tmpDir());
     const first = store.startRun('sync', 10);
     store.finishRun(first, 'ok', { sent: 2 }, undefined, 20);
     const second = store.startRun('sync', 30);
@@ -78,7 +72,7 @@ describe('StateStore', () => {
   });
 
   it('opens an existing database without migrating it again, and keeps its rows', () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     const store = StateStore.open(dir);
     store.put(newDocumentRecord('docs', 'x.md', 'file', 1));
     store.close();
@@ -87,7 +81,7 @@ describe('StateStore', () => {
   });
 
   it('reads without creating anything when there is no state yet (readonly)', () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     const store = open(path.join(dir, 'none'), { readonly: true });
     expect(store.isEmpty).toBe(true);
     expect(store.statusCounts()).toEqual([]);
@@ -95,7 +89,7 @@ describe('StateStore', () => {
   });
 
   it('refuses a file that is not a database, naming it and leaving it untouched', () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     const file = path.join(dir, 'state.db');
     const garbage = Buffer.from('this is not sqlite at all, but it is someone\'s file\n'.repeat(200));
     writeFileSync(file, garbage);
@@ -113,7 +107,7 @@ describe('StateStore', () => {
   });
 
   it('refuses a truncated database page without overwriting it', () => {
-    const dir = tempDir();
+    const dir = tmpDir();
     const store = StateStore.open(dir);
     for (let i = 0; i < 500; i++) store.put(newDocumentRecord('docs', `file-${i}.md`, 'file', i));
     store.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -128,13 +122,13 @@ describe('StateStore', () => {
   });
 
   it('refuses another application\'s SQLite database and a newer schema', () => {
-    const foreignDir = tempDir();
+    const foreignDir = tmpDir();
     const foreign = new Database(path.join(foreignDir, 'state.db'));
     foreign.exec('CREATE TABLE notes (id INTEGER)');
     foreign.close();
     expect(() => StateStore.open(foreignDir)).toThrow(/not a lanying-kb state database/);
 
-    const newerDir = tempDir();
+    const newerDir = tmpDir();
     const newer = new Database(path.join(newerDir, 'state.db'));
     newer.pragma(`user_version = ${MIGRATIONS.length + 5}`);
     newer.close();

@@ -10,6 +10,7 @@ import { htmlToText } from '../../src/sync/html-text.js';
 import { type FetchedUrl, type FetchUrlOptions, chooseFileName, dispositionFileName, fetchUrl } from '../../src/sync/url-fetch.js';
 import { USER_AGENT } from '../../src/version.js';
 import { type PageServer, usePageServer } from '../helpers/page-server.js';
+import { rejectionOf } from '../helpers/errors.js';
 
 let downloadDir: string;
 beforeEach(async () => {
@@ -23,13 +24,8 @@ function opts(server: PageServer, extra: Partial<FetchUrlOptions> = {}): FetchUr
   return { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1024 * 1024, dispatcher: server.dispatcher, downloadDir, ...extra };
 }
 
-async function fetchError(promise: Promise<unknown>): Promise<FetchError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(FetchError);
-  return error as FetchError;
+function fetchError(promise: Promise<unknown>): Promise<FetchError> {
+  return rejectionOf(promise, FetchError);
 }
 
 function expectStatus<S extends FetchedUrl['status']>(result: FetchedUrl, status: S): Extract<FetchedUrl, { status: S }> {
