@@ -172,13 +172,12 @@ export function why(at, profile) {
     const gc = pick('(garbage collector)');
     const cost = (p) => (p ? `${p.pct} %` : 'n/a');
     parts.push(
-      `In the CPU profile (${profile.durationMs} ms, slower than an unprofiled run), hashing (\`hashFiles\`: open, read, SHA-256, close of every file on one thread) ` +
-        `is ${cost(hash)} and the scan ${cost(scan)}: the file work itself. The rest is per-document JavaScript: \`classify\` (src/sync/plan.ts, a full ` +
-        `\`DocumentRecord\` and a send task per new file) ${cost(classify)}, \`detectMovesAndDuplicates\` (up to two \`findByUploadedHash\` SQLite queries per new file, even when the state is empty) ${cost(dups)}, ` +
-        `\`toReportEntry\` (a copy of every entry for the report) ${cost(report)}, \`writeJson\` ${cost(json)}, and the garbage collector ${cost(gc)} for all those objects. ` +
-        'The pipeline does its hashing in C on two cores (find and sha256sum run at once), while the engine hashes on one thread' +
-        (hash ? ` (hashing alone, ${hash.ms} ms profiled, is ${fmtRatio(ratio(hash.ms, ref))} the pipeline's whole time)` : '') +
-        '; the per-document objects, the report and start-up are what put it over the goal.',
+      `In the CPU profile (${profile.durationMs} ms, slower than an unprofiled run), hashing (\`hashFiles\`: open, read, SHA-256 and close, ` +
+        `shared with a worker thread; the worker's time is not in this main-thread profile) is ${cost(hash)} and the scan ${cost(scan)}: the file work itself. ` +
+        `The rest is per-document JavaScript: \`classify\` (src/sync/plan.ts: a state record and a send task per new file) ${cost(classify)}, ` +
+        `\`detectMovesAndDuplicates\` (same-content matching) ${cost(dups)}, \`toReportEntry\` (the report's copy of every entry) ${cost(report)}, ` +
+        `\`writeJson\` ${cost(json)}, and the garbage collector ${cost(gc)} for those objects. ` +
+        'The pipeline does its hashing in C on both cores (find and sha256sum run at once), with no per-file objects to build.',
     );
   }
   return parts.join(' ');

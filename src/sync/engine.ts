@@ -173,7 +173,8 @@ export class SyncEngine {
       const toSend = plans.flatMap((p) => p.entries.filter((e) => e.send));
       for (const plan of plans) {
         counts.unchanged += plan.unchanged.count;
-        entries.push(...plan.unchanged.entries);
+        // Note: a loop, not push(...list): a spread of 100k+ arguments overflows the stack.
+        for (const entry of plan.unchanged.entries) entries.push(entry);
         for (const entry of plan.entries) {
           if (entry.action === 'unchanged') continue; // counted above
           counts[entry.action]++;
@@ -209,7 +210,7 @@ export class SyncEngine {
       durationMs: this.#now() - started,
       outcome,
       counts,
-      entries: entries.map(toReportEntry),
+      entries: toReportEntries(entries),
       ...(stopError ? { error: stopError instanceof Error ? stopError.message : String(stopError) } : {}),
     };
     if (runId !== undefined) this.store.finishRun(runId, outcome, countsRecord(counts), report.error, this.#now());
@@ -462,6 +463,15 @@ export class SyncEngine {
   async drain(): Promise<void> {
     await this.queue.onIdle();
   }
+}
+
+/**
+ * The report's entries: plain copies, made in place so that each plan entry (with its state record and send task)
+ * can be collected as soon as it is copied, instead of both lists being held at once.
+ */
+function toReportEntries(entries: ReportEntry[]): ReportEntry[] {
+  for (let i = 0; i < entries.length; i++) entries[i] = toReportEntry(entries[i] as ReportEntry);
+  return entries;
 }
 
 function toReportEntry(entry: ReportEntry): ReportEntry {
