@@ -73,15 +73,15 @@ export default {
         measure(ctx.node, ['--expose-gc', path.join(ctx.repoRoot, 'scripts', 'bench', 'probe-state-read.mjs'), config, what], { stdout: path.join(ctx.tmp, `probe-${what}.json`) }).then(
           () => JSON.parse(fs.readFileSync(path.join(ctx.tmp, `probe-${what}.json`), 'utf8')),
         );
-      const probes = { documentsOf: await probe('documentsOf', synced.config), lean: await probe('lean', synced.config), scan: await probe('scan', synced.config) };
+      const probes = { documentsOf: await probe('documentsOf', synced.config), known: await probe('known', synced.config), scan: await probe('scan', synced.config) };
       raw.probes = probes;
       sections.push({
         title: `What stays in memory (${files.toLocaleString('en')} files; one process each, heap retained after a forced GC)`,
         table: {
           head: ['step', 'time', 'retained heap', 'process RSS after'],
           rows: [
-            ['`StateStore.documentsOf` (lanying-kb: all 23 columns, a full record per row)', fmtMs(probes.documentsOf.ms), `${probes.documentsOf.retainedHeapMB} MB`, `${probes.documentsOf.rssMB} MB`],
-            ['a lean query (key, size, mtime, inode, status, hash = uploaded_hash): a possible fix', fmtMs(probes.lean.ms), `${probes.lean.retainedHeapMB} MB`, `${probes.lean.rssMB} MB`],
+            ['`StateStore.knownDocumentsOf` (what the planner reads: seven values per document)', fmtMs(probes.known.ms), `${probes.known.retainedHeapMB} MB`, `${probes.known.rssMB} MB`],
+            ['`StateStore.documentsOf` (for comparison: all 23 columns, a full record per row)', fmtMs(probes.documentsOf.ms), `${probes.documentsOf.retainedHeapMB} MB`, `${probes.documentsOf.rssMB} MB`],
             ['`scanFolder` (the scanned files)', fmtMs(probes.scan.ms), `${probes.scan.retainedHeapMB} MB`, `${probes.scan.rssMB} MB`],
           ],
         },
@@ -99,18 +99,19 @@ function memoryWhy({ noop, dryJson, dryText, probes, files }) {
   const mib = (kb) => `${kb2mib(kb)} MiB`;
   if (noop.maxRssKb / 1024 > GOAL_MIB) {
     parts.push(
-      `The no-op re-sync peaks at ${mib(noop.maxRssKb)}. Most of it is the state read: \`StateStore.documentsOf\` keeps ${probes.documentsOf.retainedHeapMB} MB of heap ` +
-        `for ${files.toLocaleString('en')} full records (and takes ${fmtMs(probes.documentsOf.ms)} to build them), where a lean query of the five values an unchanged ` +
-        `file is checked against keeps ${probes.lean.retainedHeapMB} MB (${fmtMs(probes.lean.ms)}); the scan's own list keeps ${probes.scan.retainedHeapMB} MB. ` +
-        'This looks fixable in src/sync/plan.ts + state-store.ts (plan from the lean rows; load a full record only for a file that needs a write).',
+      `The no-op re-sync peaks at ${mib(noop.maxRssKb)}. The planner reads the state as seven values per document (\`knownDocumentsOf\`: ` +
+        `${probes.known.retainedHeapMB} MB of heap for ${files.toLocaleString('en')} documents, against ${probes.documentsOf.retainedHeapMB} MB for full records), ` +
+        `and the scan keeps ${probes.scan.retainedHeapMB} MB for the scanned files; the rest is Node itself, the worker thread of the scan, SQLite and ` +
+        'garbage not yet collected.',
     );
   }
   if (Math.max(dryJson.maxRssKb, dryText.maxRssKb) / 1024 > GOAL_MIB) {
     parts.push(
-      `The dry run peaks at ${mib(dryJson.maxRssKb)} (${mib(dryText.maxRssKb)} with text output): every file becomes a plan entry holding a full \`DocumentRecord\` ` +
-        'and a send task (src/sync/plan.ts `classify`), the engine then copies every entry into the report (`toReportEntry`), and the CLI builds the whole ' +
-        'report as one JSON string or one line per document before printing. All of it lives until the end of the run; the memory grows with the number of ' +
-        'new documents. Streaming the report and keeping only what a send needs per entry would bound it.',
+      `The dry run peaks at ${mib(dryJson.maxRssKb)} (${mib(dryText.maxRssKb)} with text output). Every new file becomes a plan entry with the state ` +
+        'record it would write and its send task (src/sync/plan.ts `classify`), held until the report is made; the scanned files and the hashes are ' +
+        'held until the plan is complete, and a worker thread (its own JavaScript heap) hashes half of the files. The report is written a piece at a ' +
+        'time, but its entries are all in memory at the end. Memory grows with the number of new documents: planning and reporting in batches ' +
+        'would bound it, at the cost of a plan that is no longer one whole.',
     );
   }
   return parts.join(' ');

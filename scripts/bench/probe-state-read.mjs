@@ -1,17 +1,14 @@
 /**
  * Evidence for (a) and (d): what reading a recorded state costs, in one process each (argv[3] picks one).
- *   documentsOf  lanying-kb's own `StateStore.documentsOf(source)` (every column, a full record per row)
- *   lean         the same rows with only what an unchanged file needs (key, size, mtime, inode, status,
- *                hash = uploaded_hash): a possible fix, measured with better-sqlite3 directly
+ *   documentsOf  `StateStore.documentsOf(source)` (every column, a full record per row)
+ *   known        `StateStore.knownDocumentsOf(source)`: what the planner reads (seven values per document)
  *   scan         `scanFolder(source)`: the scanned files kept in memory
  * Prints { ms, retainedHeapMB, rssMB, rows } after a forced GC. Run with --expose-gc.
- * Usage: node --expose-gc scripts/bench/probe-state-read.mjs CONFIG.json documentsOf|lean|scan
+ * Usage: node --expose-gc scripts/bench/probe-state-read.mjs CONFIG.json documentsOf|known|scan
  */
-import Database from 'better-sqlite3';
-import path from 'node:path';
 import { loadConfig } from '../../dist/config/load.js';
 import { scanFolder } from '../../dist/sync/folder-scan.js';
-import { StateStore, STATE_DB_NAME } from '../../dist/sync/state-store.js';
+import { StateStore } from '../../dist/sync/state-store.js';
 
 const [configFile, what] = process.argv.slice(2);
 const config = await loadConfig({ file: configFile, cwd: process.cwd(), env: process.env });
@@ -23,12 +20,9 @@ let kept;
 if (what === 'documentsOf') {
   const store = StateStore.open(config.sync.stateDir, { readonly: true });
   kept = store.documentsOf(source.name);
-} else if (what === 'lean') {
-  const db = new Database(path.join(config.sync.stateDir, STATE_DB_NAME), { readonly: true });
-  const rows = db
-    .prepare("SELECT key, size, mtime_ms AS mtimeMs, inode, status, (hash IS NOT NULL AND hash = uploaded_hash) AS same FROM documents WHERE source = ?")
-    .all(source.name);
-  kept = new Map(rows.map((r) => [r.key, r]));
+} else if (what === 'known') {
+  const store = StateStore.open(config.sync.stateDir, { readonly: true });
+  kept = store.knownDocumentsOf(source.name);
 } else if (what === 'scan') {
   kept = await scanFolder(source, { excludeDirs: [config.sync.stateDir] });
 } else {
