@@ -409,7 +409,8 @@ class WatchDaemon implements Daemon {
     this.#metrics.onSyncEvent(event);
     if (event.type === 'decision') {
       const { action, source, key, reason, movedFrom } = event.entry;
-      if (action === 'new' || action === 'changed') this.#log.debug({ event: action, source, key, reason }, `${action} ${source}:${key} (${reason})`);
+      // Note: a file skipped for the same reason at every reconcile is logged at info once, then at debug.
+      if (action === 'new' || action === 'changed' || event.repeated) this.#log.debug({ event: action, source, key, reason }, `${action} ${source}:${key} (${reason})`);
       else if (action === 'failed') this.#log.warn({ event: 'failed', source, key, reason }, `failed ${source}:${key}: ${reason}`);
       else this.#log.info({ event: action, source, key, reason, ...(movedFrom ? { from: movedFrom } : {}) }, `${action} ${source}:${key} (${reason})`);
     } else if (event.type === 'sent') {

@@ -25,7 +25,8 @@ import { kbExtensionOf } from '../api/knowledge-base.js';
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
 export type SyncEvent =
   | { type: 'planned'; sources: string[]; toSend: number; bytes: number }
-  | { type: 'decision'; entry: ReportEntry }
+  /** `repeated`: the same decision as the state records from before (a file skipped again for the same reason). */
+  | { type: 'decision'; entry: ReportEntry; repeated: boolean }
   | { type: 'sent'; entry: ReportEntry; durationMs: number }
   | { type: 'failed'; entry: ReportEntry; error: unknown }
   | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number };
@@ -180,7 +181,7 @@ export class SyncEngine {
           counts[entry.action]++;
           if (entry.send) counts.bytesPlanned += entry.send.size;
           entries.push(entry);
-          this.#onEvent?.({ type: 'decision', entry: toReportEntry(entry) });
+          this.#onEvent?.({ type: 'decision', entry: toReportEntry(entry), repeated: entry.action === 'skipped' && !entry.dirty });
         }
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources, toSend: toSend.length, bytes: counts.bytesPlanned });

@@ -121,4 +121,16 @@ describe('lanying-kb watch: changes while running', () => {
     const uploaded = env.state().list({ status: ['uploaded'] });
     expect(uploaded).toHaveLength(1000);
   }, 90_000);
+
+  it('logs a file skipped for the same reason at info once, then at debug on later reconciles', async () => {
+    const env = await daemonEnv({ daemon: { reconcileInterval: '300ms' } });
+    env.write('doc.md', '# Doc\n');
+    env.write('picture.png', 'not a document');
+    const logs = logSink();
+    const daemon = await useDaemon(env.config(), { logs });
+    await daemon.ready;
+    const skips = () => logs.lines.filter((l) => l.event === 'skipped' && l.key === 'picture.png');
+    await waitFor(() => skips().length >= 3, 5000, 'three reconciles');
+    expect(skips().map((l) => l.level)).toEqual(['info', ...skips().slice(1).map(() => 'debug')]);
+  });
 });
