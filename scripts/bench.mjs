@@ -5,8 +5,9 @@
  *   node scripts/bench.mjs [--quick] [--only a,b,...] [--out DIR] [--keep]
  *
  *   --quick        smoke run: 10k files only, fewer repetitions; writes to bench-out/ unless --out is given
- *   --only LIST    run these benchmarks only (letters or ids: a/noop, b/hash, c/send, d/memory); results of the
- *                  others already in DIR/benchmarks.json are kept
+ *   --only LIST    run these benchmarks only (letters or ids: a/noop, b/hash, c/send, d/memory, e/daemon-latency,
+ *                  f/daemon-idle-cpu, g/daemon-rss); results of the others already in DIR/benchmarks.json are kept,
+ *                  each with the date and commit it was measured at (a quick run never writes over a full one)
  *   --out DIR      where benchmarks.json and BENCHMARKS.md go (default docs/, or bench-out/ with --quick)
  *   --keep         keep the temporary folder (generated trees, configs, profiles) for inspection
  *
@@ -31,7 +32,7 @@ function parseArgs(argv) {
     else if (a === '--only' || a.startsWith('--only=')) args.only.push(...(a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
     else if (a === '--out' || a.startsWith('--out=')) args.out = a.includes('=') ? a.slice(6) : argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/bench.mjs [--quick] [--only a,b,c,d] [--out DIR] [--keep]');
+      console.log('usage: node scripts/bench.mjs [--quick] [--only a,b,c,d,e,f,g] [--out DIR] [--keep]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -45,6 +46,23 @@ const outDir = path.resolve(REPO_ROOT, args.out ?? (args.quick ? 'bench-out' : '
 fs.mkdirSync(outDir, { recursive: true });
 const jsonFile = path.join(outDir, 'benchmarks.json');
 const mdFile = path.join(outDir, 'BENCHMARKS.md');
+
+// Results of benchmarks not run now are kept from the file already there (when it is of the same kind of run), so
+// a partial run (`--only`) never erases results. A quick run does not write over a full run's file.
+function readResults() {
+  try {
+    return JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+function refuseQuickOverFull(existing) {
+  if (existing && existing.quick === false && args.quick) {
+    console.error(`${path.relative(REPO_ROOT, jsonFile)} holds the results of a full run; a --quick run would replace them: give --out DIR`);
+    process.exit(2);
+  }
+}
+refuseQuickOverFull(readResults());
 
 const started = performance.now();
 const log = (line) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
@@ -63,14 +81,8 @@ const machine = describeMachine(REPO_ROOT, ctx.tmp);
 log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}; temporary folder ${ctx.tmp}`);
 log(`running ${benchmarks.map((b) => `(${b.letter}) ${b.id}`).join(', ')}${args.quick ? ' (quick)' : ''}`);
 
-// Results of benchmarks not run now are kept from the previous file (when it is of the same kind of run).
-let previous;
-try {
-  previous = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
-} catch {
-  previous = undefined;
-}
-const results = previous && previous.quick === args.quick ? { ...previous.results } : {};
+/** This run's results (merged into the file's at the end). */
+const fresh = {};
 let failed = 0;
 try {
   for (const b of benchmarks) {
@@ -80,11 +92,11 @@ try {
     try {
       const r = await b.run(ctx);
       const load = { before: round(loadBefore, 2), after: round(os.loadavg()[0], 2) };
-      results[b.id] = { title: b.title, goal: b.goal, measuredAt: new Date().toISOString(), durationMs: Math.round(performance.now() - t0), loadAverage: load, ...r };
+      fresh[b.id] = { title: b.title, goal: b.goal, measuredAt: new Date().toISOString(), commit: machine.commit, durationMs: Math.round(performance.now() - t0), loadAverage: load, ...r };
       log(`   (${b.letter}) done in ${((performance.now() - t0) / 1000).toFixed(0)} s: goal ${r.met ? 'met' : r.met === false ? 'MISSED' : 'n/a'}`);
     } catch (error) {
       failed++;
-      results[b.id] = { title: b.title, goal: b.goal, measuredAt: new Date().toISOString(), error: error instanceof Error ? error.message : String(error) };
+      fresh[b.id] = { title: b.title, goal: b.goal, measuredAt: new Date().toISOString(), commit: machine.commit, error: error instanceof Error ? error.message : String(error) };
       log(`   (${b.letter}) FAILED: ${error instanceof Error ? error.stack : error}`);
     }
   }
@@ -92,6 +104,21 @@ try {
   await close();
 }
 
+// Merged with the file as it is now (read again: another run may have written it meanwhile).
+const existing = readResults();
+refuseQuickOverFull(existing);
+const results = {};
+if (existing && existing.quick === args.quick) {
+  for (const [id, r] of Object.entries(existing.results ?? {})) {
+    // Results from before each one carried its commit were measured at that file's commit.
+    results[id] = { ...r, commit: r.commit ?? existing.machine?.commit };
+  }
+}
+for (const [id, r] of Object.entries(fresh)) {
+  const { error, measuredAt, commit } = r;
+  // A failed run does not erase an earlier result: the result stays, with the failure noted.
+  results[id] = error && results[id] && !results[id].error ? { ...results[id], laterFailure: { measuredAt, commit, error } } : r;
+}
 const data = {
   generatedBy: 'scripts/bench.mjs',
   quick: args.quick,

@@ -72,14 +72,16 @@ export class BenchContext {
 
   /**
    * Writes a config file for a folder source and returns its path.
-   * @param {{ name: string, sandbox: { config: object }, folder: string, stateDir: string, sync?: object, api?: object }} spec
+   * `daemon`: the config's `daemon` section (for `lanying-kb watch`), left out when not given.
+   * @param {{ name: string, sandbox: { config: object }, folder: string, stateDir: string, sync?: object, api?: object, daemon?: object }} spec
    */
-  writeConfig({ name, sandbox, folder, stateDir, sync = {}, api = {} }) {
+  writeConfig({ name, sandbox, folder, stateDir, sync = {}, api = {}, daemon }) {
     const config = {
       api: { ...sandbox.config.api, ...api },
       knowledgeBase: sandbox.config.knowledgeBase,
       sources: [{ type: 'folder', name: 'docs', path: folder }],
       sync: { stateDir, ...sync },
+      ...(daemon ? { daemon } : {}),
     };
     const file = path.join(this.dir('configs'), `${name}.json`);
     fs.writeFileSync(file, JSON.stringify(config, null, 2));
@@ -88,7 +90,8 @@ export class BenchContext {
 
   /**
    * The state of a first full sync of the `files` tree, made once: the CLI against the shared sandbox (no added
-   * latency), `sync.concurrency` 64. Returns the config to re-sync with and what the first sync cost.
+   * latency), `sync.concurrency` 64. Returns the config to re-sync with, its state folder and what the first sync
+   * cost.
    */
   async syncedState(files) {
     let synced = this.#synced.get(files);
@@ -109,6 +112,7 @@ export class BenchContext {
     synced = {
       config,
       tree,
+      stateDir,
       firstSync: {
         files: tree.files,
         bytes: tree.bytes,

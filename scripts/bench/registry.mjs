@@ -13,22 +13,19 @@ import noop from './sync-noop.mjs';
 import hash from './sync-hash.mjs';
 import send from './send-latency.mjs';
 import memory from './memory.mjs';
+import daemonLatency from './daemon-latency.mjs';
+import daemonIdleCpu from './daemon-idle-cpu.mjs';
+import daemonRss from './daemon-rss.mjs';
 
 export const BENCHMARKS = [
   noop,
   hash,
   send,
   memory,
-  // Daemon benchmarks (to be added as modules like the ones above):
-  {
-    id: 'daemon-latency',
-    letter: 'e',
-    planned: true,
-    title: 'Daemon: latency from the last write to the message reaching the sandbox',
-    goal: 'over 200 edits (not measured yet)',
-  },
-  { id: 'daemon-idle-cpu', letter: 'f', planned: true, title: 'Daemon: idle CPU while watching 100k files', goal: 'not measured yet' },
-  { id: 'daemon-rss', letter: 'g', planned: true, title: 'Daemon: RSS while watching 100k files', goal: 'not measured yet' },
+  // The daemon: (f) and (g) share one run of `lanying-kb watch` (scripts/bench/lib/daemon-idle.mjs).
+  daemonLatency,
+  daemonIdleCpu,
+  daemonRss,
 ];
 
 /** Picks benchmarks by id or letter (`--only a,hash`); all runnable ones when `only` is empty. */

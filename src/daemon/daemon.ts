@@ -37,7 +37,7 @@ export interface DaemonOptions {
   client?: LanyingClient | undefined;
   /** For API calls (when no client is given) and URL fetches. */
   dispatcher?: Dispatcher | undefined;
-  /** Makes the chokidar watchers; tests inject one that fails like a kernel limit. @default chokidar's `watch` */
+  /** Makes every folder watcher (chokidar-like); tests inject one that fails like a kernel limit. @default see `SourceWatcher` */
   watcherFactory?: WatcherFactory | undefined;
   /** The polling interval of folder sources that poll (`usePolling`, or after ENOSPC/EMFILE). @default 2000 */
   pollIntervalMs?: number | undefined;

@@ -1,7 +1,9 @@
-import type { Stats } from 'node:fs';
+import type { EventEmitter } from 'node:events';
+import { type Stats, statSync } from 'node:fs';
 import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar';
 import type { ResolvedFolderSource } from '../config/resolve.js';
 import type { PathFilter } from '../sync/path-filter.js';
+import { FolderWatcher } from './folder-watcher.js';
 import { isWatchLimitError, watchLimitHelp } from './inotify-help.js';
 import type { FileStamp } from './path-batcher.js';
 
@@ -17,8 +19,14 @@ export type WatchEvent =
   /** A `.kbignore` file changed: `relDir` is the key of its folder ('' = the root). */
   | { type: 'kbignore'; path: string; relDir: string };
 
-/** Makes a chokidar watcher; injectable so that tests can simulate a kernel limit. @default chokidar's `watch` */
+/**
+ * Makes a chokidar watcher; injectable so that tests can simulate a kernel limit. When one is given, every watcher
+ * is made with it. @default on Linux a `FolderWatcher` (see `SourceWatcher`), else chokidar's `watch`
+ */
 export type WatcherFactory = (root: string, options: ChokidarOptions) => FSWatcher;
+
+/** What `SourceWatcher` uses of a watcher: chokidar's `FSWatcher` or a `FolderWatcher`. */
+type WatcherHandle = Pick<EventEmitter, 'on'> & { close(): Promise<void> };
 
 /** Why a watcher fell back to polling, and what fixes it. */
 export interface WatcherFallback {
@@ -40,14 +48,19 @@ export interface SourceWatcherOptions {
   onError: (error: unknown) => void;
   /** Polling interval, when polling. @default 2000 */
   pollIntervalMs?: number | undefined;
-  /** @default chokidar's `watch` */
+  /** Makes every watcher (chokidar's or alike) when given. @default see `SourceWatcher` */
   factory?: WatcherFactory | undefined;
 }
 
 /**
- * Watches one folder source with chokidar: folders are watched (no globs), every path goes through the source's
- * `PathFilter`, so that exactly what the scan would list is reported. Falls back to polling when the kernel refuses
- * a watch (inotify watches or file descriptors exhausted), instead of failing silently.
+ * Watches one folder source: folders are watched (no globs), every path goes through the source's `PathFilter`, so
+ * that exactly what the scan would list is reported. Falls back to polling when the kernel refuses a watch (inotify
+ * watches or file descriptors exhausted), instead of failing silently.
+ *
+ * On Linux, with inotify (not polling), symbolic links not followed and the folder present, a `FolderWatcher`
+ * watches each folder and no file: memory and inotify watches grow with the folders, not the files. Otherwise
+ * (polling, followed links, a root that does not exist yet, other systems, or an injected factory) chokidar watches,
+ * with a watch (or a stat poll) per file as well as per folder.
  */
 export class SourceWatcher {
   readonly source: ResolvedFolderSource;
@@ -55,9 +68,9 @@ export class SourceWatcher {
   #lastError: string | undefined;
   #polling = false;
   #closed = false;
-  #current: FSWatcher | undefined;
+  #current: WatcherHandle | undefined;
   readonly #options: SourceWatcherOptions;
-  readonly #factory: WatcherFactory;
+  readonly #factory: WatcherFactory | undefined;
   #readyResolve: (() => void) | undefined;
   /** Resolves once the watcher (or its polling replacement) has read the tree, or could not start. */
   readonly ready: Promise<void>;
@@ -65,7 +78,7 @@ export class SourceWatcher {
   constructor(options: SourceWatcherOptions) {
     this.source = options.source;
     this.#options = options;
-    this.#factory = options.factory ?? ((root, opts) => watch(root, opts));
+    this.#factory = options.factory;
     this.ready = new Promise((resolve) => (this.#readyResolve = resolve));
   }
 
@@ -111,9 +124,12 @@ export class SourceWatcher {
       ignorePermissionErrors: true,
       ignored: (p: string, stats?: Stats) => this.#ignores(p, stats),
     };
-    let watcher: FSWatcher;
+    let watcher: WatcherHandle;
     try {
-      watcher = this.#factory(root, options);
+      if (this.#factory) watcher = this.#factory(root, options);
+      else if (!polling && !this.source.followSymlinks && process.platform === 'linux' && isFolder(root)) {
+        watcher = new FolderWatcher(root, { ignored: (p, stats) => this.#ignores(p, stats) });
+      } else watcher = watch(root, options);
     } catch (error) {
       this.#fail(error);
       return;
@@ -151,7 +167,7 @@ export class SourceWatcher {
     this.#options.onError(error);
   }
 
-  #ignores(p: string, stats: Stats | undefined): boolean {
+  #ignores(p: string, stats: { isDirectory(): boolean } | undefined): boolean {
     const filter = this.#options.filter();
     // The folders above a missing root are watched by chokidar until the root appears.
     if (filter.root.startsWith(`${p}/`) || p === '/') return false;
@@ -181,5 +197,13 @@ export class SourceWatcher {
   #resolveReady(): void {
     this.#readyResolve?.();
     this.#readyResolve = undefined;
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
   }
 }

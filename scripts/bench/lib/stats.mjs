@@ -13,6 +13,14 @@ export function summarise(values) {
   return { n, min: round(sorted[0]), median: round(median), mean: round(mean), max: round(sorted[n - 1]), stdev: round(sd), samples: values.map((v) => round(v)) };
 }
 
+/** The p-th percentile (0-100) by the nearest-rank method: a value that was measured, never interpolated. */
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return undefined;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(sorted.length, rank) - 1];
+}
+
 export function ratio(a, b, digits = 2) {
   return b > 0 ? round(a / b, digits) : null;
 }
