@@ -39,6 +39,19 @@ export function writeLine(stream: Writable, text = ''): void {
   stream.write(`${text}\n`);
 }
 
+/** Writes many lines in 64 KiB pieces: one write per line would be one system call per line. */
+export function writeLines(stream: Writable, lines: Iterable<string>): void {
+  let pending = '';
+  for (const line of lines) {
+    pending += `${line}\n`;
+    if (pending.length >= 64 * 1024) {
+      stream.write(pending);
+      pending = '';
+    }
+  }
+  if (pending) stream.write(pending);
+}
+
 /**
  * Writes `value` as indented JSON (the same text as `JSON.stringify(value, null, 2)`), a long array an element at a
  * time: a report of 100k documents is never one 30 MB string.

@@ -4,28 +4,29 @@ import type { ReportEntry, SyncReport } from '../sync/report.js';
 const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;
 
 /** The plan or the result of a sync, as lines for people. */
-export function formatSyncReport(report: SyncReport, options: { verbose?: boolean } = {}): string[] {
-  const lines: string[] = [];
+export function* formatSyncReport(report: SyncReport, options: { verbose?: boolean } = {}): Generator<string> {
   const sorted = [...report.entries].sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action));
   const shown = options.verbose ? sorted : sorted.filter((e) => e.action !== 'unchanged');
-  if (report.dryRun) lines.push(`Plan for ${describeSources(report.sources)} (dry run: nothing is sent, nothing recorded)`);
-  const keyWidth = Math.min(60, Math.max(10, ...shown.map((e) => displayKey(e).length)));
-  for (const entry of shown) lines.push(`  ${formatEntry(entry, keyWidth, report.dryRun)}`);
+  if (report.dryRun) yield `Plan for ${describeSources(report.sources)} (dry run: nothing is sent, nothing recorded)`;
+  // Note: a loop, not Math.max(...list): a spread of 100k+ arguments overflows the stack.
+  let keyWidth = 10;
+  for (const entry of shown) keyWidth = Math.max(keyWidth, displayKey(entry).length);
+  keyWidth = Math.min(60, keyWidth);
+  for (const entry of shown) yield `  ${formatEntry(entry, keyWidth, report.dryRun)}`;
   const c = report.counts;
   if (report.dryRun) {
-    lines.push(
+    yield (
       `Would send ${c.new + c.changed} document(s), ${formatBytes(c.bytesPlanned)}: ${c.new} new, ${c.changed} changed; ` +
-        `${c.moved} moved, ${c.removed} removed from source, ${c.skipped} skipped, ${c.failed} failed, ${c.unchanged} unchanged.`,
+        `${c.moved} moved, ${c.removed} removed from source, ${c.skipped} skipped, ${c.failed} failed, ${c.unchanged} unchanged.`
     );
   } else {
-    lines.push(
+    yield (
       `${report.outcome === 'ok' ? 'Done' : report.outcome === 'partial' ? 'Done with failures' : 'Stopped'} in ${formatDuration(report.durationMs)}: ` +
         `sent ${c.sent} (${formatBytes(c.bytesSent)}; ${c.new} new, ${c.changed} changed), ${c.failed} failed, ${c.moved} moved, ` +
-        `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`,
+        `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`
     );
   }
-  if (report.error) lines.push(`Stopped by: ${report.error}`);
-  return lines;
+  if (report.error) yield `Stopped by: ${report.error}`;
 }
 
 function formatEntry(entry: ReportEntry, keyWidth: number, dryRun: boolean): string {

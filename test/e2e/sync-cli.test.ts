@@ -147,6 +147,20 @@ describe('lanying-kb sync (the real CLI process against the sandbox)', () => {
     expect(status.stdout).toMatch(/Failed documents:\n {2}docs:[ab]\.md \(1 attempt\(s\), .*\): POST \/message\/send failed: HTTP 500/);
   });
 
+  it('ends quietly when its reader goes away (`lanying-kb sync --dry-run | head`)', async () => {
+    const s = await setupSync();
+    for (let i = 0; i < 3000; i++) writeFile(s.root, `section/document-with-a-long-name-${i}.md`, `# ${i}\n`);
+    writeConfigFile(s.dir, s.raw);
+    for (const args of [['sync', '--dry-run'], ['sync', '--dry-run', '--json']]) {
+      const cli = startCli(args, { cwd: s.dir });
+      // Read the first piece, then close the pipe, as `head` does.
+      cli.child.stdout?.once('data', () => cli.child.stdout?.destroy());
+      const run = await cli.done;
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+  });
+
   it.runIf(canTestPermissions)('skips a file it cannot read, with the reason, and sends the rest (run as an unprivileged user)', async () => {
     const s = await setupSync();
     writeFile(s.root, 'open.md', 'readable');

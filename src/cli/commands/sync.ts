@@ -1,7 +1,7 @@
 import { syncOnce } from '../../sync/sync-once.js';
 import type { SyncReport } from '../../sync/report.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine } from '../context.js';
+import { writeJson, writeLine, writeLines } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatSyncReport } from '../format-report.js';
 import { loadCliConfig } from '../load-config.js';
@@ -37,7 +37,7 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
   } catch (error) {
     progress.stop();
     const partial = (error as { report?: SyncReport }).report;
-    if (partial && !globals.json) for (const line of formatSyncReport(partial, { verbose: globals.verbose })) writeLine(ctx.stdout, line);
+    if (partial && !globals.json) writeLines(ctx.stdout, formatSyncReport(partial, { verbose: globals.verbose }));
     if (partial && globals.json) {
       writeJson(ctx.stdout, { ...partial, exitCode: exitCodeFor(error) });
       return reportError(error, { ...globals, json: false }, ctx);
@@ -49,6 +49,6 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
   progress.stop();
   const exitCode = report.counts.failed > 0 ? EXIT.FAILED : EXIT.OK;
   if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
-  else for (const line of formatSyncReport(report, { verbose: globals.verbose })) writeLine(ctx.stdout, line);
+  else writeLines(ctx.stdout, formatSyncReport(report, { verbose: globals.verbose }));
   return exitCode;
 }
