@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { LanyingClient } from '../api/client.js';
 import { ContentType } from '../api/resources/messages.js';
 import { LocalFileError } from '../errors.js';
@@ -44,7 +44,7 @@ export async function sendDocument(
     { body: { path: fsPath }, name: dName, toId: target.chatbot, toType: 1 },
     { actAs: target.from, signal },
   );
-  if (task.stat) await assertUnchanged(fsPath, task.stat, uploaded.size);
+  if (task.stat) assertUnchanged(fsPath, task.stat, uploaded.size);
   const sent = await client.messages.send(
     {
       to,
@@ -60,12 +60,15 @@ export async function sendDocument(
   return { msgId: sent.msgIds[0], downloadUrl: uploaded.url, bytes: uploaded.size };
 }
 
-/** Throws a "changed" LocalFileError when the file is not the version that was hashed. */
-async function assertUnchanged(fsPath: string | Buffer, stat: { size: number; mtimeMs: number; ino: number }, uploadedSize: number): Promise<void> {
+/**
+ * Throws a "changed" LocalFileError when the file is not the version that was hashed. Synchronous: one `stat` of an
+ * inode just read is a few microseconds, less than a trip through the thread pool while eight uploads wait on it.
+ */
+function assertUnchanged(fsPath: string | Buffer, stat: { size: number; mtimeMs: number; ino: number }, uploadedSize: number): void {
   const shown = typeof fsPath === 'string' ? fsPath : fsPath.toString();
   let now;
   try {
-    now = await fsp.stat(fsPath);
+    now = statSync(fsPath);
   } catch (error) {
     throw new LocalFileError(shown, 'disappeared during its upload', { cause: error, changed: true });
   }
