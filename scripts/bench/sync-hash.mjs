@@ -9,7 +9,7 @@ import path from 'node:path';
 import { interleave } from './lib/proc.mjs';
 import { profileCli } from './lib/profile-run.mjs';
 import { ratio } from './lib/stats.mjs';
-import { fmtMs, fmtRatio, kb2mib, metCell } from './lib/format.mjs';
+import { commandRows, fmtMs, fmtRatio, medianAndMin, metCell } from './lib/format.mjs';
 import { profileSections } from './sync-noop.mjs';
 
 const GOAL = 1.3;
@@ -116,18 +116,7 @@ function render({ sizes, largest, met, profile, quick }) {
       title: 'All commands (wall time of the whole process, interleaved runs, warm cache)',
       table: {
         head: ['files', 'MB', 'command', 'median', 'min', 'max', 'peak RSS', 'CPU (user+sys, median)'],
-        rows: Object.values(sizes).flatMap((s) =>
-          Object.entries(s.commands).map(([name, c]) => [
-            s.files.toLocaleString('en'),
-            (s.bytes / 1e6).toFixed(1),
-            `\`${name}\``,
-            fmtMs(c.wallMs.median),
-            fmtMs(c.wallMs.min),
-            fmtMs(c.wallMs.max),
-            `${kb2mib(c.maxRssKb)} MiB`,
-            fmtMs(c.cpuMs.median),
-          ]),
-        ),
+        rows: commandRows(sizes, { megabytes: true }),
       },
       text:
         'Caches could not be dropped on this machine, so every command ran once unmeasured first and all runs read from the page ' +
@@ -139,9 +128,8 @@ function render({ sizes, largest, met, profile, quick }) {
       table: {
         head: ['files', 'median', 'min', 'MB/s (median)'],
         rows: Object.values(sizes).map((s) => {
-          const e = [...s.engineMs].sort((a, b) => a - b);
-          const med = e[Math.floor(e.length / 2)];
-          return [s.files.toLocaleString('en'), fmtMs(med), fmtMs(e[0]), Math.round(s.bytes / 1e3 / med)];
+          const { median: med, min } = medianAndMin(s.engineMs);
+          return [s.files.toLocaleString('en'), fmtMs(med), fmtMs(min), Math.round(s.bytes / 1e3 / med)];
         }),
       },
     },
@@ -155,8 +143,7 @@ function render({ sizes, largest, met, profile, quick }) {
 export function why(at, profile) {
   const ours = at.commands['lanying-kb sync --dry-run --json'].wallMs.median;
   const ref = at.commands['find | xargs sha256sum'].wallMs.median;
-  const e = [...at.engineMs].sort((a, b) => a - b);
-  const engine = e[Math.floor(e.length / 2)];
+  const engine = medianAndMin(at.engineMs).median;
   const parts = [
     `At ${at.files.toLocaleString('en')} files the dry run takes ${fmtMs(ours)} against the pipeline's ${fmtMs(ref)} (${fmtRatio(at.ratioMedian)}; goal ${GOAL}x = ${fmtMs(GOAL * ref)}).`,
     `Inside the process the engine (scan, hash, plan) takes ${fmtMs(engine)}; the rest is start-up, printing the report and exit.`,

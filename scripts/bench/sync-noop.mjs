@@ -8,7 +8,7 @@ import path from 'node:path';
 import { interleave } from './lib/proc.mjs';
 import { pickedRows, profileCli, selfRows } from './lib/profile-run.mjs';
 import { ratio } from './lib/stats.mjs';
-import { fmtMs, fmtRatio, kb2mib, metCell } from './lib/format.mjs';
+import { commandRows, fmtMs, fmtRatio, kb2mib, medianAndMin, metCell } from './lib/format.mjs';
 
 const GOAL = 2;
 
@@ -97,17 +97,7 @@ function render({ sizes, largest, met, profile, quick }) {
       title: 'All commands (wall time of the whole process, interleaved runs)',
       table: {
         head: ['files', 'command', 'median', 'min', 'max', 'peak RSS', 'CPU (user+sys, median)'],
-        rows: Object.values(sizes).flatMap((s) =>
-          Object.entries(s.commands).map(([name, c]) => [
-            s.files.toLocaleString('en'),
-            `\`${name}\``,
-            fmtMs(c.wallMs.median),
-            fmtMs(c.wallMs.min),
-            fmtMs(c.wallMs.max),
-            `${kb2mib(c.maxRssKb)} MiB`,
-            fmtMs(c.cpuMs.median),
-          ]),
-        ),
+        rows: commandRows(sizes),
       },
       text:
         '`node -e 0` is Node\'s own start-up; `lanying-kb sync (empty folder)` is the CLI\'s fixed cost (start-up, ' +
@@ -119,9 +109,8 @@ function render({ sizes, largest, met, profile, quick }) {
       table: {
         head: ['files', 'median', 'min', 'share of the process (median)'],
         rows: Object.values(sizes).map((s) => {
-          const e = [...s.engineMs].sort((a, b) => a - b);
-          const med = e[Math.floor(e.length / 2)];
-          return [s.files.toLocaleString('en'), fmtMs(med), fmtMs(e[0]), `${Math.round((100 * med) / s.commands['lanying-kb sync'].wallMs.median)} %`];
+          const { median: med, min } = medianAndMin(s.engineMs);
+          return [s.files.toLocaleString('en'), fmtMs(med), fmtMs(min), `${Math.round((100 * med) / s.commands['lanying-kb sync'].wallMs.median)} %`];
         }),
       },
     },
@@ -172,8 +161,7 @@ export function why(at, profile) {
   const find = c.find.wallMs.median;
   const nodeStart = c['node -e 0'].wallMs.median;
   const fixed = c['lanying-kb sync (empty folder)'].wallMs.median;
-  const e = [...at.engineMs].sort((a, b) => a - b);
-  const engine = e[Math.floor(e.length / 2)];
+  const engine = medianAndMin(at.engineMs).median;
   const parts = [
     `At ${at.files.toLocaleString('en')} files the no-op takes ${fmtMs(ours)} against find's ${fmtMs(find)} (${fmtRatio(at.ratioMedian)}; goal ${GOAL}x, i.e. ${fmtMs(GOAL * find)}).`,
     `The CLI's fixed cost (a sync of an empty folder: start-up, modules, configuration, state database, lock) is ${fmtMs(fixed)}, ${Math.round((100 * fixed) / (GOAL * find))} % of that budget on its own; \`node -e 0\` alone takes ${fmtMs(nodeStart)}.`,
