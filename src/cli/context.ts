@@ -41,9 +41,22 @@ export function writeLine(stream: Writable, text = ''): void {
 
 /** Writes many lines in 64 KiB pieces: one write per line would be one system call per line. */
 export function writeLines(stream: Writable, lines: Iterable<string>): void {
+  writeInPieces(stream, terminated(lines));
+}
+
+/**
+ * Writes `value` as indented JSON (the same text as `JSON.stringify(value, null, 2)`), a long array an element at a
+ * time: a report of 100k documents is never one 30 MB string.
+ */
+export function writeJson(stream: Writable, value: unknown): void {
+  writeInPieces(stream, jsonDocument(value));
+}
+
+/** Joins `texts` into writes of about 64 KiB each. */
+function writeInPieces(stream: Writable, texts: Iterable<string>): void {
   let pending = '';
-  for (const line of lines) {
-    pending += `${line}\n`;
+  for (const text of texts) {
+    pending += text;
     if (pending.length >= 64 * 1024) {
       stream.write(pending);
       pending = '';
@@ -52,20 +65,13 @@ export function writeLines(stream: Writable, lines: Iterable<string>): void {
   if (pending) stream.write(pending);
 }
 
-/**
- * Writes `value` as indented JSON (the same text as `JSON.stringify(value, null, 2)`), a long array an element at a
- * time: a report of 100k documents is never one 30 MB string.
- */
-export function writeJson(stream: Writable, value: unknown): void {
-  let pending = '';
-  for (const piece of jsonPieces(value, '')) {
-    pending += piece;
-    if (pending.length >= 64 * 1024) {
-      stream.write(pending);
-      pending = '';
-    }
-  }
-  stream.write(`${pending}\n`);
+function* terminated(lines: Iterable<string>): Generator<string> {
+  for (const line of lines) yield `${line}\n`;
+}
+
+function* jsonDocument(value: unknown): Generator<string> {
+  yield* jsonPieces(value, '');
+  yield '\n';
 }
 
 /** Arrays longer than this are written element by element. */

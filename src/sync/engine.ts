@@ -211,7 +211,7 @@ export class SyncEngine {
       durationMs: this.#now() - started,
       outcome,
       counts,
-      entries: toReportEntries(entries),
+      entries: entries.map(toReportEntry),
       ...(stopError ? { error: stopError instanceof Error ? stopError.message : String(stopError) } : {}),
     };
     if (runId !== undefined) this.store.finishRun(runId, outcome, countsRecord(counts), report.error, this.#now());
@@ -464,15 +464,6 @@ export class SyncEngine {
   async drain(): Promise<void> {
     await this.queue.onIdle();
   }
-}
-
-/**
- * The report's entries: plain copies, made in place so that each plan entry (with its state record and send task)
- * can be collected as soon as it is copied, instead of both lists being held at once.
- */
-function toReportEntries(entries: ReportEntry[]): ReportEntry[] {
-  for (let i = 0; i < entries.length; i++) entries[i] = toReportEntry(entries[i] as ReportEntry);
-  return entries;
 }
 
 function toReportEntry(entry: ReportEntry): ReportEntry {

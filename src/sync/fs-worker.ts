@@ -161,16 +161,18 @@ export class FsWorker<T> {
 
   /** Sends a batch of paths to `lstat`; `tag` comes back with its result. */
   send(paths: readonly (string | Buffer)[], tag: T): void {
-    const id = this.nextId++;
-    this.pending.set(id, tag);
-    this.port.postMessage({ id, op: 'lstat', paths });
+    this.post('lstat', paths, tag);
   }
 
   /** Sends a batch of files to hash; `tag` comes back with its result. */
   sendHash(paths: readonly (string | Buffer)[], tag: T): void {
+    this.post('hash', paths, tag);
+  }
+
+  private post(op: 'lstat' | 'hash', paths: readonly (string | Buffer)[], tag: T): void {
     const id = this.nextId++;
     this.pending.set(id, tag);
-    this.port.postMessage({ id, op: 'hash', paths });
+    this.port.postMessage({ id, op, paths });
   }
 
   /** The next result that has arrived, without waiting; `undefined` when there is none yet. */
