@@ -30,7 +30,7 @@ export { API_ERROR_CODES, describeApiCode } from './api/error-codes.js';
 
 // The API client.
 export { LanyingClient, type CallEvent, type Envelope, type LanyingClientOptions, type RequestOptions } from './api/client.js';
-export { createClient } from './api/create-client.js';
+export { createClient } from './runtime/create-client.js';
 export { createRateLimiter } from './api/rate-limiter.js';
 export { usernameProblem, type BatchRegisterResult, type UserProfile, type UserSettings } from './api/resources/users.js';
 export type { RosterEntry } from './api/resources/rosters.js';
@@ -60,9 +60,26 @@ export type { ResolvedConfig, ResolvedFolderSource, ResolvedSource, ResolvedUrlS
 
 // Sync.
 export { syncOnce, type SyncOnceOptions } from './sync/sync-once.js';
-export { SyncEngine, type ReconcileOptions, type SyncEngineOptions, type SyncEvent } from './sync/engine.js';
+export { SyncEngine, type EngineStats, type ReconcileOptions, type SyncEngineOptions, type SyncEvent } from './sync/engine.js';
 export type { PlanAction, ReportEntry, SyncCounts, SyncOutcome, SyncReport } from './sync/report.js';
-export { StateStore, type DocumentRecord, type DocumentStatus } from './sync/state-store.js';
+export { StateStore, type DocumentRecord, type DocumentStatus } from './state/store.js';
+export { openRuntime, type OpenRuntimeOptions, type Runtime } from './runtime/open-runtime.js';
+
+// Source types.
+export { SOURCE_ADAPTERS, adapterFor } from './sources/registry.js';
+export type {
+  HashResult,
+  Observation,
+  ObservationBatch,
+  ObservedItem,
+  ObserveContext,
+  Payload,
+  ResolvedSourceBase,
+  Scope,
+  SourceAdapter,
+  SourceSession,
+  SourceWatch,
+} from './sources/types.js';
 
 // The watch daemon.
 export { startDaemon, type Daemon, type DaemonOptions, type ReloadResult } from './daemon/daemon.js';
@@ -70,7 +87,7 @@ export { createLogger, silentLogger, type CreateLoggerOptions, type LogFormat, t
 
 // Admin pipelines.
 export { applyProvision, type ApplyOptions, type ApplyResult, type ProvisionAction } from './admin/provision.js';
-export { notifyRun, type NotifyResult } from './admin/notify.js';
+export { notifyRun, type NotifyResult } from './notify/notify.js';
 export { checkPushImage } from './admin/push-image.js';
 export { sendFileMessage } from './admin/send-file.js';
 

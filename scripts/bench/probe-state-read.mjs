@@ -8,7 +8,7 @@
  */
 import { loadConfig } from '../../dist/config/load.js';
 import { scanFolder } from '../../dist/sync/folder-scan.js';
-import { StateStore } from '../../dist/sync/state-store.js';
+import { StateStore } from '../../dist/state/store.js';
 
 const [configFile, what] = process.argv.slice(2);
 const config = await loadConfig({ file: configFile, cwd: process.cwd(), env: process.env });

@@ -1,11 +1,9 @@
 import type { LanyingClient } from '../api/client.js';
-import { createClient } from '../api/create-client.js';
 import { ApiError, AuthError } from '../api/errors.js';
 import type { ResolvedConfig, ResolvedProvisionGroup, ResolvedProvisionUser } from '../config/resolve.js';
 import { ConfigError } from '../errors.js';
-import { acquireStateLock } from '../sync/state-lock.js';
-import { StateStore } from '../sync/state-store.js';
-import { ProvisionStore } from './provision-store.js';
+import { openRuntime } from '../runtime/open-runtime.js';
+import type { ProvisionedRecords } from '../state/provisioned.js';
 
 /** What one step of `apply` does. */
 export type ProvisionActionKind = 'register-user' | 'update-profile' | 'add-friend' | 'create-group' | 'invite-members';
@@ -82,18 +80,9 @@ const GROUP_DOES_NOT_EXIST = 20001;
  * ```
  */
 export async function applyProvision(options: ApplyOptions): Promise<ApplyResult> {
-  const { config } = options;
   const dryRun = options.dryRun ?? false;
-  const lock = dryRun ? undefined : acquireStateLock(config.sync.stateDir, 'apply');
-  let store: StateStore | undefined;
-  try {
-    store = StateStore.open(config.sync.stateDir, { readonly: dryRun });
-    const run = new ApplyRun(options, options.client ?? createClient(config), new ProvisionStore(store), dryRun);
-    return await run.apply();
-  } finally {
-    store?.close();
-    lock?.release();
-  }
+  await using runtime = openRuntime(options.config, { command: 'apply', readonly: dryRun, client: options.client });
+  return await new ApplyRun(options, runtime.client, runtime.store.provisioned, dryRun).apply();
 }
 
 class ApplyRun {
@@ -103,7 +92,7 @@ class ApplyRun {
   constructor(
     private readonly options: ApplyOptions,
     private readonly client: LanyingClient,
-    private readonly records: ProvisionStore,
+    private readonly records: ProvisionedRecords,
     private readonly dryRun: boolean,
   ) {}
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { loadUndici } from '../api/lazy-modules.js';
-import { formatBytes } from '../config/units.js';
+import { formatBytes } from '../util/units.js';
 import { ValidationError } from '../errors.js';
 
 /** The push image limit: under 1 MB (the server refuses larger ones with code 12002). */

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../config/units.js';
+import { formatBytes, formatDuration } from '../util/units.js';
 import type { ReportEntry, SyncReport } from '../sync/report.js';
 
 const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { formatBytes } from '../config/units.js';
+import { formatBytes } from '../util/units.js';
 import type { SyncEvent } from '../sync/engine.js';
 import type { CliContext } from './context.js';
 

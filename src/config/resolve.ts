@@ -1,7 +1,11 @@
 import path from 'node:path';
-import { KB_MAX_DOCUMENT_BYTES } from '../api/knowledge-base.js';
+import type { ResolvedFolderSource } from '../sources/folder/config.js';
+import { adapterFor, type ResolvedSource } from '../sources/registry.js';
+import type { ResolvedUrlSource } from '../sources/urls/config.js';
+import { parseDuration } from '../util/units.js';
 import type { ParsedConfig, PushAudience } from './schema.js';
-import { parseByteSize, parseDuration } from './units.js';
+
+export type { ResolvedFolderSource, ResolvedSource, ResolvedUrlSource };
 
 /** Defaults applied by `resolveConfig`. */
 export const DEFAULTS = Object.freeze({
@@ -10,11 +14,6 @@ export const DEFAULTS = Object.freeze({
   stateDirName: '.lanying-kb',
   concurrency: 4,
   maxAttempts: 3,
-  maxFileSize: KB_MAX_DOCUMENT_BYTES,
-  refreshIntervalMs: 3_600_000,
-  fetchTimeoutMs: 30_000,
-  maxRedirects: 5,
-  maxUrlBytes: KB_MAX_DOCUMENT_BYTES,
   debounceMs: 1000,
   reconcileIntervalMs: 3_600_000,
   shutdownTimeoutMs: 30_000,
@@ -35,39 +34,6 @@ export interface ResolvedKnowledgeBase {
   adminUserId: number;
   name: string;
 }
-
-interface ResolvedSourceCommon {
-  name: string;
-  metadata: Record<string, string>;
-  chatbotUserId: number | undefined;
-  enabled: boolean;
-}
-
-export interface ResolvedFolderSource extends ResolvedSourceCommon {
-  type: 'folder';
-  /** Absolute path. */
-  path: string;
-  include: string[] | undefined;
-  exclude: string[];
-  followSymlinks: boolean;
-  maxFileSize: number;
-  linkBase: string | undefined;
-  usePolling: boolean;
-}
-
-export interface ResolvedUrlSource extends ResolvedSourceCommon {
-  type: 'urls';
-  urls: string[];
-  /** Absolute path. */
-  listFile: string | undefined;
-  sitemap: string | undefined;
-  refreshIntervalMs: number;
-  fetchTimeoutMs: number;
-  maxRedirects: number;
-  maxBytes: number;
-}
-
-export type ResolvedSource = ResolvedFolderSource | ResolvedUrlSource;
 
 export interface ResolvedSyncConfig {
   /** Absolute path. */
@@ -123,37 +89,10 @@ export interface ResolvedConfig {
 /** Applies defaults, converts units and resolves paths against `baseDir`. The input must be schema-valid. */
 export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string): ResolvedConfig {
   const abs = (p: string) => path.resolve(baseDir, p);
-  const sources: ResolvedSource[] = parsed.sources.map((s) => {
-    const common: ResolvedSourceCommon = {
-      name: s.name,
-      metadata: { ...(s.metadata ?? {}) },
-      chatbotUserId: s.chatbotUserId,
-      enabled: s.enabled ?? true,
-    };
-    if (s.type === 'folder') {
-      return {
-        ...common,
-        type: 'folder',
-        path: abs(s.path),
-        include: s.include,
-        exclude: s.exclude ?? [],
-        followSymlinks: s.followSymlinks ?? false,
-        maxFileSize: s.maxFileSize === undefined ? DEFAULTS.maxFileSize : (parseByteSize(s.maxFileSize) as number),
-        linkBase: s.linkBase,
-        usePolling: s.usePolling ?? false,
-      };
-    }
-    return {
-      ...common,
-      type: 'urls',
-      urls: s.urls ?? [],
-      listFile: s.listFile === undefined ? undefined : abs(s.listFile),
-      sitemap: s.sitemap,
-      refreshIntervalMs: s.refreshInterval === undefined ? DEFAULTS.refreshIntervalMs : (parseDuration(s.refreshInterval) as number),
-      fetchTimeoutMs: s.fetchTimeoutMs ?? DEFAULTS.fetchTimeoutMs,
-      maxRedirects: s.maxRedirects ?? DEFAULTS.maxRedirects,
-      maxBytes: s.maxBytes === undefined ? DEFAULTS.maxUrlBytes : (parseByteSize(s.maxBytes) as number),
-    };
+  const sources = parsed.sources.map((input) => {
+    const adapter = adapterFor(input.type);
+    if (!adapter) throw new Error(`resolveConfig: no source type "${input.type}"`);
+    return adapter.resolve(input, { baseDir }) as ResolvedSource;
   });
 
   const daemon = parsed.daemon ?? {};

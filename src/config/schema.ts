@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { usernameProblem } from '../api/resources/users.js';
-import { parseByteSize, parseDuration } from './units.js';
+import { SOURCE_SCHEMAS } from '../sources/registry.js';
+import { durationField, httpUrlField, userIdField } from '../util/schema-fields.js';
 
 /**
  * The configuration file's shape, as written by users (input side). Defaults, unit conversion and path resolution
@@ -8,35 +9,9 @@ import { parseByteSize, parseDuration } from './units.js';
  * write. Every object is strict: an unknown key is an error, so a typo never silently does nothing.
  */
 
-const userId = z.number().int().positive().describe('A Lanying IM user ID (an integer).');
-
-const duration = z
-  .union([z.number().nonnegative(), z.string().refine((s) => parseDuration(s) !== undefined, 'not a duration such as "30s", "15m" or "1h"')])
-  .describe('Milliseconds, or a duration such as "500ms", "30s", "15m", "1h".');
-
-const byteSize = z
-  .union([z.number().int().nonnegative(), z.string().refine((s) => parseByteSize(s) !== undefined, 'not a size such as "50MiB" or "10 MB"')])
-  .describe('Bytes, or a size such as "512k", "50MiB", "10 MB".');
-
-const httpUrl = z
-  .string()
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'not an http(s) URL');
-
-const metadata = z
-  .record(z.string(), z.string())
-  .describe('Flat string key/value pairs merged into every document\'s ext.ai.metadata.');
-
-const sourceName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'use letters, digits, "_", "." and "-" (starting with a letter or digit)')
-  .describe('Unique name of the source; used in state, metadata and `--source`.');
+const userId = userIdField;
+const duration = durationField;
+const httpUrl = httpUrlField;
 
 export const apiSchema = z.strictObject({
   endpoint: httpUrl.describe('The app\'s API endpoint, from the Lanying console ("Application info").'),
@@ -53,48 +28,14 @@ export const knowledgeBaseSchema = z.strictObject({
   name: z.string().min(1).describe('The knowledge base name, as shown in the Lanying AI console.'),
 });
 
-const sourceCommon = {
-  name: sourceName,
-  metadata: metadata.optional(),
-  chatbotUserId: userId.optional().describe('Send this source\'s documents to another chatbot user.'),
-  enabled: z.boolean().optional().describe('Set to false to leave the source out of sync and watch. Default true.'),
-};
-
-export const folderSourceSchema = z.strictObject({
-  type: z.literal('folder'),
-  ...sourceCommon,
-  path: z.string().min(1).describe('Folder to sync; relative paths are resolved from the config file\'s folder.'),
-  include: z.array(z.string().min(1)).optional().describe('Glob patterns (relative to path) to include. Default: every supported type.'),
-  exclude: z.array(z.string().min(1)).optional().describe('Glob patterns (relative to path) to leave out.'),
-  followSymlinks: z.boolean().optional().describe('Follow symbolic links that stay inside the folder. Default false.'),
-  maxFileSize: byteSize.optional().describe('Larger files are skipped. Default "50MiB", the chatbot\'s limit.'),
-  linkBase: httpUrl.optional().describe('URL prefix: a document\'s metadata link becomes linkBase + its relative path.'),
-  usePolling: z.boolean().optional().describe('watch: poll instead of using inotify (network mounts). Default false.'),
-});
-
-export const urlSourceSchema = z
-  .strictObject({
-    type: z.literal('urls'),
-    ...sourceCommon,
-    urls: z.array(httpUrl).optional().describe('URLs to sync.'),
-    listFile: z.string().min(1).optional().describe('A file with one URL a line; "#" comments and blank lines are ignored.'),
-    sitemap: httpUrl.optional().describe('A sitemap.xml URL whose <loc> entries are synced.'),
-    refreshInterval: duration.optional().describe('watch: how often the URLs are checked again. Default "1h".'),
-    fetchTimeoutMs: z.number().int().positive().optional().describe('Timeout of one fetch. Default 30000.'),
-    maxRedirects: z.number().int().min(0).max(20).optional().describe('Redirects followed per URL. Default 5.'),
-    maxBytes: byteSize.optional().describe('Larger responses are refused. Default "50MiB".'),
-  })
-  .refine((s) => Boolean(s.urls?.length || s.listFile || s.sitemap), {
-    message: 'a urls source needs at least one of "urls", "listFile" or "sitemap"',
-  });
-
-export const sourceSchema = z.discriminatedUnion('type', [folderSourceSchema, urlSourceSchema]);
+/** A source of any type the registry knows, told apart by `type`. */
+export const sourceSchema = z.discriminatedUnion('type', SOURCE_SCHEMAS);
 
 export const syncSchema = z.strictObject({
   stateDir: z.string().min(1).optional().describe('Where the state database lives. Default ".lanying-kb" beside the config file.'),
   concurrency: z.number().int().min(1).max(64).optional().describe('Documents uploaded at once. Default 4.'),
   requestsPerSecond: z.number().positive().optional().describe('Upper bound on API requests per second. Default: no bound.'),
-  maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per document per run before it is marked failed. Default 3.'),
+  maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per document per run when its file keeps changing during the upload (failed requests are retried by the client: api.maxRetries). Default 3.'),
 });
 
 export const daemonSchema = z.strictObject({
@@ -198,7 +139,7 @@ export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   api: apiSchema,
   knowledgeBase: knowledgeBaseSchema.optional().describe('Required by sync and watch.'),
-  sources: z.array(sourceSchema).default([]).describe('Folders and URL lists to sync; each name must be unique.'),
+  sources: z.array(sourceSchema).default([]).describe('The sources to sync (folders, URL lists, ...); each name must be unique.'),
   sync: syncSchema.optional(),
   daemon: daemonSchema.optional(),
   provision: provisionSchema.optional(),
@@ -207,6 +148,4 @@ export const configSchema = z.strictObject({
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
-export type FolderSourceInput = z.output<typeof folderSourceSchema>;
-export type UrlSourceInput = z.output<typeof urlSourceSchema>;
 export type PushAudience = z.output<typeof pushAudience>;

@@ -1,26 +1,28 @@
 import type { Dispatcher } from 'undici';
-import { notifyRun } from '../admin/notify.js';
-import type { CallEvent, LanyingClient } from '../api/client.js';
-import { createClient } from '../api/create-client.js';
+import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError } from '../api/errors.js';
-import { createRateLimiter } from '../api/rate-limiter.js';
 import { isRetryable } from '../api/retry.js';
-import { readStatus } from '../cli/commands/status.js';
-import type { ResolvedConfig, ResolvedFolderSource, ResolvedSource, ResolvedUrlSource } from '../config/resolve.js';
+import type { ResolvedConfig } from '../config/resolve.js';
 import { ConfigError, SourceError, UsageError } from '../errors.js';
-import { type SyncEvent, SyncEngine } from '../sync/engine.js';
-import { emptyCounts, type SyncCounts, type SyncReport } from '../sync/report.js';
-import { acquireStateLock, type StateLock } from '../sync/state-lock.js';
-import { StateStore } from '../sync/state-store.js';
+import { createClient } from '../runtime/create-client.js';
+import { openRuntime, type Runtime } from '../runtime/open-runtime.js';
+import { adapterFor, type ResolvedSource } from '../sources/registry.js';
+import type { SourceAdapter, SourceWatchEvent, WatchFallback } from '../sources/types.js';
+import { readStatusSummary } from '../state/status-summary.js';
+import { SyncEngine } from '../sync/engine.js';
+import type { SyncReport } from '../sync/report.js';
 import { VERSION } from '../version.js';
 import { clientSettingsChanged, diffSources, httpSettingsChanged } from './config-diff.js';
+import { logCallEvent, logSyncEvent, oneLine } from './event-log.js';
 import { type DaemonStatus, type LiveSourceStatus, type LiveStatus, removeDaemonFile, writeDaemonFile } from './live-status.js';
 import { type Logger, silentLogger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
+import { NotificationBatcher, sumCounts } from './notification-batcher.js';
 import { type OpsServer, startOpsServer } from './ops-server.js';
 import { PathBatcher } from './path-batcher.js';
+import { RetryPolicy } from './retry-policy.js';
 import { type Job, Scheduler } from './scheduler.js';
-import { SourceWatcher, type WatchEvent, type WatcherFactory, type WatcherFallback } from './watcher.js';
+import { WatcherSet } from './watcher-set.js';
 
 /** Options of `startDaemon`. */
 export interface DaemonOptions {
@@ -37,8 +39,11 @@ export interface DaemonOptions {
   client?: LanyingClient | undefined;
   /** For API calls (when no client is given) and URL fetches. */
   dispatcher?: Dispatcher | undefined;
-  /** Makes every folder watcher (chokidar-like); tests inject one that fails like a kernel limit. @default see `SourceWatcher` */
-  watcherFactory?: WatcherFactory | undefined;
+  /**
+   * Makes every folder watcher (chokidar-like); tests inject one that fails like a kernel limit.
+   * @default see the folder source's `SourceWatcher`
+   */
+  watcherFactory?: unknown;
   /** The polling interval of folder sources that poll (`usePolling`, or after ENOSPC/EMFILE). @default 2000 */
   pollIntervalMs?: number | undefined;
   /** Due paths of a source that arrive within this window go into one batch. @default 25 */
@@ -97,6 +102,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
+/** The last operation of one source, as `/status` shows it. */
 interface SourceRuntime {
   lastReconcileAt: number | null;
   lastOutcome: string | null;
@@ -105,9 +111,9 @@ interface SourceRuntime {
 
 /**
  * Starts the daemon: takes the state folder's lock (a `LockError` when another sync or watch holds it), opens the
- * state, starts the ops server (`daemon.http`) and a watcher per enabled folder source, then reconciles every
- * source once the watchers are ready. Changes are handled as they come; URL sources are checked every
- * `refreshInterval`; everything is reconciled every `daemon.reconcileInterval`.
+ * state, starts the ops server (`daemon.http`) and a watcher per enabled source that can watch, then reconciles every
+ * source once the watchers are ready. Changes are handled as they come; sources without a watcher are observed again
+ * on their schedule (URL sources every `refreshInterval`); everything is reconciled every `daemon.reconcileInterval`.
  *
  * ```ts
  * const daemon = await startDaemon({ config, logger: createLogger({ destination: process.stdout }) });
@@ -121,6 +127,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   return daemon;
 }
 
+/**
+ * The daemon's composition: it wires the engine to the watchers (`WatcherSet`), the path debouncer (`PathBatcher`),
+ * the job scheduler (`Scheduler`), the retry policy (`RetryPolicy`), the notification summaries
+ * (`NotificationBatcher`), the logs and metrics (`event-log.ts`, `metrics.ts`) and the ops server.
+ */
 class WatchDaemon implements Daemon {
   readonly ready: Promise<void>;
   readonly stopped: Promise<void>;
@@ -129,17 +140,18 @@ class WatchDaemon implements Daemon {
   readonly #log: Logger;
   readonly #startedAt = Date.now();
 
-  #lock: StateLock | undefined;
-  #store!: StateStore;
+  #runtime!: Runtime;
   #client!: LanyingClient;
   #engine!: SyncEngine;
   #metrics!: DaemonMetrics;
-  #batcher!: PathBatcher;
+  #paths!: PathBatcher;
   #scheduler!: Scheduler;
+  #watchers!: WatcherSet;
+  #notifications!: NotificationBatcher;
+  #retry!: RetryPolicy;
   #ops: OpsServer | undefined;
-  readonly #watchers = new Map<string, SourceWatcher>();
-  readonly #runtime = new Map<string, SourceRuntime>();
-  /** Folder sources whose watcher is made anew before their next reconcile (a `.kbignore` changed). */
+  readonly #sources = new Map<string, SourceRuntime>();
+  /** Sources whose watcher is made anew before their next reconcile (their rules changed). */
   readonly #restartBeforeReconcile = new Set<string>();
 
   #ready = false;
@@ -148,12 +160,6 @@ class WatchDaemon implements Daemon {
   #stopping: Promise<void> | undefined;
   #currentSince = 0;
   #lastSuccessAt: number | null = null;
-  /** Per source: how many retries in a row found failures again (the retry delay doubles with each). */
-  readonly #retryStreak = new Map<string, number>();
-  /** What watcher batches did since the last notification, sent with the next reconcile's. */
-  #batchCounts: SyncCounts = emptyCounts();
-  readonly #batchSources = new Set<string>();
-  readonly #notifications = new Set<Promise<unknown>>();
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -184,20 +190,28 @@ class WatchDaemon implements Daemon {
     if (!config.knowledgeBase) {
       throw new ConfigError(config.filepath, [{ path: 'knowledgeBase', message: 'required by watch (chatbotUserId, adminUserId, name)' }]);
     }
-    this.#lock = acquireStateLock(config.sync.stateDir, 'watch');
+    this.#client = this.#options.client ?? this.#makeClient(config);
+    this.#runtime = openRuntime(config, { command: 'watch', client: this.#client });
     try {
-      this.#store = StateStore.open(config.sync.stateDir);
-      const stale = this.#store.abortStaleRuns();
+      const store = this.#runtime.store;
       this.#metrics = createMetrics({
-        queueDepth: () => this.#engine.queue.size,
-        inFlight: () => this.#engine.queue.pending,
-        pendingPaths: () => this.#batcher.size() + this.#scheduler.pendingPaths(),
+        queueDepth: () => this.#engine.stats().queued,
+        inFlight: () => this.#engine.stats().inFlight,
+        pendingPaths: () => this.#paths.size() + this.#scheduler.pendingPaths(),
         ready: () => this.#ready,
-        watcherStates: () => [...this.#watchers].map(([source, w]) => ({ source, state: w.state })),
+        watcherStates: () => this.#watchers.states(),
       });
-      this.#client = this.#options.client ?? this.#makeClient(config);
-      this.#engine = new SyncEngine({ config, client: this.#client, store: this.#store, dispatcher: this.#options.dispatcher, onEvent: (e) => this.#onSyncEvent(e) });
-      this.#batcher = new PathBatcher({
+      this.#engine = new SyncEngine({
+        config,
+        client: this.#client,
+        store,
+        dispatcher: this.#options.dispatcher,
+        onEvent: (event) => {
+          this.#metrics.onSyncEvent(event);
+          logSyncEvent(this.#log, event);
+        },
+      });
+      this.#paths = new PathBatcher({
         debounceMs: config.daemon.debounceMs,
         coalesceMs: this.#options.coalesceMs,
         onReady: (source, paths) => this.#scheduler.addPaths(source, paths),
@@ -209,17 +223,26 @@ class WatchDaemon implements Daemon {
         random: this.#options.random,
         holdPaths: true,
       });
-      if (config.daemon.http) this.#ops = await this.#startOps(config);
-      writeDaemonFile(config.sync.stateDir, {
-        pid: process.pid,
-        startedAt: new Date(this.#startedAt).toISOString(),
-        http: this.#ops ? { host: this.#ops.host, port: this.#ops.port } : undefined,
+      this.#watchers = new WatcherSet({
+        adapterOf: (source) => this.#adapter(source),
+        sessionOf: (source) => this.#engine.session(source),
+        excludeDirs: () => [this.#config.sync.stateDir],
+        onEvent: (name, event) => this.#onWatchEvent(name, event),
+        onFallback: (fallback) => this.#onWatcherFallback(fallback),
+        onError: (name, error) => this.#onWatcherError(name, error),
+        pollIntervalMs: this.#options.pollIntervalMs,
+        testHooks: this.#options.watcherFactory ? { watcherFactory: this.#options.watcherFactory } : undefined,
       });
-      if (stale > 0) this.#log.warn({ runs: stale }, 'an earlier run ended without finishing (a crash or kill -9); its documents are checked again now');
+      this.#retry = new RetryPolicy({ baseMs: this.#options.retryDelayMs ?? 30_000, capMs: () => this.#config.daemon.reconcileIntervalMs });
+      this.#notifications = new NotificationBatcher({ enabled: this.#options.notify !== false, config: () => this.#config, client: () => this.#client, log: this.#log });
+      if (config.daemon.http) this.#ops = await this.#startOps(config);
+      this.#writeDaemonFile();
+      if (this.#runtime.staleRuns > 0) {
+        this.#log.warn({ event: 'stale-runs', runs: this.#runtime.staleRuns }, 'an earlier run ended without finishing (a crash or kill -9); its documents are checked again now');
+      }
     } catch (error) {
       await this.#ops?.close();
-      if (this.#store) this.#store.close();
-      this.#lock.release();
+      this.#runtime.close();
       throw error;
     }
 
@@ -228,14 +251,14 @@ class WatchDaemon implements Daemon {
       { event: 'started', version: VERSION, stateDir: config.sync.stateDir, config: config.filepath ?? null, sources: sources.map((s) => `${s.name} (${s.type})`) },
       `lanying-kb ${VERSION} watching ${sources.length} source(s)`,
     );
-    for (const source of sources) if (source.type === 'folder') this.#startWatcher(source);
+    for (const source of sources) this.#watchers.start(source);
     void this.#startup();
   }
 
   async #startup(): Promise<void> {
     // Note: the watchers are ready before the first reconcile starts, so that a change made while it scans is seen
     // by one or the other; events that arrive meanwhile wait until it finished.
-    await Promise.all([...this.#watchers.values()].map((w) => w.ready));
+    await this.#watchers.ready();
     if (this.#stopping) return;
     this.#scheduler.requestReconcile(null, 'startup');
   }
@@ -261,15 +284,16 @@ class WatchDaemon implements Daemon {
   async #runReconcile(sources: string[] | null, reasons: string[], mode: 'reconcile' | 'refresh', signal: AbortSignal): Promise<void> {
     const enabled = this.#config.sources.filter((s) => s.enabled);
     const names = sources === null ? enabled.map((s) => s.name) : sources.filter((n) => enabled.some((s) => s.name === n));
+    const verb = mode === 'refresh' ? 'checking' : 'reconciling';
     try {
       if (names.length === 0) return;
       for (const name of names) {
-        const source = this.#folderSource(name);
-        if (!source) continue;
-        const watcher = this.#watchers.get(name);
-        if (this.#restartBeforeReconcile.delete(name) || !watcher || watcher.state === 'error') await this.#restartWatcher(source);
+        const source = this.#source(name);
+        if (!source || !this.#watchers.canWatch(source)) continue;
+        const watch = this.#watchers.get(name);
+        if (this.#restartBeforeReconcile.delete(name) || !watch || watch.state === 'error') await this.#watchers.restart(source);
       }
-      this.#log.info({ event: mode === 'refresh' ? 'refresh-started' : 'reconcile-started', sources: names, reasons }, `${mode === 'refresh' ? 'checking' : 'reconciling'} ${names.join(', ')} (${reasons.join(', ')})`);
+      this.#log.info({ event: mode === 'refresh' ? 'refresh-started' : 'reconcile-started', sources: names, reasons }, `${verb} ${names.join(', ')} (${reasons.join(', ')})`);
       const reports = await this.#reconcileSources(names, mode, signal);
       for (const report of reports) this.#afterReport(report, mode);
       const counts = sumCounts(reports.map((r) => r.counts));
@@ -277,20 +301,25 @@ class WatchDaemon implements Daemon {
         { event: mode === 'refresh' ? 'refresh-finished' : 'reconcile-finished', sources: names, outcome: worstOutcome(reports), ...countsForLog(counts) },
         `${mode === 'refresh' ? 'checked' : 'reconciled'} ${names.join(', ')}: ${counts.sent} sent, ${counts.failed} failed, ${counts.moved} moved, ${counts.removed} removed, ${counts.unchanged} unchanged`,
       );
-      this.#notifyAfterReconcile(reports);
+      this.#notifications.afterReconcile(reports);
     } finally {
-      for (const name of names) {
-        const source = this.#config.sources.find((s): s is ResolvedUrlSource => s.name === name && s.type === 'urls');
-        if (source) this.#scheduler.scheduleRefresh(name, source.refreshIntervalMs);
-      }
+      for (const name of names) this.#scheduleNextObservation(name);
       if (sources === null) this.#markReady();
     }
+  }
+
+  /** Sources without a watcher are observed again on their schedule (URL sources: `refreshInterval`). */
+  #scheduleNextObservation(name: string): void {
+    const source = this.#source(name);
+    if (!source || this.#watchers.canWatch(source)) return;
+    const interval = this.#adapter(source).pollIntervalMs?.(source);
+    if (interval !== undefined) this.#scheduler.scheduleRefresh(name, interval);
   }
 
   /** One reconcile of `names`; when a source cannot be read at all, the others are reconciled one by one. */
   async #reconcileSources(names: string[], mode: string, signal: AbortSignal): Promise<SyncReport[]> {
     try {
-      return [await this.#engine.reconcile({ sources: names, mode, signal })];
+      return [await this.#engine.reconcile({ sources: names, mode, signal, collectEntries: true })];
     } catch (error) {
       if (!(error instanceof SourceError) || names.length === 1 || signal.aborted) throw error;
       this.#sourceFailed(error.source, error);
@@ -308,13 +337,10 @@ class WatchDaemon implements Daemon {
   }
 
   async #runPaths(name: string, paths: string[], signal: AbortSignal): Promise<void> {
-    if (!this.#folderSource(name)) return;
+    if (!this.#source(name)) return;
     const report = await this.#engine.syncPaths(name, paths, { signal });
     this.#afterReport(report, 'paths');
-    if (report.counts.sent > 0 || report.counts.failed > 0) {
-      this.#batchCounts = sumCounts([this.#batchCounts, report.counts]);
-      this.#batchSources.add(name);
-    }
+    this.#notifications.add(report);
     this.#log.debug({ event: 'batch-finished', source: name, paths: paths.length, ...countsForLog(report.counts) }, `handled ${paths.length} changed path(s) of ${name}`);
   }
 
@@ -323,20 +349,21 @@ class WatchDaemon implements Daemon {
     const now = Date.now();
     this.#metrics.onOperation(kind, report.outcome, now);
     if (report.outcome === 'ok' || report.outcome === 'partial') this.#lastSuccessAt = now;
-    const failedSources = new Set(report.entries.filter((e) => e.outcome === 'failed' || e.action === 'failed').map((e) => e.source));
+    const isFailure = (e: SyncReport['entries'][number]) => e.outcome === 'failed' || e.action === 'failed';
+    const failedSources = new Set(report.entries.filter(isFailure).map((e) => e.source));
     if (kind !== 'paths') {
       for (const name of report.sources) {
-        const failed = report.entries.filter((e) => e.source === name && (e.outcome === 'failed' || e.action === 'failed')).length;
-        this.#runtime.set(name, { lastReconcileAt: now, lastOutcome: report.outcome, lastError: report.error ?? (failed > 0 ? `${failed} document(s) failed` : null) });
+        const failed = report.entries.filter((e) => e.source === name && isFailure(e)).length;
+        this.#sources.set(name, { lastReconcileAt: now, lastOutcome: report.outcome, lastError: report.error ?? (failed > 0 ? `${failed} document(s) failed` : null) });
       }
     }
     if (failedSources.size > 0) this.#scheduleRetry([...failedSources]);
-    for (const name of report.sources) if (!failedSources.has(name) && report.outcome !== 'failed') this.#retryStreak.delete(name);
+    for (const name of report.sources) if (!failedSources.has(name) && report.outcome !== 'failed') this.#retry.reset(name);
   }
 
   #sourceFailed(name: string, error: unknown): void {
     const message = oneLine(error);
-    this.#runtime.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
+    this.#sources.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
     this.#log.error({ event: 'source-failed', source: name, error: message }, `source ${name} cannot be synced: ${message}`);
   }
 
@@ -349,7 +376,7 @@ class WatchDaemon implements Daemon {
     this.#metrics.onOperation(kind, 'failed', Date.now());
     const sources = job.kind === 'paths' ? [job.source] : job.kind === 'task' ? [] : (job.sources ?? this.#config.sources.filter((s) => s.enabled).map((s) => s.name));
     const message = oneLine(error);
-    if (job.kind !== 'paths') for (const name of sources) this.#runtime.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
+    if (job.kind !== 'paths') for (const name of sources) this.#sources.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
     if (error instanceof AuthError) {
       this.#log.error(
         { event: 'auth-failed', kind, sources, error: message },
@@ -361,78 +388,21 @@ class WatchDaemon implements Daemon {
     if (isRetryable(error) || error instanceof AuthError || job.kind === 'paths') this.#scheduleRetry(sources);
   }
 
-  /** Reconciles sources with failed documents again later: after `retryDelayMs`, doubling up to the reconcile interval. */
+  /** Reconciles sources with failed documents again later (see `RetryPolicy`). */
   #scheduleRetry(sources: string[]): void {
-    const base = this.#options.retryDelayMs ?? 30_000;
-    const cap = this.#config.daemon.reconcileIntervalMs || Infinity;
     for (const source of sources) {
-      const streak = this.#retryStreak.get(source) ?? 0;
-      this.#retryStreak.set(source, streak + 1);
-      const delay = Math.min(cap, base * 2 ** Math.min(streak, 16));
+      const delay = this.#retry.next(source);
       this.#scheduler.requestReconcile(source, 'retry after failures', delay);
       this.#log.info({ event: 'retry-scheduled', source, inMs: delay }, `will try ${source} again in ${Math.round(delay / 1000)} s`);
     }
   }
 
-  #notifyAfterReconcile(reports: SyncReport[]): void {
-    const counts = sumCounts([this.#batchCounts, ...reports.map((r) => r.counts)]);
-    const sources = [...new Set([...this.#batchSources, ...reports.flatMap((r) => r.sources)])];
-    this.#batchCounts = emptyCounts();
-    this.#batchSources.clear();
-    const notify = this.#config.notify;
-    if (this.#options.notify === false || (!notify.push && !notify.message) || counts.sent === 0) return;
-    const last = reports[reports.length - 1];
-    const report: SyncReport = {
-      runId: last?.runId,
-      dryRun: false,
-      sources,
-      startedAt: reports[0]?.startedAt ?? new Date().toISOString(),
-      durationMs: reports.reduce((sum, r) => sum + r.durationMs, 0),
-      outcome: worstOutcome(reports),
-      counts,
-      entries: [],
-    };
-    const sending = notifyRun(this.#client, notify, report, {
-      kbName: this.#config.knowledgeBase?.name,
-      log: (event) => {
-        if (event.type === 'notify-sent') this.#log.info({ event: 'notify-sent', channel: event.channel, target: event.target }, `summary sent (${event.channel} to ${event.target})`);
-        else if (event.type === 'notify-failed') this.#log.warn({ event: 'notify-failed', channel: event.channel, target: event.target, error: event.error }, `the ${event.channel} notification failed: ${event.error}`);
-      },
-    });
-    this.#notifications.add(sending);
-    void sending.finally(() => this.#notifications.delete(sending));
-  }
+  // ---- watchers ---------------------------------------------------------------------------------------------
 
-  // ---- events -----------------------------------------------------------------------------------------------
-
-  #onSyncEvent(event: SyncEvent): void {
-    this.#metrics.onSyncEvent(event);
-    if (event.type === 'decision') {
-      const { action, source, key, reason, movedFrom } = event.entry;
-      // Note: a file skipped for the same reason at every reconcile is logged at info once, then at debug.
-      if (action === 'new' || action === 'changed' || event.repeated) this.#log.debug({ event: action, source, key, reason }, `${action} ${source}:${key} (${reason})`);
-      else if (action === 'failed') this.#log.warn({ event: 'failed', source, key, reason }, `failed ${source}:${key}: ${reason}`);
-      else this.#log.info({ event: action, source, key, reason, ...(movedFrom ? { from: movedFrom } : {}) }, `${action} ${source}:${key} (${reason})`);
-    } else if (event.type === 'sent') {
-      const { source, key, bytes, msgId, reason } = event.entry;
-      this.#log.info({ event: 'sent', source, key, reason, bytes, msgId, durationMs: Math.round(event.durationMs) }, `sent ${source}:${key} (${reason})`);
-    } else if (event.type === 'failed') {
-      const { source, key, error } = event.entry;
-      this.#log.warn({ event: 'failed', source, key, reason: error ?? oneLine(event.error) }, `failed ${source}:${key}: ${error ?? oneLine(event.error)}`);
-    }
-  }
-
-  #onCall(event: CallEvent): void {
-    this.#metrics?.onCall(event);
-    if (event.error !== undefined || (event.status !== undefined && event.status >= 400)) {
-      this.#log.debug({ event: 'api-error', method: event.method, path: event.path, status: event.status, code: event.code, error: event.error, attempt: event.attempt, willRetry: event.willRetry }, `${event.method} ${event.path} failed`);
-    }
-  }
-
-  #onWatchEvent(name: string, event: WatchEvent): void {
+  #onWatchEvent(name: string, event: SourceWatchEvent): void {
     if (this.#stopping) return;
     if (event.type === 'file') {
-      this.#batcher.touch(name, event.path, event.stamp);
+      this.#paths.touch(name, event.path, event.stamp);
       return;
     }
     const debounce = this.#config.daemon.debounceMs;
@@ -441,15 +411,15 @@ class WatchDaemon implements Daemon {
       this.#scheduler.requestReconcile(name, event.gone ? 'folder removed' : 'folder added', debounce);
       return;
     }
-    const source = this.#folderSource(name);
+    const source = this.#source(name);
     if (!source) return;
-    this.#engine.pathFilter(source).invalidate(event.relDir);
+    this.#engine.session(source).invalidate?.(event.relDir);
     this.#restartBeforeReconcile.add(name);
     this.#log.info({ event: 'kbignore-changed', source: name, path: event.path }, `${event.path} changed; ${name} is reconciled with the new rules`);
     this.#scheduler.requestReconcile(name, '.kbignore changed', debounce);
   }
 
-  #onWatcherFallback(fallback: WatcherFallback): void {
+  #onWatcherFallback(fallback: WatchFallback): void {
     const interval = this.#options.pollIntervalMs ?? 2000;
     this.#metrics.onWatcherFallback(fallback.source, fallback.code);
     this.#log.warn(
@@ -467,34 +437,14 @@ class WatchDaemon implements Daemon {
     this.#scheduler.requestReconcile(null, 'watcher error', Math.max(this.#config.daemon.debounceMs, 1000));
   }
 
-  // ---- watchers ---------------------------------------------------------------------------------------------
-
-  #startWatcher(source: ResolvedFolderSource): SourceWatcher {
-    const name = source.name;
-    const watcher = new SourceWatcher({
-      source,
-      filter: () => this.#engine.pathFilter(this.#folderSource(name) ?? source),
-      onEvent: (event) => this.#onWatchEvent(name, event),
-      onFallback: (fallback) => this.#onWatcherFallback(fallback),
-      onError: (error) => this.#onWatcherError(name, error),
-      pollIntervalMs: this.#options.pollIntervalMs,
-      factory: this.#options.watcherFactory,
-    });
-    this.#watchers.set(name, watcher);
-    void watcher.start();
-    return watcher;
+  #source(name: string): ResolvedSource | undefined {
+    return this.#config.sources.find((s) => s.name === name && s.enabled);
   }
 
-  /** A new watcher first, then the old one closed: no moment without one. */
-  async #restartWatcher(source: ResolvedFolderSource): Promise<void> {
-    const old = this.#watchers.get(source.name);
-    const watcher = this.#startWatcher(source);
-    await watcher.ready;
-    await old?.close();
-  }
-
-  #folderSource(name: string): ResolvedFolderSource | undefined {
-    return this.#config.sources.find((s): s is ResolvedFolderSource => s.name === name && s.type === 'folder' && s.enabled);
+  #adapter(source: ResolvedSource): SourceAdapter {
+    const adapter = adapterFor(source.type);
+    if (!adapter) throw new UsageError(`source "${source.name}" has the unknown type "${source.type}"`);
+    return adapter;
   }
 
   // ---- reload -----------------------------------------------------------------------------------------------
@@ -542,27 +492,21 @@ class WatchDaemon implements Daemon {
     if (newClient) this.#client = this.#makeClient(next);
     this.#engine.reconfigure(next, newClient ? this.#client : undefined);
     this.#config = next;
-    this.#batcher.setDebounce(next.daemon.debounceMs);
+    this.#paths.setDebounce(next.daemon.debounceMs);
 
     for (const source of diff.removed) {
-      const watcher = this.#watchers.get(source.name);
-      this.#watchers.delete(source.name);
-      await watcher?.close();
-      this.#batcher.drop(source.name);
+      await this.#watchers.stop(source.name);
+      this.#paths.drop(source.name);
       this.#scheduler.dropSource(source.name);
-      this.#runtime.delete(source.name);
-      this.#retryStreak.delete(source.name);
+      this.#sources.delete(source.name);
+      this.#retry.reset(source.name);
     }
     const starting: Promise<void>[] = [];
     for (const source of [...diff.changed, ...diff.added]) {
-      this.#batcher.drop(source.name);
+      this.#paths.drop(source.name);
       this.#scheduler.dropSource(source.name);
-      const watcher = this.#watchers.get(source.name);
-      if (source.type === 'folder') starting.push(this.#restartWatcher(source));
-      else if (watcher) {
-        this.#watchers.delete(source.name);
-        starting.push(watcher.close());
-      }
+      if (this.#watchers.canWatch(source)) starting.push(this.#watchers.restart(source));
+      else starting.push(this.#watchers.stop(source.name));
     }
     await Promise.all(starting);
 
@@ -577,14 +521,10 @@ class WatchDaemon implements Daemon {
           this.#log.error({ event: 'ops-failed', error: oneLine(error) }, oneLine(error));
         }
       }
-      writeDaemonFile(next.sync.stateDir, {
-        pid: process.pid,
-        startedAt: new Date(this.#startedAt).toISOString(),
-        http: this.#ops ? { host: this.#ops.host, port: this.#ops.port } : undefined,
-      });
+      this.#writeDaemonFile();
     }
 
-    const names = (list: ResolvedSource[]) => list.map((s) => s.name);
+    const names = (list: readonly ResolvedSource[]) => list.map((s) => s.name);
     const result: ReloadResult = { ok: true, added: names(diff.added), removed: names(diff.removed), changed: names(diff.changed) };
     this.#log.info({ event: 'reloaded', file: next.filepath ?? null, ...result, ok: undefined }, `configuration reloaded: ${result.added.length} added, ${result.removed.length} removed, ${result.changed.length} changed source(s)`);
     if (newClient) {
@@ -604,19 +544,21 @@ class WatchDaemon implements Daemon {
     const sources: LiveSourceStatus[] = this.#config.sources
       .filter((s) => s.enabled)
       .map((s) => {
-        const runtime = this.#runtime.get(s.name);
-        const watcher = this.#watchers.get(s.name);
+        const runtime = this.#sources.get(s.name);
+        const watch = this.#watchers.get(s.name);
+        const watched = this.#watchers.canWatch(s);
         return {
           name: s.name,
           type: s.type,
-          state: s.type === 'urls' ? 'scheduled' : (watcher?.state ?? 'stopped'),
+          state: watched ? (watch?.state ?? 'stopped') : 'scheduled',
           lastReconcileAt: iso(runtime?.lastReconcileAt),
           lastOutcome: runtime?.lastOutcome ?? null,
-          lastError: runtime?.lastError ?? (watcher?.state === 'error' ? (watcher.lastError ?? null) : null),
-          pendingPaths: this.#batcher.size(s.name) + this.#scheduler.pendingPaths(s.name),
-          nextRefreshAt: s.type === 'urls' ? iso(this.#scheduler.nextRefreshAt(s.name)) : null,
+          lastError: runtime?.lastError ?? (watch?.state === 'error' ? (watch.lastError ?? null) : null),
+          pendingPaths: this.#paths.size(s.name) + this.#scheduler.pendingPaths(s.name),
+          nextRefreshAt: watched ? null : iso(this.#scheduler.nextRefreshAt(s.name)),
         };
       });
+    const engine = this.#engine.stats();
     return {
       pid: process.pid,
       version: VERSION,
@@ -631,7 +573,7 @@ class WatchDaemon implements Daemon {
         : job
           ? { kind: job.name, sources: [], since: new Date(this.#currentSince).toISOString() }
           : null,
-      queue: { waiting: this.#engine.queue.size, inFlight: this.#engine.queue.pending, pendingPaths: this.#batcher.size() + this.#scheduler.pendingPaths() },
+      queue: { waiting: engine.queued, inFlight: engine.inFlight, pendingPaths: this.#paths.size() + this.#scheduler.pendingPaths() },
       lastSuccessAt: iso(this.#lastSuccessAt),
       nextReconcileAt: iso(this.#scheduler.nextReconcileAt),
       sources,
@@ -639,15 +581,15 @@ class WatchDaemon implements Daemon {
   }
 
   liveStatus(): LiveStatus {
-    const summary = readStatus(this.#store, 20);
-    return { stateFile: this.#store.filepath, ...summary, daemon: this.status() };
+    const summary = readStatusSummary(this.#runtime.store, 20);
+    return { stateFile: this.#runtime.store.filepath, ...summary, daemon: this.status() };
   }
 
   async whenIdle(): Promise<void> {
     for (;;) {
       if (this.#stopping) return;
       await this.#scheduler.whenIdle();
-      if (this.#batcher.size() === 0 && this.#scheduler.pendingPaths() === 0 && !this.#scheduler.current && this.#ready) return;
+      if (this.#paths.size() === 0 && this.#scheduler.pendingPaths() === 0 && !this.#scheduler.current && this.#ready) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
@@ -661,40 +603,45 @@ class WatchDaemon implements Daemon {
 
   async #stop(): Promise<void> {
     const timeoutMs = this.#config.daemon.shutdownTimeoutMs;
-    const queue = this.#engine.queue;
-    this.#log.info({ event: 'stopping', inFlight: queue.pending, waiting: queue.size, timeoutMs }, `stopping: ${queue.pending} upload(s) in flight get up to ${timeoutMs / 1000} s to finish`);
+    const { queued, inFlight } = this.#engine.stats();
+    this.#log.info({ event: 'stopping', inFlight, waiting: queued, timeoutMs }, `stopping: ${inFlight} upload(s) in flight get up to ${timeoutMs / 1000} s to finish`);
     const started = Date.now();
     const current = this.#scheduler.close();
-    this.#batcher.close();
-    await Promise.all([...this.#watchers.values()].map((w) => w.close()));
+    this.#paths.close();
+    await this.#watchers.closeAll();
     // Uploads not started yet stay unstarted (their documents were not marked pending: the next start finds them);
     // those in flight may finish within the timeout.
-    queue.pause();
-    let timer: NodeJS.Timeout | undefined;
-    const drained = await Promise.race([
-      queue.onPendingZero().then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    const aborted = queue.pending;
-    if (!drained) this.#log.warn({ event: 'shutdown-timeout', aborted }, `shutdown timeout: aborting ${aborted} upload(s); they stay pending and are sent again (deduplicated) after a restart`);
+    const { aborted } = await this.#engine.stop({ graceMs: timeoutMs });
+    if (aborted > 0) this.#log.warn({ event: 'shutdown-timeout', aborted }, `shutdown timeout: aborting ${aborted} upload(s); they stay pending and are sent again (deduplicated) after a restart`);
     this.#scheduler.abortCurrent(new AbortedError());
-    queue.start();
     await current;
+    await this.#notifications.settled();
     await this.#ops?.close();
     removeDaemonFile(this.#config.sync.stateDir, process.pid);
-    this.#store.close();
-    this.#lock?.release();
+    this.#runtime.close();
     this.#resolveReady();
-    this.#log.info({ event: 'stopped', durationMs: Date.now() - started, aborted: drained ? 0 : aborted }, 'stopped');
+    this.#log.info({ event: 'stopped', durationMs: Date.now() - started, aborted }, 'stopped');
     this.#resolveStopped();
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------
 
   #makeClient(config: ResolvedConfig): LanyingClient {
-    const limiter = config.sync.requestsPerSecond ? createRateLimiter(config.sync.requestsPerSecond) : undefined;
-    return createClient(config, { dispatcher: this.#options.dispatcher, limiter, onCall: (event) => this.#onCall(event) });
+    return createClient(config, {
+      dispatcher: this.#options.dispatcher,
+      onCall: (event) => {
+        this.#metrics?.onCall(event);
+        logCallEvent(this.#log, event);
+      },
+    });
+  }
+
+  #writeDaemonFile(): void {
+    writeDaemonFile(this.#config.sync.stateDir, {
+      pid: process.pid,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      http: this.#ops ? { host: this.#ops.host, port: this.#ops.port } : undefined,
+    });
   }
 
   async #startOps(config: ResolvedConfig): Promise<OpsServer> {
@@ -715,22 +662,11 @@ class WatchDaemon implements Daemon {
   }
 }
 
-function sumCounts(list: SyncCounts[]): SyncCounts {
-  const total = emptyCounts();
-  for (const counts of list) for (const key of Object.keys(total) as (keyof SyncCounts)[]) total[key] += counts[key];
-  return total;
-}
-
-function worstOutcome(reports: SyncReport[]): SyncReport['outcome'] {
+function worstOutcome(reports: readonly SyncReport[]): SyncReport['outcome'] {
   const order: SyncReport['outcome'][] = ['ok', 'partial', 'aborted', 'failed'];
   return reports.reduce<SyncReport['outcome']>((worst, r) => (order.indexOf(r.outcome) > order.indexOf(worst) ? r.outcome : worst), 'ok');
 }
 
-function countsForLog(counts: SyncCounts): Record<string, number> {
+function countsForLog(counts: SyncReport['counts']): Record<string, number> {
   return { sent: counts.sent, failed: counts.failed, moved: counts.moved, removed: counts.removed, skipped: counts.skipped, unchanged: counts.unchanged, bytesSent: counts.bytesSent };
-}
-
-function oneLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).join('; ');
 }

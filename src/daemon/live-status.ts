@@ -2,8 +2,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadUndici } from '../api/lazy-modules.js';
 import type { ResolvedConfig } from '../config/resolve.js';
-import type { RunRecord } from '../sync/state-store.js';
-import type { WatcherState } from './watcher.js';
+import type { StatusSummary } from '../state/status-summary.js';
+import type { WatchState } from '../sources/types.js';
 
 /** The file in the state folder where a running daemon says where its ops server listens. */
 export const DAEMON_FILE_NAME = 'daemon.json';
@@ -18,9 +18,10 @@ export interface DaemonFile {
 /** One source as the running daemon sees it. */
 export interface LiveSourceStatus {
   name: string;
-  type: 'folder' | 'urls';
-  /** Folder sources: the watcher; URL sources: `scheduled` (checked every `refreshInterval`). */
-  state: WatcherState | 'scheduled';
+  /** The source type (`folder`, `urls`, ...). */
+  type: string;
+  /** Watched sources: their watcher; the others: `scheduled` (observed again every poll interval, e.g. `refreshInterval`). */
+  state: WatchState | 'scheduled';
   lastReconcileAt: string | null;
   lastOutcome: string | null;
   lastError: string | null;
@@ -50,11 +51,8 @@ export interface DaemonStatus {
 }
 
 /** `GET /status`: what `lanying-kb status` shows (from the state database) plus the daemon's live view. */
-export interface LiveStatus {
+export interface LiveStatus extends StatusSummary {
   stateFile: string | null;
-  sources: Record<string, Record<string, number>>;
-  runs: RunRecord[];
-  failed: { source: string; key: string; attempts: number; size: number | null; lastError: string | null; updatedAt: number }[];
   daemon: DaemonStatus;
 }
 

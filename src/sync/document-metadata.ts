@@ -1,10 +1,7 @@
-import { sha256 } from './hash.js';
+import { sha256 } from '../util/sha256.js';
 
 /** The value of `managed_by` in every document lanying-kb sends: how its documents are told apart from others. */
 export const MANAGED_BY = 'lanying-kb';
-
-/** Metadata keys lanying-kb owns: a source's own metadata cannot override them. */
-export const RESERVED_METADATA_KEYS = Object.freeze(['source', 'path', 'sha256', 'sync_id', 'managed_by']);
 
 /** Identifies one version of one document: stable while its source, key and content are. */
 export function syncIdOf(source: string, key: string, hash: string): string {
@@ -42,25 +39,6 @@ export function buildMetadata(input: MetadataInput): Record<string, string> {
 /** The message `ext` the chatbot reads: `{"ai":{"metadata":{...}}}`. Never sets `ai.role`. */
 export function buildExt(metadata: Record<string, string>): { ai: { metadata: Record<string, string> } } {
   return { ai: { metadata } };
-}
-
-/** `linkBase` + the relative path, each segment percent-encoded. */
-export function linkFor(linkBase: string | undefined, key: string): string | undefined {
-  if (!linkBase) return undefined;
-  const base = linkBase.endsWith('/') ? linkBase : `${linkBase}/`;
-  return base + key.split('/').map(encodeSegment).join('/');
-}
-
-function encodeSegment(segment: string): string {
-  // Keys escape invalid UTF-8 bytes as %XX already; keep those escapes as they are.
-  return segment.split(/(%[0-9A-F]{2})/).map((part, i) => (i % 2 === 1 ? part : encodeURIComponent(part))).join('');
-}
-
-/** The display name (`dName`) of a file: its base name with the extension in lower case. */
-export function displayNameOf(key: string): string {
-  const base = key.slice(key.lastIndexOf('/') + 1);
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) + base.slice(dot).toLowerCase() : base;
 }
 
 /** A title for a file without one of its own: the base name without the extension. */

@@ -26,6 +26,6 @@ export async function readDocumentTitle(fsPath: string | Buffer, ext: string): P
     return heading || undefined;
   }
   // Note: the HTML parser is loaded only when an HTML document is sent.
-  const { htmlToText } = await import('./html-text.js');
+  const { htmlToText } = await import('../util/html-text.js');
   return htmlToText(head).title || undefined;
 }

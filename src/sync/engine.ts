@@ -1,34 +1,30 @@
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import PQueue from 'p-queue';
 import type { Dispatcher } from 'undici';
 import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError } from '../api/errors.js';
-import { generateTransactionId } from '../api/resources/messages.js';
-import { isRetryable, retryDelay, sleep } from '../api/retry.js';
-import type { ResolvedConfig, ResolvedFolderSource, ResolvedSource } from '../config/resolve.js';
-import { LanyingKbError, LocalFileError, UsageError } from '../errors.js';
+import type { ResolvedConfig } from '../config/resolve.js';
+import { UsageError } from '../errors.js';
+import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
+import type { KnownContent, Observation, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
+import type { StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
-import { buildMetadata, syncIdOf, titleFromName } from './document-metadata.js';
-import { readDocumentTitle } from './document-title.js';
-import { scanFolder, type ScannedFile, statToFile } from './folder-scan.js';
-import { hashFile } from './hash.js';
-import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
-import { keyToFsPath } from './path-key.js';
-import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planFolderFiles, planSource, type SourcePlan } from './plan.js';
-import { emptyCounts, type ReportEntry, type SyncCounts, type SyncOutcome, type SyncReport } from './report.js';
-import { sendDocument, type SendTarget } from './send-document.js';
-import type { DocumentRecord, KnownDocument, StateStore } from './state-store.js';
-import { kbExtensionOf } from '../api/knowledge-base.js';
+import { Applier, type SendResult } from './apply.js';
+import type { MoveLookups } from './moves.js';
+import { planBatch } from './plan.js';
+import { ReportBuilder, type ReportEntry, type SyncOutcome, type SyncReport } from './report.js';
+import type { SendTarget } from './send-document.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
 export type SyncEvent =
+  /** Every source was observed and every decision made: `toSend` documents of `bytes` in all. */
   | { type: 'planned'; sources: string[]; toSend: number; bytes: number }
   /** `repeated`: the same decision as the state records from before (a file skipped again for the same reason). */
   | { type: 'decision'; entry: ReportEntry; repeated: boolean }
   | { type: 'sent'; entry: ReportEntry; durationMs: number }
   | { type: 'failed'; entry: ReportEntry; error: unknown }
+  /** Sends done so far of those decided so far (`total` grows while sources are still observed). */
   | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number };
 
 export interface SyncEngineOptions {
@@ -40,6 +36,8 @@ export interface SyncEngineOptions {
   dispatcher?: Dispatcher | undefined;
   /** Clock, for tests. @default Date.now */
   now?: (() => number) | undefined;
+  /** The source types (tests add their own). @default the registry's */
+  adapters?: readonly SourceAdapter[] | undefined;
 }
 
 export interface ReconcileOptions {
@@ -51,181 +49,288 @@ export interface ReconcileOptions {
   checksum?: boolean | undefined;
   /** Also list unchanged documents in the report. */
   listUnchanged?: boolean | undefined;
+  /** Keep every entry in the report (otherwise they only go to `onEvent`). @default true */
+  collectEntries?: boolean | undefined;
   /** Recorded in the runs table. @default 'sync' */
   mode?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
+/** What the engine is doing, for status pages and metrics. */
+export interface EngineStats {
+  /** Sends waiting in the queue. */
+  queued: number;
+  /** Sends in flight. */
+  inFlight: number;
+}
+
+interface RunSpec {
+  sources: ResolvedSource[];
+  dryRun: boolean;
+  mode: string;
+  recordRun: boolean;
+  checksum: boolean;
+  listUnchanged: boolean;
+  collectEntries: boolean;
+  signal: AbortSignal | undefined;
+  /** Observes one source for this run (a full observation, or a watcher's paths). */
+  observe: (source: ResolvedSource, adapter: SourceAdapter, ctx: ObserveContext) => Promise<Observation>;
+}
+
 /**
- * Plans and sends: scans sources, compares them with the state, and sends new and changed documents through one
- * shared queue. `syncOnce` uses it for one run; the daemon keeps one for its lifetime.
+ * Runs the sync: observes sources through their adapters, plans each batch (`plan.ts`: the rules are in
+ * `decide.ts` and `moves.ts`), and applies the actions (`apply.ts`), recording outcomes in the state and folding
+ * them into the report. `syncOnce` uses it for one run; the daemon keeps one for its lifetime.
  */
 export class SyncEngine {
   config: ResolvedConfig;
-  client: LanyingClient;
   readonly store: StateStore;
-  /** Documents being sent at once are bounded by `sync.concurrency`. */
-  readonly queue: PQueue;
+  readonly #applier: Applier;
   readonly #onEvent: ((event: SyncEvent) => void) | undefined;
   readonly #dispatcher: Dispatcher | undefined;
   readonly #now: () => number;
-  readonly #filters = new Map<string, PathFilter>();
+  readonly #adapters: readonly SourceAdapter[];
+  readonly #sessions = new Map<string, { source: ResolvedSource; session: SourceSession }>();
+  /** Aborts the runs in progress (`stop`). */
+  readonly #runs = new Set<AbortController>();
 
   constructor(options: SyncEngineOptions) {
     this.config = options.config;
-    this.client = options.client;
     this.store = options.store;
-    this.queue = new PQueue({ concurrency: options.config.sync.concurrency });
     this.#onEvent = options.onEvent;
     this.#dispatcher = options.dispatcher;
     this.#now = options.now ?? Date.now;
+    this.#adapters = options.adapters ?? (SOURCE_ADAPTERS as unknown as readonly SourceAdapter[]);
+    this.#applier = new Applier({
+      store: options.store,
+      client: options.client,
+      concurrency: options.config.sync.concurrency,
+      maxAttempts: options.config.sync.maxAttempts,
+      now: this.#now,
+    });
   }
 
-  /** One full pass over the selected sources: plan, then (unless a dry run) send and record. */
+  /** One full pass over the selected sources: observe, plan and (unless a dry run) send and record. */
   async reconcile(options: ReconcileOptions = {}): Promise<SyncReport> {
-    const sources = this.#selectSources(options.sources);
     const dryRun = options.dryRun ?? false;
     return this.#run({
-      sources: sources.map((s) => s.name),
+      sources: this.#selectSources(options.sources),
       dryRun,
       mode: options.mode ?? 'sync',
       recordRun: !dryRun,
-      signal: options.signal,
-      plan: (ctx) => this.#planSources(sources, ctx),
       checksum: options.checksum ?? false,
       listUnchanged: options.listUnchanged ?? false,
+      collectEntries: options.collectEntries ?? true,
+      signal: options.signal,
+      observe: (source, adapter, ctx) => adapter.open(source, ctx),
     });
   }
 
   /**
-   * Handles changed paths of one folder source (the watcher's events): each path is looked at again; what exists
-   * is planned like in a scan, what is gone (or now left out by the filters) is removed. Not recorded as a run.
+   * Handles changed paths of one source (its watcher's events): each path is looked at again; what exists is
+   * planned like in a full observation, what is gone (or now left out by the rules) is removed. Not recorded as a run.
    */
   async syncPaths(sourceName: string, absPaths: readonly (string | Buffer)[], options: { signal?: AbortSignal } = {}): Promise<SyncReport> {
-    const source = this.config.sources.find((s): s is ResolvedFolderSource => s.name === sourceName && s.type === 'folder');
-    if (!source) throw new UsageError(`no folder source named "${sourceName}"`);
+    const source = this.config.sources.find((s) => s.name === sourceName);
+    const session = source ? this.session(source) : undefined;
+    if (!source || !session?.observePaths) throw new UsageError(`no source named "${sourceName}" that can be watched`);
     return this.#run({
-      sources: [sourceName],
+      sources: [source],
       dryRun: false,
       mode: 'watch',
       recordRun: false,
-      signal: options.signal,
       checksum: false,
       listUnchanged: false,
-      plan: async (ctx) => {
-        const filter = this.pathFilter(source);
-        const files: ScannedFile[] = [];
-        const gone: string[] = [];
-        for (const absPath of absPaths) {
-          const file = statToFile(source, absPath, { filter });
-          if (file) files.push(file);
-          else {
-            const key = filter.keyOf(absPath);
-            if (key) gone.push(key);
-          }
-        }
-        const keys = new Set([...files.map((f) => f.key), ...gone]);
-        const known = new Map<string, KnownDocument>();
-        for (const key of keys) {
-          const row = this.store.known(source.name, key);
-          if (row) known.set(key, row);
-        }
-        await this.#claimOverlappingSources([source], ctx);
-        const plans = [await planFolderFiles(source, files, known, ctx, { complete: false, gone })];
-        detectMovesAndDuplicates(plans, this.store, { now: ctx.now, stillThere: (r) => this.#stillThere(r) });
-        return plans;
+      collectEntries: true,
+      signal: options.signal,
+      observe: async (_source, _adapter, ctx) => {
+        const batch = await (session.observePaths as NonNullable<SourceSession['observePaths']>)(absPaths, ctx);
+        return { [Symbol.asyncIterator]: async function* () { yield batch; }, close: () => {} };
       },
     });
   }
 
-  /** The filter of a folder source, kept for the engine's lifetime (its `.kbignore` cache included). */
-  pathFilter(source: ResolvedFolderSource): PathFilter {
-    let filter = this.#filters.get(source.name);
-    if (!filter || filter.root !== source.path) {
-      filter = createPathFilter(source, { excludeDirs: [this.config.sync.stateDir] });
-      this.#filters.set(source.name, filter);
-    }
-    return filter;
+  /** The engine's lasting view of a source (its rules and their caches), for watchers and watched paths. */
+  session(source: ResolvedSource): SourceSession {
+    const kept = this.#sessions.get(source.name);
+    if (kept && kept.source === source) return kept.session;
+    const adapter = this.#adapter(source);
+    const session = adapter.session?.(source, { excludeDirs: [this.config.sync.stateDir] }) ?? {};
+    this.#sessions.set(source.name, { source, session });
+    return session;
   }
 
-  async #run(run: {
-    sources: string[];
-    dryRun: boolean;
-    mode: string;
-    recordRun: boolean;
-    checksum: boolean;
-    listUnchanged: boolean;
-    signal: AbortSignal | undefined;
-    plan: (ctx: PlanContext) => Promise<SourcePlan[]>;
-  }): Promise<SyncReport> {
+  /**
+   * Takes a new configuration (a reload): new sources, rules and limits apply to the next operation. Documents
+   * keep their state, so unchanged ones are not sent again.
+   */
+  reconfigure(config: ResolvedConfig, client?: LanyingClient): void {
+    this.config = config;
+    this.#applier.reconfigure({ client, concurrency: config.sync.concurrency, maxAttempts: config.sync.maxAttempts });
+    this.#sessions.clear();
+  }
+
+  stats(): EngineStats {
+    const { queued, inFlight } = this.#applier.stats();
+    return { queued, inFlight };
+  }
+
+  /** Resolves when no send is queued or in flight. */
+  async drain(): Promise<void> {
+    await this.#applier.drain();
+  }
+
+  /**
+   * Stops: no send starts any more; sends in flight get `graceMs` to finish, then every run in progress is aborted
+   * (its unfinished documents stay `pending` and are sent again, deduplicated by their transaction ID, later).
+   * Resolves with how many sends were aborted.
+   */
+  async stop(options: { graceMs: number }): Promise<{ aborted: number }> {
+    const { inFlight } = await this.#applier.stop(options);
+    for (const run of this.#runs) run.abort(new AbortedError());
+    this.#applier.resume();
+    return { aborted: inFlight };
+  }
+
+  async #run(run: RunSpec): Promise<SyncReport> {
     const started = this.#now();
     const knowledgeBase = this.config.knowledgeBase;
     if (!knowledgeBase) throw new UsageError('the configuration has no "knowledgeBase" section, which sync needs (chatbotUserId, adminUserId, name)');
+    const target: SendTarget = { from: knowledgeBase.adminUserId, chatbot: knowledgeBase.chatbotUserId };
     const runId = run.recordRun ? this.store.startRun(run.mode, started) : undefined;
     const downloadDir = mkdtempSync(path.join(tmpdir(), 'lanying-kb-'));
     const abort = new AbortController();
+    this.#runs.add(abort);
     const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
-    const counts = emptyCounts();
-    const entries: ReportEntry[] = [];
+    const report = new ReportBuilder({ collect: run.collectEntries, listUnchanged: run.listUnchanged });
+    const sends = new SendTracker(this.#onEvent, report);
     let stopError: unknown;
+    const observations: Observation[] = [];
 
     try {
-      const plans = await run.plan(this.#planContext({ runId, checksum: run.checksum, listUnchanged: run.listUnchanged, downloadDir, signal }));
-      const toSend = plans.flatMap((p) => p.entries.filter((e) => e.send));
-      for (const plan of plans) {
-        counts.unchanged += plan.unchanged.count;
-        // Note: a loop, not push(...list): a spread of 100k+ arguments overflows the stack.
-        for (const entry of plan.unchanged.entries) entries.push(entry);
-        for (const entry of plan.entries) {
-          if (entry.action === 'unchanged') continue; // counted above
-          counts[entry.action]++;
-          if (entry.send) counts.bytesPlanned += entry.send.size;
-          entries.push(entry);
-          this.#onEvent?.({ type: 'decision', entry: toReportEntry(entry), repeated: entry.action === 'skipped' && !entry.dirty });
+      const ctx = this.#observeContext(signal, downloadDir);
+      // Every source is opened before anything is sent: a missing folder stops the run before it starts.
+      await this.#prepareRun(run.sources, ctx);
+      const opened: [ResolvedSource, SourceAdapter, Observation][] = [];
+      for (const source of run.sources) {
+        const adapter = this.#adapter(source);
+        const observation = await run.observe(source, adapter, { ...ctx, known: (key) => knownContent(this.store, source.name, key) });
+        observations.push(observation);
+        opened.push([source, adapter, observation]);
+      }
+      const moves = this.#moveLookups();
+      for (const [source, adapter, observation] of opened) {
+        for await (const batch of observation) {
+          signal.throwIfAborted();
+          for (const problem of batch.problems ?? []) {
+            const entry: ReportEntry = { action: problem.failed ? 'failed' : 'skipped', source: source.name, key: problem.where, kind: 'page', bytes: 0, reason: problem.reason };
+            report.countDecision(entry);
+            if (run.collectEntries) report.entries.push(entry);
+            this.#onEvent?.({ type: 'decision', entry, repeated: false });
+          }
+          const planned = await planBatch(batch, { store: this.store, adapter, source, checksum: run.checksum, signal, moves, now: this.#now(), runId }, (decision) => {
+            const entry = report.decided(source.name, decision);
+            const repeated = decision.action === 'skipped' && decision.repeated;
+            this.#onEvent?.({ type: 'decision', entry, repeated });
+            return entry;
+          });
+          if (run.dryRun) continue;
+          this.#applier.writeAll(planned.actions);
+          for (const action of planned.actions) {
+            if (action.type !== 'send') continue;
+            sends.planned(action.entry);
+            const { settled } = await this.#applier.enqueue({
+              action,
+              source,
+              adapter,
+              target,
+              runId,
+              signal,
+              done: (result, entry) => {
+                if (result.outcome === 'cancelled' && result.error instanceof AuthError) abort.abort(result.error);
+                sends.finished(result, entry);
+              },
+            });
+            sends.track(settled);
+          }
         }
       }
-      this.#onEvent?.({ type: 'planned', sources: run.sources, toSend: toSend.length, bytes: counts.bytesPlanned });
-
-      if (!run.dryRun) {
-        this.#recordDecisions(plans);
-        await this.#sendAll(toSend, { from: knowledgeBase.adminUserId, chatbot: knowledgeBase.chatbotUserId }, counts, signal, abort);
-      }
+      this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
+      await sends.settled();
+      if (abort.signal.reason instanceof AuthError) throw abort.signal.reason;
+      signal.throwIfAborted();
     } catch (error) {
       stopError = error;
+      await sends.settled();
+      if (abort.signal.reason instanceof AuthError) stopError = abort.signal.reason;
     } finally {
+      for (const observation of observations) observation.close();
       rmSync(downloadDir, { recursive: true, force: true });
+      this.#runs.delete(abort);
     }
 
-    const outcome: SyncOutcome = stopError
-      ? run.signal?.aborted || stopError instanceof AbortedError
-        ? 'aborted'
-        : 'failed'
-      : counts.failed > 0
-        ? 'partial'
-        : 'ok';
-    const report: SyncReport = {
+    const aborted = run.signal?.aborted || stopError instanceof AbortedError || (stopError as Error | undefined)?.name === 'AbortError';
+    const outcome: SyncOutcome = stopError ? (aborted ? 'aborted' : 'failed') : report.counts.failed > 0 ? 'partial' : 'ok';
+    const result: SyncReport = {
       runId,
       dryRun: run.dryRun,
-      sources: run.sources,
+      sources: run.sources.map((s) => s.name),
       startedAt: new Date(started).toISOString(),
       durationMs: this.#now() - started,
       outcome,
-      counts,
-      entries: entries.map(toReportEntry),
+      counts: report.counts,
+      entries: report.entries,
       ...(stopError ? { error: stopError instanceof Error ? stopError.message : String(stopError) } : {}),
     };
-    if (runId !== undefined) this.store.finishRun(runId, outcome, countsRecord(counts), report.error, this.#now());
+    if (runId !== undefined) this.store.finishRun(runId, outcome, { ...report.counts }, result.error, this.#now());
     if (stopError) {
-      (stopError as { report?: SyncReport }).report = report;
+      if (aborted && !(stopError instanceof AbortedError) && !(stopError instanceof AuthError)) stopError = new AbortedError();
+      (stopError as { report?: SyncReport }).report = result;
       throw stopError;
     }
-    return report;
+    return result;
   }
 
-  #stillThere(record: DocumentRecord): boolean {
-    const source = this.config.sources.find((s) => s.name === record.source);
-    if (!source || source.type !== 'folder') return true;
-    return existsSync(joinFsPath(source.path, keyToFsPath(record.key)));
+  #observeContext(signal: AbortSignal, downloadDir: string): ObserveContext {
+    return {
+      signal,
+      excludeDirs: [this.config.sync.stateDir],
+      downloadDir,
+      dispatcher: this.#dispatcher,
+      userAgent: USER_AGENT,
+      known: () => undefined,
+      runState: new Map(),
+    };
+  }
+
+  async #prepareRun(selected: readonly ResolvedSource[], ctx: ObserveContext): Promise<void> {
+    const enabled = this.config.sources.filter((s) => s.enabled);
+    for (const adapter of this.#adapters) {
+      if (!adapter.prepareRun) continue;
+      const ofType = (list: readonly ResolvedSource[]) => list.filter((s) => s.type === adapter.type);
+      await adapter.prepareRun(ofType(enabled), ofType(selected), ctx);
+    }
+  }
+
+  #moveLookups(): MoveLookups {
+    // Note: on a first sync nothing has reached the knowledge base yet: no query per new file.
+    const anyUploaded = this.store.hasUploaded();
+    const firstInRun = new Map<string, string>();
+    return {
+      sameContent: (hash) => (anyUploaded ? this.store.findByUploadedHash(hash) : []),
+      exists: (record) => {
+        const source = this.config.sources.find((s) => s.name === record.source);
+        return source ? (this.session(source).exists?.(record.key) ?? true) : true;
+      },
+      firstInRun: (hash) => firstInRun.get(hash),
+      registerFirst: (hash, sourceKey) => void firstInRun.set(hash, sourceKey),
+    };
+  }
+
+  #adapter(source: ResolvedSource): SourceAdapter {
+    const adapter = adapterFor(source.type, this.#adapters);
+    if (!adapter) throw new UsageError(`source "${source.name}" has the unknown type "${source.type}"`);
+    return adapter;
   }
 
   #selectSources(names: string[] | undefined): ResolvedSource[] {
@@ -238,256 +343,67 @@ export class SyncEngine {
     }
     return this.config.sources.filter((s) => names.includes(s.name));
   }
-
-  #planContext(opts: { runId: number | undefined; checksum: boolean; listUnchanged: boolean; downloadDir: string; signal: AbortSignal }): PlanContext {
-    return {
-      store: this.store,
-      now: this.#now(),
-      runId: opts.runId,
-      checksum: opts.checksum,
-      listUnchanged: opts.listUnchanged,
-      excludeDirs: [this.config.sync.stateDir],
-      downloadDir: opts.downloadDir,
-      fetch: { userAgent: USER_AGENT, dispatcher: this.#dispatcher, signal: opts.signal },
-      claimedPaths: this.#foldersMayShareFiles() ? new Map() : undefined,
-      hashConcurrency: 16,
-      signal: opts.signal,
-    };
-  }
-
-  async #planSources(sources: ResolvedSource[], ctx: PlanContext): Promise<SourcePlan[]> {
-    await this.#claimOverlappingSources(sources, ctx);
-    // Every source is planned before anything is sent, so that a missing folder stops the run before it starts.
-    const plans: SourcePlan[] = [];
-    for (const source of sources) plans.push(await planSource(source, ctx));
-    detectMovesAndDuplicates(plans, this.store, { now: ctx.now, stillThere: (r) => this.#stillThere(r) });
-    return plans;
-  }
-
-  /**
-   * A file covered by two folder sources belongs to the first in the config. When a run leaves out an earlier
-   * source whose folder overlaps a selected one, that source's files are claimed first (scanned, not hashed).
-   */
-  async #claimOverlappingSources(selected: ResolvedSource[], ctx: PlanContext): Promise<void> {
-    const folders = this.config.sources.filter((s): s is ResolvedFolderSource => s.type === 'folder' && s.enabled);
-    const claimants = new Set<ResolvedFolderSource>();
-    for (const source of selected) {
-      if (source.type !== 'folder') continue;
-      const index = folders.indexOf(source);
-      for (const earlier of folders.slice(0, Math.max(0, index))) {
-        if (!selected.includes(earlier) && overlaps(earlier.path, source.path)) claimants.add(earlier);
-      }
-    }
-    for (const source of claimants) {
-      try {
-        for await (const file of await scanFolder(source, { excludeDirs: ctx.excludeDirs, signal: ctx.signal })) {
-          if (!file.skipReason && !ctx.claimedPaths?.has(file.realPath)) ctx.claimedPaths?.set(file.realPath, source.name);
-        }
-      } catch (error) {
-        if (!(error instanceof LanyingKbError)) throw error;
-      }
-    }
-  }
-
-  /** True when two enabled folder sources may cover the same file: their folders overlap, or links are followed. */
-  #foldersMayShareFiles(): boolean {
-    const folders = this.config.sources.filter((s): s is ResolvedFolderSource => s.type === 'folder' && s.enabled);
-    if (folders.length < 2) return false;
-    if (folders.some((s) => s.followSymlinks)) return true;
-    return folders.some((a, i) => folders.slice(i + 1).some((b) => overlaps(a.path, b.path)));
-  }
-
-  /** Writes every decision that needs no send (touched, skipped, removed, moved, failed fetches) in one transaction. */
-  #recordDecisions(plans: SourcePlan[]): void {
-    this.store.transaction(() => {
-      for (const plan of plans) {
-        for (const entry of plan.entries) {
-          if (entry.send || !entry.dirty) continue;
-          if (entry.replaces) this.store.delete(entry.replaces.source, entry.replaces.key);
-          if (entry.deleteRow) this.store.delete(entry.source, entry.key);
-          else this.store.put({ ...entry.record, updatedAt: this.#now() });
-        }
-      }
-    });
-  }
-
-  async #sendAll(entries: PlanEntry[], target: SendTarget, counts: SyncCounts, signal: AbortSignal, abort: AbortController): Promise<void> {
-    let done = 0;
-    let bytesDone = 0;
-    let authError: AuthError | undefined;
-    const total = entries.length;
-    // Note: the queue is fed a few tasks ahead of its workers, not all at once: 100k queued closures and
-    // promises are memory that a first sync of a large tree does not need to hold.
-    const backlog = Math.max(16, this.queue.concurrency * 2);
-    const tasks = new Set<Promise<void>>();
-    for (const entry of entries) {
-      if (signal.aborted) break;
-      if (this.queue.size >= backlog) await this.queue.onSizeLessThan(backlog);
-      const task = this.queue.add(async () => {
-        if (signal.aborted) return;
-        try {
-          const sent = await this.sendEntry(entry, target, signal);
-          if (sent) {
-            counts.sent++;
-            counts.bytesSent += entry.bytes;
-            bytesDone += entry.bytes;
-          }
-        } catch (error) {
-          if (error instanceof AuthError) {
-            authError ??= error;
-            // Note: no queue.clear(): it would leave the promises of cleared tasks unsettled. Queued tasks see
-            // the aborted signal when they start and return at once.
-            abort.abort(error);
-            return;
-          }
-          if (signal.aborted) return;
-          counts.failed++;
-        } finally {
-          done++;
-          this.#onEvent?.({ type: 'progress', done, total, bytesDone, bytesTotal: counts.bytesPlanned });
-        }
-      });
-      tasks.add(task);
-      const forget = () => void tasks.delete(task);
-      task.then(forget, forget);
-    }
-    await Promise.all(tasks);
-    if (authError) throw authError;
-    if (signal.aborted) throw new AbortedError();
-  }
-
-  /**
-   * Sends one planned document and records the result. The row is written as `pending`, with the transaction ID
-   * the send carries, before the send; it becomes `uploaded` only once `/message/send` accepted it.
-   * Returns true when sent, false when the file vanished first. Throws on a failure (recorded as `failed`).
-   */
-  async sendEntry(entry: PlanEntry, target: SendTarget, signal?: AbortSignal): Promise<boolean> {
-    const task = entry.send;
-    if (!task) throw new Error('sendEntry: the entry has nothing to send');
-    const source = this.config.sources.find((s) => s.name === entry.source);
-    const record = entry.record;
-    const chatbot = source?.chatbotUserId ?? target.chatbot;
-    const maxAttempts = this.config.sync.maxAttempts;
-
-    for (let attempt = 1; ; attempt++) {
-      const syncId = syncIdOf(entry.source, entry.key, task.hash);
-      // Note: the same version keeps its transaction ID across runs, so a send whose answer was lost (a crash,
-      // a timeout) and that is made again is dropped by the server instead of adding a second copy.
-      if (record.transactionId === null || record.syncId !== syncId || record.status === 'uploaded') record.transactionId = generateTransactionId();
-      Object.assign(record, { syncId, hash: task.hash, status: 'pending', updatedAt: this.#now() });
-      this.store.put(record);
-      const started = performance.now();
-      try {
-        const ownTitle = task.title === undefined && task.fsPath && task.kind === 'file' ? await readDocumentTitle(task.fsPath, kbExtensionOf(entry.key)) : undefined;
-        const title = task.title ?? ownTitle ?? titleFromName(entry.key);
-        const metadata = buildMetadata({ source: entry.source, key: entry.key, hash: task.hash, title, link: task.link, extra: source?.metadata ?? {} });
-        const sent = await sendDocument(this.client, task, { from: target.from, chatbot }, metadata, record.transactionId as number, signal);
-        Object.assign(record, {
-          status: 'uploaded',
-          uploadedHash: task.hash,
-          msgId: sent.msgId ?? null,
-          downloadUrl: sent.downloadUrl ?? null,
-          uploadedAt: this.#now(),
-          attempts: 0,
-          lastError: null,
-          etag: entry.validators?.etag ?? record.etag,
-          lastModified: entry.validators?.lastModified ?? record.lastModified,
-          updatedAt: this.#now(),
-        });
-        this.store.put(record);
-        entry.outcome = 'sent';
-        if (sent.msgId !== undefined) entry.msgId = sent.msgId;
-        this.#onEvent?.({ type: 'sent', entry: toReportEntry(entry), durationMs: performance.now() - started });
-        return true;
-      } catch (error) {
-        if (error instanceof AuthError || error instanceof AbortedError || signal?.aborted) {
-          entry.outcome = 'cancelled';
-          throw error;
-        }
-        if (error instanceof LocalFileError && error.changed && task.fsPath !== undefined && task.stat) {
-          const again = await this.#rehash(task);
-          if (!again) {
-            this.#recordVanished(entry);
-            return false;
-          }
-          if (attempt < maxAttempts) continue;
-        } else if (isRetryable(error) && attempt < maxAttempts) {
-          await sleep(retryDelay(attempt - 1, (error as { retryAfterMs?: number }).retryAfterMs), signal).catch(() => {});
-          continue;
-        }
-        const message = error instanceof Error ? error.message : String(error);
-        Object.assign(record, { status: 'failed', attempts: record.attempts + 1, lastError: message, updatedAt: this.#now() });
-        this.store.put(record);
-        entry.outcome = 'failed';
-        entry.error = message;
-        this.#onEvent?.({ type: 'failed', entry: toReportEntry(entry), error });
-        throw error;
-      }
-    }
-  }
-
-  /** After a file changed under an upload: its new hash and stat, or undefined when it is gone. */
-  async #rehash(task: NonNullable<PlanEntry['send']>): Promise<boolean> {
-    try {
-      const { stat } = await import('node:fs/promises');
-      const before = await stat(task.fsPath as string | Buffer);
-      const { sha256, size } = await hashFile(task.fsPath as string | Buffer);
-      task.hash = sha256;
-      task.size = size;
-      task.stat = { size: before.size, mtimeMs: before.mtimeMs, ino: before.ino };
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  #recordVanished(entry: PlanEntry): void {
-    const record = entry.record;
-    if (record.uploadedHash === null) this.store.delete(entry.source, entry.key);
-    else this.store.put({ ...record, status: 'removed', updatedAt: this.#now() });
-    entry.outcome = 'vanished';
-    entry.reason = 'deleted before it could be sent';
-  }
-
-  /**
-   * Takes a new configuration (a reload): new sources, filters and limits apply to the next operation. Documents
-   * keep their state, so unchanged ones are not sent again.
-   */
-  reconfigure(config: ResolvedConfig, client?: LanyingClient): void {
-    this.config = config;
-    if (client) this.client = client;
-    this.queue.concurrency = config.sync.concurrency;
-    this.#filters.clear();
-  }
-
-  /** Waits for queued sends to finish. */
-  async drain(): Promise<void> {
-    await this.queue.onIdle();
-  }
 }
 
-function toReportEntry(entry: ReportEntry): ReportEntry {
-  const out: ReportEntry = { action: entry.action, source: entry.source, key: entry.key, kind: entry.kind, bytes: entry.bytes, reason: entry.reason };
-  if (entry.movedFrom !== undefined) out.movedFrom = entry.movedFrom;
-  if (entry.outcome !== undefined) out.outcome = entry.outcome;
-  if (entry.error !== undefined) out.error = entry.error;
-  if (entry.msgId !== undefined) out.msgId = entry.msgId;
-  return out;
-}
-
-function countsRecord(counts: SyncCounts): Record<string, number> {
-  return { ...counts };
-}
-
-function overlaps(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return p;
-    }
+/** What the state knows of a document's content, for a source's conditional requests. */
+function knownContent(store: StateStore, source: string, key: string): KnownContent | undefined {
+  const record = store.get(source, key);
+  if (!record) return undefined;
+  return {
+    hash: record.hash,
+    current: record.status === 'uploaded' && record.uploadedHash !== null && record.uploadedHash === record.hash,
+    validators: { etag: record.etag ?? undefined, lastModified: record.lastModified ?? undefined },
   };
-  const ra = real(a) + path.sep;
-  const rb = real(b) + path.sep;
-  return ra.startsWith(rb) || rb.startsWith(ra);
+}
+
+/** Follows the sends of one run: their outcomes into the report and events, and when they are all settled. */
+class SendTracker {
+  total = 0;
+  #done = 0;
+  #bytesDone = 0;
+  #bytesTotal = 0;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly onEvent: ((event: SyncEvent) => void) | undefined,
+    private readonly report: ReportBuilder,
+  ) {}
+
+  planned(entry: ReportEntry): void {
+    this.total++;
+    this.#bytesTotal += entry.bytes;
+  }
+
+  track(settled: Promise<void>): void {
+    this.#pending.add(settled);
+    const forget = () => void this.#pending.delete(settled);
+    settled.then(forget, forget);
+  }
+
+  finished(result: SendResult, entry: ReportEntry): void {
+    switch (result.outcome) {
+      case 'sent':
+        this.report.sendFinished(entry, 'sent', { bytes: result.bytes, msgId: result.msgId });
+        this.#bytesDone += result.bytes;
+        this.onEvent?.({ type: 'sent', entry: { ...entry }, durationMs: result.durationMs });
+        break;
+      case 'failed':
+        this.report.sendFinished(entry, 'failed', { error: result.message });
+        this.onEvent?.({ type: 'failed', entry: { ...entry }, error: result.error });
+        break;
+      case 'vanished':
+        entry.reason = 'deleted before it could be sent';
+        this.report.sendFinished(entry, 'vanished');
+        break;
+      case 'cancelled':
+        this.report.sendFinished(entry, 'cancelled');
+        break;
+    }
+    this.#done++;
+    this.onEvent?.({ type: 'progress', done: this.#done, total: this.total, bytesDone: this.#bytesDone, bytesTotal: this.#bytesTotal });
+  }
+
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+  }
 }

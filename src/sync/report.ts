@@ -1,8 +1,9 @@
-import type { NotifyResult } from '../admin/notify.js';
-import type { DocumentKind } from './state-store.js';
+import type { NotifyResult } from '../notify/notify.js';
+import type { DocumentKind } from '../state/store.js';
+import type { PlanAction } from './decide.js';
+import type { MoveDecision } from './moves.js';
 
-/** What the plan decided for one document. */
-export type PlanAction = 'new' | 'changed' | 'moved' | 'unchanged' | 'removed' | 'skipped' | 'failed';
+export type { PlanAction } from './decide.js';
 
 /** What happened to a document the plan said to send. */
 export type SendOutcome = 'sent' | 'failed' | 'vanished' | 'cancelled';
@@ -52,7 +53,10 @@ export interface SyncReport {
   durationMs: number;
   outcome: SyncOutcome;
   counts: SyncCounts;
-  /** Every document except unchanged ones (unless asked for), in plan order. */
+  /**
+   * Every document except unchanged ones (unless asked for), in the order they were decided; a document to send
+   * carries its outcome. Empty when the run was asked not to collect entries (they went to `onEvent` only).
+   */
   entries: ReportEntry[];
   /** The error that stopped the run, if one did. */
   error?: string;
@@ -64,7 +68,54 @@ export function emptyCounts(): SyncCounts {
   return { new: 0, changed: 0, moved: 0, unchanged: 0, removed: 0, skipped: 0, failed: 0, sent: 0, bytesSent: 0, bytesPlanned: 0 };
 }
 
-/** Whether a run changed the knowledge base (something was sent). */
-export function changedKnowledgeBase(report: SyncReport): boolean {
-  return report.counts.sent > 0;
+/** The report entry of a decision (`bytes`: the document's size as observed, or as last recorded). */
+export function entryOf(source: string, decision: MoveDecision): ReportEntry {
+  const kind = decision.action === 'removed' ? decision.previous.kind : decision.item.kind;
+  const bytes = decision.action === 'removed' ? (decision.previous.size ?? 0) : decision.item.size;
+  const entry: ReportEntry = { action: decision.action, source, key: decision.key, kind, bytes, reason: decision.reason };
+  if (decision.action === 'moved') entry.movedFrom = `${decision.from.source}:${decision.from.key}`;
+  return entry;
+}
+
+/**
+ * The report as a fold over the plan's decisions and the sends' outcomes. Entries are kept (in decision order) only
+ * when `collect` says so; counts always.
+ */
+export class ReportBuilder {
+  readonly counts = emptyCounts();
+  readonly entries: ReportEntry[] = [];
+  readonly #collect: boolean;
+  readonly #listUnchanged: boolean;
+
+  constructor(options: { collect: boolean; listUnchanged: boolean }) {
+    this.#collect = options.collect;
+    this.#listUnchanged = options.listUnchanged;
+  }
+
+  /** Counts a decision; returns its entry (kept when collecting and not an unchanged one, unless those are asked for). */
+  decided(source: string, decision: MoveDecision): ReportEntry {
+    const entry = entryOf(source, decision);
+    this.countDecision(entry);
+    if (this.#collect && (entry.action !== 'unchanged' || this.#listUnchanged)) this.entries.push(entry);
+    return entry;
+  }
+
+  /** Counts a decision that is not otherwise reported (an unchanged document in a folder known to be unchanged). */
+  countDecision(entry: Pick<ReportEntry, 'action' | 'bytes'>, sendsBytes = entry.action === 'new' || entry.action === 'changed'): void {
+    this.counts[entry.action]++;
+    if (sendsBytes) this.counts.bytesPlanned += entry.bytes;
+  }
+
+  /** Records a send's outcome on its entry. */
+  sendFinished(entry: ReportEntry, outcome: SendOutcome, detail: { bytes?: number; msgId?: number | undefined; error?: string } = {}): void {
+    entry.outcome = outcome;
+    if (detail.msgId !== undefined) entry.msgId = detail.msgId;
+    if (detail.error !== undefined) entry.error = detail.error;
+    if (outcome === 'sent') {
+      this.counts.sent++;
+      this.counts.bytesSent += detail.bytes ?? entry.bytes;
+    } else if (outcome === 'failed') {
+      this.counts.failed++;
+    }
+  }
 }

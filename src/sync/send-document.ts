@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import type { LanyingClient } from '../api/client.js';
 import { ContentType } from '../api/resources/messages.js';
 import { LocalFileError } from '../errors.js';
+import type { Payload } from '../sources/types.js';
 import { buildExt } from './document-metadata.js';
-import type { SendTask } from './plan.js';
 
 export interface SendTarget {
   /** The knowledge-base admin who sends (`from_user_id`, and the `user_id` of the upload slot). */
@@ -19,13 +19,13 @@ export interface SentDocument {
 }
 
 /**
- * Sends one document to the chatbot. A page: a text message whose content is the URL. Anything else: an upload
- * slot (acting as the admin, for the chatbot), the storage upload, then a file message. The `ext` carries the
- * metadata; the send carries `transactionId` so that a repeat after a crash is dropped by the server.
+ * Sends one document to the chatbot. A page: a text message whose content is the URL. A file: an upload slot
+ * (acting as the admin, for the chatbot), the storage upload, then a file message. The `ext` carries the metadata;
+ * the send carries `transactionId` so that a repeat after a crash is dropped by the server.
  */
 export async function sendDocument(
   client: LanyingClient,
-  task: SendTask,
+  payload: Payload,
   target: SendTarget,
   metadata: Record<string, string>,
   transactionId: number,
@@ -33,24 +33,20 @@ export async function sendDocument(
 ): Promise<SentDocument> {
   const ext = buildExt(metadata);
   const to = { users: [target.chatbot] };
-  if (task.kind === 'page') {
-    const sent = await client.messages.send({ to, contentType: ContentType.TEXT, content: task.url as string, ext, from: target.from, transactionId }, { signal });
-    return { msgId: sent.msgIds[0], downloadUrl: undefined, bytes: task.size };
+  if (payload.type === 'url') {
+    const sent = await client.messages.send({ to, contentType: ContentType.TEXT, content: payload.url, ext, from: target.from, transactionId }, { signal });
+    return { msgId: sent.msgIds[0], downloadUrl: undefined, bytes: 0 };
   }
 
-  const fsPath = task.fsPath as string | Buffer;
-  const dName = task.dName as string;
-  const uploaded = await client.files.uploadChatFile(
-    { body: { path: fsPath }, name: dName, toId: target.chatbot, toType: 1 },
-    { actAs: target.from, signal },
-  );
-  if (task.stat) assertUnchanged(fsPath, task.stat, uploaded.size);
+  const { fsPath, name } = payload;
+  const uploaded = await client.files.uploadChatFile({ body: { path: fsPath }, name, toId: target.chatbot, toType: 1 }, { actAs: target.from, signal });
+  if (payload.expect) assertUnchanged(fsPath, payload.expect, uploaded.size);
   const sent = await client.messages.send(
     {
       to,
       contentType: ContentType.FILE,
       content: '',
-      attachment: { dName, fLen: uploaded.size, url: uploaded.url },
+      attachment: { dName: name, fLen: uploaded.size, url: uploaded.url },
       ext,
       from: target.from,
       transactionId,

@@ -1,13 +1,10 @@
 import type { Dispatcher } from 'undici';
-import { notifyRun, type NotifyOptions } from '../admin/notify.js';
 import type { LanyingClient } from '../api/client.js';
-import { createClient } from '../api/create-client.js';
-import { createRateLimiter } from '../api/rate-limiter.js';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { notifyRun, type NotifyOptions } from '../notify/notify.js';
+import { openRuntime } from '../runtime/open-runtime.js';
 import { type ReconcileOptions, type SyncEvent, SyncEngine } from './engine.js';
 import type { SyncReport } from './report.js';
-import { acquireStateLock } from './state-lock.js';
-import { StateStore } from './state-store.js';
 
 export interface SyncOnceOptions extends ReconcileOptions {
   config: ResolvedConfig;
@@ -33,22 +30,13 @@ export interface SyncOnceOptions extends ReconcileOptions {
 export async function syncOnce(options: SyncOnceOptions): Promise<SyncReport> {
   const { config } = options;
   const dryRun = options.dryRun ?? false;
-  const lock = dryRun ? undefined : acquireStateLock(config.sync.stateDir, 'sync');
-  let store: StateStore | undefined;
-  try {
-    store = StateStore.open(config.sync.stateDir, { readonly: dryRun });
-    if (!dryRun) store.abortStaleRuns();
-    const limiter = config.sync.requestsPerSecond ? createRateLimiter(config.sync.requestsPerSecond) : undefined;
-    const client = options.client ?? createClient(config, { dispatcher: options.dispatcher, limiter });
-    const engine = new SyncEngine({ config, client, store, onEvent: options.onEvent, dispatcher: options.dispatcher });
-    const report = await engine.reconcile({ ...options, mode: options.mode ?? (dryRun ? 'dry-run' : 'sync') });
-    // A summary for the people who follow the knowledge base; it never fails the run it reports on.
-    if (config.notify.push || config.notify.message) {
-      report.notify = await notifyRun(client, config.notify, report, { kbName: config.knowledgeBase?.name, log: options.onNotify });
-    }
-    return report;
-  } finally {
-    store?.close();
-    lock?.release();
+  await using runtime = openRuntime(config, { command: 'sync', readonly: dryRun, client: options.client, dispatcher: options.dispatcher });
+  const { client, store } = runtime;
+  const engine = new SyncEngine({ config, client, store, onEvent: options.onEvent, dispatcher: options.dispatcher });
+  const report = await engine.reconcile({ ...options, mode: options.mode ?? (dryRun ? 'dry-run' : 'sync') });
+  // A summary for the people who follow the knowledge base; it never fails the run it reports on.
+  if (config.notify.push || config.notify.message) {
+    report.notify = await notifyRun(client, config.notify, report, { kbName: config.knowledgeBase?.name, log: options.onNotify });
   }
+  return report;
 }

@@ -1,22 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { onTestFinished } from 'vitest';
-import { emptyCounts, type SyncReport } from '../../src/sync/report.js';
-
-/** A sync report with these counts (the rest zero). */
-export function reportWith(counts: Partial<SyncReport['counts']>, extra: Partial<SyncReport> = {}): SyncReport {
-  return {
-    runId: 7,
-    dryRun: false,
-    sources: ['handbook', 'website'],
-    startedAt: new Date(0).toISOString(),
-    durationMs: 2500,
-    outcome: 'ok',
-    counts: { ...emptyCounts(), ...counts },
-    entries: [],
-    ...extra,
-  };
-}
 
 /** A local HTTP server closed when the test finishes; returns its base URL and the requests it saw. */
 export async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: string[] }> {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProvisionStore } from '../../src/admin/provision-store.js';
-import { acquireStateLock } from '../../src/sync/state-lock.js';
-import { StateStore } from '../../src/sync/state-store.js';
+import { acquireStateLock } from '../../src/state/lock.js';
+import { StateStore } from '../../src/state/store.js';
 import { apiFor, runWith, tempDir, writeConfig } from '../helpers/cli.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -32,7 +31,7 @@ function setup(sandbox: Sandbox, prov: Record<string, unknown>, dir = tempDir())
 function recorded(dir: string) {
   const store = StateStore.open(path.join(dir, '.lanying-kb'));
   try {
-    return new ProvisionStore(store).list().map((r) => `${r.kind}:${r.name}`);
+    return store.provisioned.list().map((r) => `${r.kind}:${r.name}`);
   } finally {
     store.close();
   }
@@ -136,7 +135,7 @@ describe('lanying-kb apply', () => {
     await cli.run(['apply']);
     const { client } = clientFor(sandbox);
     const store = StateStore.open(path.join(cli.dir, '.lanying-kb'));
-    const records = new ProvisionStore(store);
+    const records = store.provisioned;
     const old = records.get('group', 'Team')?.remoteId as number;
     const owner = records.get('user', 'alice')?.remoteId as number;
     store.close();

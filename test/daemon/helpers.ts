@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../../src/config/resolve.js';
 import { type Daemon, type DaemonOptions, startDaemon } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/daemon/logger.js';
 import type { MessageState, Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
-import { StateStore } from '../../src/sync/state-store.js';
+import { StateStore } from '../../src/state/store.js';
 import { useSandbox } from '../helpers/sandbox.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 

@@ -1,6 +1,6 @@
 import { watch } from 'chokidar';
 import { describe, expect, it } from 'vitest';
-import type { WatcherFactory } from '../../src/daemon/watcher.js';
+import type { WatcherFactory } from '../../src/sources/folder/watcher.js';
 import { daemonEnv, logSink, sleep, tally, useDaemon, waitFor } from './helpers.js';
 
 describe('lanying-kb watch: failures and fallbacks', () => {

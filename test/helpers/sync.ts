@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { ResolvedConfig } from '../../src/config/resolve.js';
 import type { MessageState, Sandbox, SandboxOptions } from '../../src/sandbox/index.js';
 import { type SyncOnceOptions, syncOnce } from '../../src/sync/sync-once.js';
-import { StateStore } from '../../src/sync/state-store.js';
+import { StateStore } from '../../src/state/store.js';
 import { useSandbox } from './sandbox.js';
 import { tmpDir } from './tmp-dir.js';
 

@@ -271,7 +271,8 @@ describe('sync engine: bad input', () => {
 
 describe('sync engine: failures and crash safety', () => {
   it('retries transient failures and goes on; a document that keeps failing is marked failed with its reason', async () => {
-    const s = await setupSync({ sync: { maxAttempts: 2 }, api: { maxRetries: 0 } });
+    // One retry layer: the client retries transport failures (api.maxRetries); the engine does not retry them again.
+    const s = await setupSync({ api: { maxRetries: 1 } });
     writeFile(s.root, 'a.md', 'alpha');
     s.sandbox.setFaults([{ route: 'POST /message/send', status: 503, times: 1 }]);
     const retried = await s.sync();

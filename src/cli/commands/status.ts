@@ -1,6 +1,7 @@
-import { formatBytes } from '../../config/units.js';
+import { formatBytes } from '../../util/units.js';
 import { fetchLiveStatus, formatDaemonStatus } from '../../daemon/live-status.js';
-import { StateStore } from '../../sync/state-store.js';
+import { readStatusSummary, type StatusSummary } from '../../state/status-summary.js';
+import { StateStore } from '../../state/store.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -25,7 +26,7 @@ export async function statusCommand(options: StatusCommandOptions, globals: Glob
   }
   const store = StateStore.open(config.sync.stateDir, { readonly: true });
   try {
-    const status = readStatus(store, options.failed ?? 20);
+    const status = readStatusSummary(store, options.failed ?? 20);
     if (globals.json) {
       writeJson(ctx.stdout, { stateFile: store.isEmpty ? null : store.filepath, ...status });
       return EXIT.OK;
@@ -41,7 +42,7 @@ export async function statusCommand(options: StatusCommandOptions, globals: Glob
   }
 }
 
-function printStatus(ctx: CliContext, stateFile: string, status: ReturnType<typeof readStatus>): void {
+function printStatus(ctx: CliContext, stateFile: string, status: StatusSummary): void {
   writeLine(ctx.stdout, `State: ${stateFile}`);
   writeLine(ctx.stdout, 'Documents by source and status:');
   for (const [source, counts] of Object.entries(status.sources)) {
@@ -59,20 +60,4 @@ function printStatus(ctx: CliContext, stateFile: string, status: ReturnType<type
     writeLine(ctx.stdout, 'Failed documents:');
     for (const f of status.failed) writeLine(ctx.stdout, `  ${f.source}:${f.key} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${f.lastError ?? 'unknown error'}`);
   }
-}
-
-/** The state's summary, shared by `status` and the daemon's `/status`. */
-export function readStatus(store: StateStore, failedLimit = 20) {
-  const sources: Record<string, Record<string, number>> = {};
-  for (const row of store.statusCounts()) (sources[row.source] ??= {})[row.status] = row.count;
-  const runs = store.recentRuns(5);
-  const failed = store.list({ status: ['failed'], limit: failedLimit }).map((r) => ({
-    source: r.source,
-    key: r.key,
-    attempts: r.attempts,
-    size: r.size,
-    lastError: r.lastError,
-    updatedAt: r.updatedAt,
-  }));
-  return { sources, runs, failed };
 }

@@ -1,8 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
-import { notifyTemplateProblems } from '../../admin/notify.js';
-import { createClient } from '../../api/create-client.js';
+import { notifyTemplateProblems } from '../../notify/notify.js';
+import { createClient } from '../../runtime/create-client.js';
 import { ApiError, AuthError } from '../../api/errors.js';
 import type { ResolvedConfig } from '../../config/resolve.js';
+import { adapterFor } from '../../sources/registry.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -42,13 +42,8 @@ export async function validateCommand(options: ValidateOptions, globals: GlobalO
 function localChecks(config: ResolvedConfig): Check[] {
   const checks: Check[] = notifyTemplateProblems(config.notify).map((p) => ({ what: p.path, ok: false, warning: true, detail: p.message }));
   config.sources.forEach((source, i) => {
-    if (source.type === 'folder') {
-      const isDir = existsSync(source.path) && statSync(source.path).isDirectory();
-      checks.push({ what: `sources[${i}] "${source.name}"`, ok: isDir, detail: isDir ? `folder ${source.path}` : `folder ${source.path} does not exist or is not a folder` });
-    } else if (source.listFile !== undefined) {
-      const exists = existsSync(source.listFile);
-      checks.push({ what: `sources[${i}] "${source.name}"`, ok: exists, detail: exists ? `list file ${source.listFile}` : `list file ${source.listFile} does not exist` });
-    }
+    const adapter = adapterFor(source.type);
+    for (const check of adapter?.validate?.(source) ?? []) checks.push({ what: `sources[${i}] "${source.name}"`, ...check });
   });
   return checks;
 }

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { LanyingClient } from '../../../api/client.js';
-import { createClient } from '../../../api/create-client.js';
+import { createClient } from '../../../runtime/create-client.js';
 import type { ResolvedConfig } from '../../../config/resolve.js';
 import { ValidationError } from '../../../errors.js';
 import type { CliContext, GlobalOptions } from '../../context.js';

@@ -1,0 +1,42 @@
+import type { CallEvent } from '../api/client.js';
+import type { SyncEvent } from '../sync/engine.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Logs what the engine decides and sends. A file skipped again for the same reason (`repeated`) is logged at debug:
+ * at info once, then quiet at every later reconcile.
+ */
+export function logSyncEvent(log: Logger, event: SyncEvent): void {
+  if (event.type === 'decision') {
+    const { action, source, key, reason, movedFrom } = event.entry;
+    if (action === 'new' || action === 'changed' || event.repeated) log.debug({ event: action, source, key, reason }, `${action} ${source}:${key} (${reason})`);
+    else if (action === 'failed') log.warn({ event: 'failed', source, key, reason }, `failed ${source}:${key}: ${reason}`);
+    else log.info({ event: action, source, key, reason, ...(movedFrom ? { from: movedFrom } : {}) }, `${action} ${source}:${key} (${reason})`);
+  } else if (event.type === 'sent') {
+    const { source, key, bytes, msgId, reason } = event.entry;
+    log.info({ event: 'sent', source, key, reason, bytes, msgId, durationMs: Math.round(event.durationMs) }, `sent ${source}:${key} (${reason})`);
+  } else if (event.type === 'failed') {
+    const { source, key, error } = event.entry;
+    const reason = error ?? oneLine(event.error);
+    log.warn({ event: 'failed', source, key, reason }, `failed ${source}:${key}: ${reason}`);
+  }
+}
+
+/** Logs an API call that failed (at debug: the document's own failure is logged at warn). */
+export function logCallEvent(log: Logger, event: CallEvent): void {
+  if (event.error === undefined && (event.status === undefined || event.status < 400)) return;
+  log.debug(
+    { event: 'api-error', method: event.method, path: event.path, status: event.status, code: event.code, error: event.error, attempt: event.attempt, willRetry: event.willRetry },
+    `${event.method} ${event.path} failed`,
+  );
+}
+
+/** An error's message on one line. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('; ');
+}

@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { KB_MAX_DOCUMENT_BYTES } from '../../api/knowledge-base.js';
+import { byteSizeField, httpUrlField } from '../../util/schema-fields.js';
+import { parseByteSize } from '../../util/units.js';
+import { resolveCommon, sourceCommonShape } from '../common.js';
+import type { ResolvedSourceBase } from '../types.js';
+
+/** A folder source's configuration, as written. */
+export const folderSourceSchema = z.strictObject({
+  type: z.literal('folder'),
+  ...sourceCommonShape,
+  path: z.string().min(1).describe("Folder to sync; relative paths are resolved from the config file's folder."),
+  include: z.array(z.string().min(1)).optional().describe('Glob patterns (relative to path) to include. Default: every supported type.'),
+  exclude: z.array(z.string().min(1)).optional().describe('Glob patterns (relative to path) to leave out.'),
+  followSymlinks: z.boolean().optional().describe('Follow symbolic links that stay inside the folder. Default false.'),
+  maxFileSize: byteSizeField.optional().describe('Larger files are skipped. Default "50MiB", the chatbot\'s limit.'),
+  linkBase: httpUrlField.optional().describe("URL prefix: a document's metadata link becomes linkBase + its relative path."),
+  usePolling: z.boolean().optional().describe('watch: poll instead of using inotify (network mounts). Default false.'),
+});
+
+export type FolderSourceInput = z.output<typeof folderSourceSchema>;
+
+/** A folder source with its defaults applied. */
+export interface ResolvedFolderSource extends ResolvedSourceBase {
+  readonly type: 'folder';
+  /** Absolute path. */
+  readonly path: string;
+  readonly include: string[] | undefined;
+  readonly exclude: string[];
+  readonly followSymlinks: boolean;
+  readonly maxFileSize: number;
+  readonly linkBase: string | undefined;
+  readonly usePolling: boolean;
+}
+
+export function resolveFolderSource(input: FolderSourceInput, ctx: { baseDir: string }): ResolvedFolderSource {
+  return {
+    ...resolveCommon('folder', input),
+    path: path.resolve(ctx.baseDir, input.path),
+    include: input.include,
+    exclude: input.exclude ?? [],
+    followSymlinks: input.followSymlinks ?? false,
+    maxFileSize: input.maxFileSize === undefined ? KB_MAX_DOCUMENT_BYTES : (parseByteSize(input.maxFileSize) as number),
+    linkBase: input.linkBase,
+    usePolling: input.usePolling ?? false,
+  };
+}

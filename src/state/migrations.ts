@@ -1,0 +1,72 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Versioned schema migrations of the state database. The database's `user_version` is the number of migrations
+ * applied. Never edit a migration that has shipped: add a new one.
+ */
+export const MIGRATIONS: readonly ((db: Database) => void)[] = [
+  // 1: documents and runs.
+  (db) => {
+    db.exec(`
+      CREATE TABLE documents (
+        source          TEXT    NOT NULL,
+        key             TEXT    NOT NULL,
+        kind            TEXT    NOT NULL,          -- file | page | url-file
+        size            INTEGER,
+        mtime_ms        REAL,
+        inode           INTEGER,
+        hash            TEXT,                      -- sha256 of the content last seen (normalised text for pages)
+        status          TEXT    NOT NULL,          -- pending | uploaded | failed | skipped | removed
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        skip_reason     TEXT,
+        transaction_id  INTEGER,                   -- carried by the pending send; reused by a re-send after a crash
+        sync_id         TEXT,                      -- identifies one version of one document
+        uploaded_hash   TEXT,                      -- hash of the version the chatbot accepted
+        msg_id          INTEGER,
+        download_url    TEXT,
+        doc_id          TEXT,                      -- the chatbot's document ID (filled by a later capability)
+        uploaded_at     INTEGER,
+        etag            TEXT,
+        last_modified   TEXT,
+        moved_from      TEXT,
+        first_seen_run  INTEGER,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (source, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX documents_by_uploaded_hash ON documents (uploaded_hash);
+      CREATE INDEX documents_by_status ON documents (status);
+      CREATE TABLE runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        mode        TEXT    NOT NULL,              -- sync | dry-run | reconcile | watch
+        started_at  INTEGER NOT NULL,
+        ended_at    INTEGER,
+        outcome     TEXT    NOT NULL,              -- running | ok | partial | failed | aborted
+        counts      TEXT,                          -- JSON
+        error       TEXT
+      );
+    `);
+  },
+  // 2: what `lanying-kb apply` created (users it registered, groups it created), so a later run finds them.
+  (db) => {
+    db.exec(`
+      CREATE TABLE provisioned (
+        kind        TEXT    NOT NULL,              -- user | group
+        name        TEXT    NOT NULL,              -- the username, or the group name from provision.groups
+        remote_id   INTEGER NOT NULL,              -- the user ID or group ID the server gave
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+      ) WITHOUT ROWID;
+    `);
+  },
+  // 3: the folder of each document (everything before the key's last "/"), so that a folder's documents are read
+  // without reading the whole source.
+  (db) => {
+    db.exec(`
+      ALTER TABLE documents ADD COLUMN dir TEXT NOT NULL DEFAULT '';
+      UPDATE documents SET dir = rtrim(key, replace(key, '/', '')) WHERE instr(key, '/') > 0;
+      UPDATE documents SET dir = substr(dir, 1, length(dir) - 1) WHERE dir <> '';
+      CREATE INDEX documents_by_dir ON documents (source, dir);
+    `);
+  },
+];

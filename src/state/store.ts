@@ -1,0 +1,389 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StateError } from '../errors.js';
+import { MIGRATIONS } from './migrations.js';
+import { ProvisionedRecords } from './provisioned.js';
+
+export type DocumentStatus = 'pending' | 'uploaded' | 'failed' | 'skipped' | 'removed';
+/** `file`: a file from a folder; `page`: an HTML page sent as a URL; `url-file`: a non-HTML URL sent as a file. */
+export type DocumentKind = 'file' | 'page' | 'url-file';
+export type RunOutcome = 'running' | 'ok' | 'partial' | 'failed' | 'aborted';
+
+/** One row of the state: one document of one source. */
+export interface DocumentRecord {
+  source: string;
+  /** Relative path for a folder source, the URL for a URL source. */
+  key: string;
+  kind: DocumentKind;
+  size: number | null;
+  mtimeMs: number | null;
+  inode: number | null;
+  /** sha256 of the content last seen (of the normalised text for a page). */
+  hash: string | null;
+  status: DocumentStatus;
+  /** Failed attempts since the last success. */
+  attempts: number;
+  lastError: string | null;
+  skipReason: string | null;
+  /** The transaction ID the pending send carries; a re-send after a crash reuses it. */
+  transactionId: number | null;
+  syncId: string | null;
+  /** sha256 of the version the chatbot accepted. */
+  uploadedHash: string | null;
+  msgId: number | null;
+  downloadUrl: string | null;
+  /** The chatbot's document ID, once known. */
+  docId: string | null;
+  uploadedAt: number | null;
+  etag: string | null;
+  lastModified: string | null;
+  movedFrom: string | null;
+  firstSeenRun: number | null;
+  updatedAt: number;
+}
+
+/**
+ * The few values the planner needs to tell that a file is unchanged, read for every document of a source without
+ * building its full record (which is loaded with `get()` only for documents that need a decision or a write).
+ * A tuple, as SQLite hands it over: one small array per document is the cheapest form to read 100k of.
+ * `hashed` is 1 when the content last seen is known; `current` is 1 when the document is `uploaded` and the
+ * content last seen is the version the chatbot accepted.
+ */
+export type KnownDocument = readonly [
+  key: string,
+  size: number | null,
+  mtimeMs: number | null,
+  inode: number | null,
+  status: DocumentStatus,
+  hashed: 0 | 1,
+  current: 0 | 1,
+];
+
+export interface RunRecord {
+  id: number;
+  mode: string;
+  startedAt: number;
+  endedAt: number | null;
+  outcome: RunOutcome;
+  counts: Record<string, number> | null;
+  error: string | null;
+}
+
+export interface StatusCount {
+  source: string;
+  status: DocumentStatus;
+  count: number;
+}
+
+/** The database file's name inside the state folder. */
+export const STATE_DB_NAME = 'state.db';
+
+const COLUMNS: readonly [keyof DocumentRecord, string][] = [
+  ['source', 'source'],
+  ['key', 'key'],
+  ['kind', 'kind'],
+  ['size', 'size'],
+  ['mtimeMs', 'mtime_ms'],
+  ['inode', 'inode'],
+  ['hash', 'hash'],
+  ['status', 'status'],
+  ['attempts', 'attempts'],
+  ['lastError', 'last_error'],
+  ['skipReason', 'skip_reason'],
+  ['transactionId', 'transaction_id'],
+  ['syncId', 'sync_id'],
+  ['uploadedHash', 'uploaded_hash'],
+  ['msgId', 'msg_id'],
+  ['downloadUrl', 'download_url'],
+  ['docId', 'doc_id'],
+  ['uploadedAt', 'uploaded_at'],
+  ['etag', 'etag'],
+  ['lastModified', 'last_modified'],
+  ['movedFrom', 'moved_from'],
+  ['firstSeenRun', 'first_seen_run'],
+  ['updatedAt', 'updated_at'],
+];
+
+const KNOWN_COLUMNS = "key, size, mtime_ms, inode, status, hash IS NOT NULL, COALESCE(status = 'uploaded' AND hash = uploaded_hash, 0)";
+
+const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
+
+/** An empty record for a document seen for the first time. */
+export function newDocumentRecord(source: string, key: string, kind: DocumentKind, now: number): DocumentRecord {
+  return {
+    source,
+    key,
+    kind,
+    size: null,
+    mtimeMs: null,
+    inode: null,
+    hash: null,
+    status: 'pending',
+    attempts: 0,
+    lastError: null,
+    skipReason: null,
+    transactionId: null,
+    syncId: null,
+    uploadedHash: null,
+    msgId: null,
+    downloadUrl: null,
+    docId: null,
+    uploadedAt: null,
+    etag: null,
+    lastModified: null,
+    movedFrom: null,
+    firstSeenRun: null,
+    updatedAt: now,
+  };
+}
+
+/**
+ * The durable sync state: a SQLite database (WAL, file mode 0600) in the state folder, with versioned migrations.
+ * A document is recorded as `uploaded` only by the engine, after the chatbot's `/message/send` accepted it.
+ */
+export class StateStore {
+  readonly filepath: string;
+  readonly #db: Database.Database;
+  readonly #put: Database.Statement;
+  readonly #delete: Database.Statement;
+  readonly #bySource: Database.Statement;
+  readonly #byDir: Database.Statement;
+  readonly #dirs: Database.Statement;
+  readonly #one: Database.Statement;
+  readonly #byUploadedHash: Database.Statement;
+  readonly #knownBySource: Database.Statement;
+  readonly #knownOne: Database.Statement;
+  readonly #anyUploaded: Database.Statement;
+
+  /** True when there is no state database yet and this store is an empty stand-in. */
+  readonly isEmpty: boolean;
+  /** What `lanying-kb apply` registered and created. */
+  readonly provisioned: ProvisionedRecords;
+
+  private constructor(filepath: string, db: Database.Database, isEmpty = false) {
+    this.filepath = filepath;
+    this.isEmpty = isEmpty;
+    this.#db = db;
+    this.provisioned = new ProvisionedRecords(db);
+    const names = [...COLUMNS.map(([, col]) => col), 'dir'];
+    this.#put = db.prepare(`INSERT OR REPLACE INTO documents (${names.join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`);
+    this.#delete = db.prepare('DELETE FROM documents WHERE source = ? AND key = ?');
+    this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
+    this.#byDir = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND dir = ?`);
+    this.#dirs = db.prepare('SELECT DISTINCT dir FROM documents WHERE source = ?').pluck();
+    this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
+    this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
+    this.#knownBySource = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ?`).raw();
+    this.#knownOne = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ? AND key = ?`).raw();
+    this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
+  }
+
+  /**
+   * Opens (creating when missing) the state database in `stateDir`. A file that is not a lanying-kb state database,
+   * or one written by a newer version, is a `StateError` naming the file; it is never overwritten.
+   */
+  static open(stateDir: string, options: { readonly?: boolean } = {}): StateStore {
+    const filepath = path.join(stateDir, STATE_DB_NAME);
+    const creating = !existsSync(filepath);
+    if (options.readonly && creating) {
+      // Nothing recorded yet: an empty in-memory state, so that reading it (a dry run, status) writes no file.
+      const memory = new Database(':memory:');
+      migrate(memory, 0);
+      return new StateStore(filepath, memory, true);
+    }
+    try {
+      if (!options.readonly) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new StateError(stateDir, `cannot create the state folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    }
+
+    let db: Database.Database;
+    try {
+      db = new Database(filepath, { readonly: options.readonly ?? false, fileMustExist: !creating });
+    } catch (error) {
+      throw new StateError(filepath, `cannot open the state database (${describeSqliteError(error)})`, { cause: error });
+    }
+    try {
+      // Note: set the mode before WAL mode creates the -wal and -shm files; SQLite gives them the database's mode.
+      if (creating) chmodSync(filepath, 0o600);
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > MIGRATIONS.length) {
+        throw new StateError(filepath, `was written by a newer lanying-kb (schema ${version}, this version knows ${MIGRATIONS.length}); upgrade lanying-kb`);
+      }
+      if (version === 0 && !creating && hasForeignTables(db)) {
+        throw new StateError(filepath, 'is an SQLite database, but not a lanying-kb state database; move it away or set sync.stateDir');
+      }
+      if (version < MIGRATIONS.length) {
+        if (options.readonly) throw new StateError(filepath, `needs a schema upgrade (schema ${version}); run lanying-kb sync once`);
+        migrate(db, version);
+      }
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new StateError(filepath, `is damaged (${String(check)}); restore it from a backup or move it away to start afresh`);
+    } catch (error) {
+      db.close();
+      if (error instanceof StateError) throw error;
+      throw new StateError(filepath, `is not a usable state database (${describeSqliteError(error)}); it was left untouched`, { cause: error });
+    }
+    return new StateStore(filepath, db);
+  }
+
+  /** Runs `fn` in one transaction: all of its writes land, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  /** Every document of `source`, keyed by `key`. */
+  documentsOf(source: string): Map<string, DocumentRecord> {
+    const map = new Map<string, DocumentRecord>();
+    for (const row of this.#bySource.iterate(source) as IterableIterator<DocumentRecord>) map.set(row.key, row);
+    return map;
+  }
+
+  /** The documents of `source` directly in the folder `dir` (the part of their key before the last "/"; '' at the top). */
+  documentsInDir(source: string, dir: string): Map<string, DocumentRecord> {
+    const map = new Map<string, DocumentRecord>();
+    for (const row of this.#byDir.iterate(source, dir) as IterableIterator<DocumentRecord>) map.set(row.key, row);
+    return map;
+  }
+
+  /** The folders (see `documentsInDir`) that hold documents of `source`. */
+  dirsOf(source: string): string[] {
+    return this.#dirs.all(source) as string[];
+  }
+
+  /** What the planner needs of every document of `source` (see `KnownDocument`), keyed by `key`. */
+  knownDocumentsOf(source: string): Map<string, KnownDocument> {
+    const map = new Map<string, KnownDocument>();
+    // Note: all() is about twice as fast as iterate() here, and the rows are small.
+    for (const row of this.#knownBySource.all(source) as KnownDocument[]) map.set(row[0], row);
+    return map;
+  }
+
+  /** `KnownDocument` of one document. */
+  known(source: string, key: string): KnownDocument | undefined {
+    return this.#knownOne.get(source, key) as KnownDocument | undefined;
+  }
+
+  /** True when some document (of any source) has reached the knowledge base: moves and duplicates are possible. */
+  hasUploaded(): boolean {
+    return this.#anyUploaded.get() !== undefined;
+  }
+
+  get(source: string, key: string): DocumentRecord | undefined {
+    return this.#one.get(source, key) as DocumentRecord | undefined;
+  }
+
+  /** Documents whose accepted version has this hash (in any source, any status). */
+  findByUploadedHash(hash: string): DocumentRecord[] {
+    return this.#byUploadedHash.all(hash) as DocumentRecord[];
+  }
+
+  /** Writes a whole record (insert or replace). */
+  put(record: DocumentRecord): void {
+    const params: Record<string, unknown> = {};
+    for (const [prop, col] of COLUMNS) params[col] = record[prop];
+    params.dir = dirOfKey(record.key);
+    this.#put.run(params);
+  }
+
+  delete(source: string, key: string): void {
+    this.#delete.run(source, key);
+  }
+
+  /** Documents matching a filter, for `status` and reports. */
+  list(filter: { source?: string; status?: DocumentStatus[]; limit?: number } = {}): DocumentRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.source !== undefined) {
+      where.push('source = ?');
+      params.push(filter.source);
+    }
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+      params.push(...filter.status);
+    }
+    const sql = `SELECT ${SELECT_COLUMNS} FROM documents ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY source, key ${
+      filter.limit ? `LIMIT ${Math.floor(filter.limit)}` : ''
+    }`;
+    return this.#db.prepare(sql).all(...params) as DocumentRecord[];
+  }
+
+  /** How many documents each source has in each status. */
+  statusCounts(): StatusCount[] {
+    return this.#db.prepare('SELECT source, status, COUNT(*) AS count FROM documents GROUP BY source, status ORDER BY source, status').all() as StatusCount[];
+  }
+
+  startRun(mode: string, now: number = Date.now()): number {
+    const info = this.#db.prepare("INSERT INTO runs (mode, started_at, outcome) VALUES (?, ?, 'running')").run(mode, now);
+    return Number(info.lastInsertRowid);
+  }
+
+  finishRun(id: number, outcome: RunOutcome, counts: Record<string, number>, error?: string, now: number = Date.now()): void {
+    this.#db.prepare('UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?').run(now, outcome, JSON.stringify(counts), error ?? null, id);
+  }
+
+  /** Marks runs left `running` by a process that died as `aborted`. Call while holding the state lock. */
+  abortStaleRuns(now: number = Date.now()): number {
+    return this.#db.prepare("UPDATE runs SET outcome = 'aborted', ended_at = ?, error = 'the process ended before the run finished' WHERE outcome = 'running'").run(now).changes;
+  }
+
+  recentRuns(limit = 5): RunRecord[] {
+    const rows = this.#db
+      .prepare('SELECT id, mode, started_at AS startedAt, ended_at AS endedAt, outcome, counts, error FROM runs ORDER BY id DESC LIMIT ?')
+      .all(limit) as (Omit<RunRecord, 'counts'> & { counts: string | null })[];
+    return rows.map((r) => ({ ...r, counts: r.counts ? (JSON.parse(r.counts) as Record<string, number>) : null }));
+  }
+
+  /** The last run that ended `ok` or `partial`. */
+  lastCompletedRun(): RunRecord | undefined {
+    const row = this.#db
+      .prepare("SELECT id, mode, started_at AS startedAt, ended_at AS endedAt, outcome, counts, error FROM runs WHERE outcome IN ('ok', 'partial') ORDER BY id DESC LIMIT 1")
+      .get() as (Omit<RunRecord, 'counts'> & { counts: string | null }) | undefined;
+    return row ? { ...row, counts: row.counts ? (JSON.parse(row.counts) as Record<string, number>) : null } : undefined;
+  }
+
+  /** Copies the write-ahead log into the main database file, so that the file alone holds every row. */
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+/** The folder part of a key: everything before its last "/" ('' when there is none). */
+export function dirOfKey(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return slash < 0 ? '' : key.slice(0, slash);
+}
+
+function migrate(db: Database.Database, from: number): void {
+  for (let version = from; version < MIGRATIONS.length; version++) {
+    const step = MIGRATIONS[version] as (db: Database.Database) => void;
+    db.transaction(() => {
+      step(db);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+function hasForeignTables(db: Database.Database): boolean {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all();
+  return tables.length > 0;
+}
+
+function describeSqliteError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB') return 'not an SQLite database';
+  if (code === 'SQLITE_CORRUPT') return 'the database is corrupt';
+  return code ? `${code}: ${message}` : message;
+}

@@ -1,0 +1,200 @@
+/**
+ * The apply stage: carries out a plan's actions. Row writes of a batch land in one transaction; sends go through
+ * one queue (`sync.concurrency` at a time, fed a few ahead so that a large first sync never holds every document in
+ * memory). Each send writes the document's row as `pending` (with the transaction ID it carries) before it starts,
+ * and `uploaded` only once `/message/send` accepted it.
+ *
+ * Retries: the API client retries what failed in transport (it alone: one retry layer). This stage retries only
+ * what the client cannot: a file that changed while it was uploaded is hashed again and sent as its new version.
+ */
+
+import PQueue from 'p-queue';
+import type { LanyingClient } from '../api/client.js';
+import { AbortedError, AuthError } from '../api/errors.js';
+import { generateTransactionId } from '../api/resources/messages.js';
+import { kbExtensionOf } from '../api/knowledge-base.js';
+import { LocalFileError } from '../errors.js';
+import type { ResolvedSource } from '../sources/registry.js';
+import type { ObservedItem, SourceAdapter } from '../sources/types.js';
+import type { StateStore } from '../state/store.js';
+import type { Action } from './actions.js';
+import { buildMetadata, syncIdOf, titleFromName } from './document-metadata.js';
+import { readDocumentTitle } from './document-title.js';
+import type { ReportEntry } from './report.js';
+import { sendDocument, type SendTarget } from './send-document.js';
+import { failedRecord, pendingRecord, type RowWrite, sentRecord, vanishedWrite } from './transitions.js';
+
+/** What happened to one send. */
+export type SendResult =
+  | { outcome: 'sent'; bytes: number; msgId: number | undefined; durationMs: number }
+  | { outcome: 'failed'; error: unknown; message: string }
+  | { outcome: 'vanished' }
+  | { outcome: 'cancelled'; error: unknown };
+
+/** One document to send, with what its send needs. */
+export interface SendJob {
+  action: Extract<Action, { type: 'send' }>;
+  source: ResolvedSource;
+  adapter: SourceAdapter;
+  target: SendTarget;
+  runId: number | undefined;
+  signal: AbortSignal;
+  /** Called once with the result (before the job's promise settles). */
+  done: (result: SendResult, entry: ReportEntry) => void;
+}
+
+export interface ApplierOptions {
+  store: StateStore;
+  client: LanyingClient;
+  /** Documents sent at once. */
+  concurrency: number;
+  /** Attempts per document when its file keeps changing during the upload. */
+  maxAttempts: number;
+  now: () => number;
+}
+
+/** Carries out actions: row writes at once, sends through a bounded queue. Lives as long as its engine. */
+export class Applier {
+  readonly #queue: PQueue;
+  #client: LanyingClient;
+  #maxAttempts: number;
+  readonly #store: StateStore;
+  readonly #now: () => number;
+
+  constructor(options: ApplierOptions) {
+    this.#queue = new PQueue({ concurrency: options.concurrency });
+    this.#client = options.client;
+    this.#maxAttempts = options.maxAttempts;
+    this.#store = options.store;
+    this.#now = options.now;
+  }
+
+  /** Takes new settings (a reload): they apply to sends that start from now on. */
+  reconfigure(options: { client?: LanyingClient | undefined; concurrency: number; maxAttempts: number }): void {
+    if (options.client) this.#client = options.client;
+    this.#queue.concurrency = options.concurrency;
+    this.#maxAttempts = options.maxAttempts;
+  }
+
+  /** Writes the record and forget actions among `actions`, in one transaction. */
+  writeAll(actions: readonly Action[]): void {
+    if (!actions.some((a) => a.type !== 'send')) return;
+    this.#store.transaction(() => {
+      for (const action of actions) {
+        if (action.type === 'record') this.#store.put(action.record);
+        else if (action.type === 'forget') this.#store.delete(action.source, action.key);
+      }
+    });
+  }
+
+  /**
+   * Queues a send; resolves once it is queued (waiting while the queue is full), not when it is done. The job's
+   * `done` receives the result; `settled` resolves after it.
+   */
+  async enqueue(job: SendJob): Promise<{ settled: Promise<void> }> {
+    const backlog = Math.max(16, this.#queue.concurrency * 2);
+    if (this.#queue.size >= backlog) await this.#queue.onSizeLessThan(backlog);
+    const settled = this.#queue.add(async () => {
+      if (job.signal.aborted) {
+        job.done({ outcome: 'cancelled', error: job.signal.reason }, job.action.entry);
+        return;
+      }
+      job.done(await this.#send(job), job.action.entry);
+    });
+    return { settled: settled.then(() => undefined) };
+  }
+
+  /** Sends waiting and in flight. */
+  stats(): { queued: number; inFlight: number; paused: boolean } {
+    return { queued: this.#queue.size, inFlight: this.#queue.pending, paused: this.#queue.isPaused };
+  }
+
+  /** Resolves when no send is queued or in flight. */
+  async drain(): Promise<void> {
+    await this.#queue.onIdle();
+  }
+
+  /**
+   * Stops starting sends; those in flight get `graceMs` to finish. Resolves with how many were still in flight then
+   * (the caller aborts them through their runs' signals). Queued sends start after `resume()` and see their aborted
+   * signals.
+   */
+  async stop(options: { graceMs: number }): Promise<{ inFlight: number }> {
+    this.#queue.pause();
+    let timer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      this.#queue.onPendingZero().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), options.graceMs))),
+    ]);
+    clearTimeout(timer);
+    return { inFlight: drained ? 0 : this.#queue.pending };
+  }
+
+  /** Lets queued sends start again (after `stop`, so that they see their aborted signals and end). */
+  resume(): void {
+    this.#queue.start();
+  }
+
+  async #send(job: SendJob): Promise<SendResult> {
+    const { action, source, target, signal } = job;
+    let item: ObservedItem & { hash: string } = { ...action.item };
+    let previous = action.previous;
+    for (let attempt = 1; ; attempt++) {
+      const syncId = syncIdOf(action.source, action.key, item.hash);
+      const pending = pendingRecord(action.source, action.key, item, previous, { syncId, newTransactionId: generateTransactionId }, { now: this.#now(), runId: job.runId });
+      this.#store.put(pending);
+      const started = performance.now();
+      try {
+        const payload = item.payload;
+        if (!payload) throw new Error(`apply: ${action.source}:${action.key} has nothing to send`);
+        const ownTitle = payload.title === undefined && payload.type === 'file' ? await readDocumentTitle(payload.fsPath, kbExtensionOf(action.key)) : undefined;
+        const title = payload.title ?? ownTitle ?? titleFromName(action.key);
+        const metadata = buildMetadata({ source: action.source, key: action.key, hash: item.hash, title, link: payload.link, extra: source.metadata });
+        const chatbot = source.chatbotUserId ?? target.chatbot;
+        const sent = await sendDocument(this.#client, payload, { from: target.from, chatbot }, metadata, pending.transactionId as number, signal);
+        this.#store.put(sentRecord(pending, sent, item, this.#now()));
+        return { outcome: 'sent', bytes: item.size, msgId: sent.msgId, durationMs: performance.now() - started };
+      } catch (error) {
+        if (error instanceof AuthError || error instanceof AbortedError || signal.aborted) return { outcome: 'cancelled', error };
+        if (error instanceof LocalFileError && error.changed && item.payload?.type === 'file' && item.payload.expect) {
+          const again = await this.#rehash(job, item);
+          if (again === undefined) {
+            this.#write(vanishedWrite(pending, this.#now()));
+            return { outcome: 'vanished' };
+          }
+          item = again;
+          previous = pending;
+          if (attempt < this.#maxAttempts) continue;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        this.#store.put(failedRecord(pending, message, this.#now()));
+        return { outcome: 'failed', error, message };
+      }
+    }
+  }
+
+  /** After a file changed under its upload: the item with its new content and stat, or undefined when it is gone. */
+  async #rehash(job: SendJob, item: ObservedItem & { hash: string }): Promise<(ObservedItem & { hash: string }) | undefined> {
+    const payload = item.payload;
+    if (payload?.type !== 'file') return undefined;
+    const { statSync } = await import('node:fs');
+    let stat: { size: number; mtimeMs: number; ino: number };
+    try {
+      const st = statSync(payload.fsPath);
+      stat = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+    } catch {
+      return undefined;
+    }
+    const [result] = await job.adapter.hash(job.source, [{ ...item, size: stat.size, stat }], { signal: job.signal });
+    if (result === undefined || 'failure' in result) return undefined;
+    return { ...item, hash: result.hash, size: stat.size, stat, payload: { ...payload, expect: stat } };
+  }
+
+  #write(write: RowWrite): void {
+    if (write.type === 'forget') this.#store.delete(write.source, write.key);
+    else {
+      this.#store.put(write.record);
+      if (write.forget) this.#store.delete(write.forget.source, write.forget.key);
+    }
+  }
+}
