@@ -69,4 +69,27 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX documents_by_dir ON documents (source, dir);
     `);
   },
+  // 4: folder digests: a digest of what a folder source saw in one folder when every document in it was settled, so
+  // that an unchanged folder is not read from the state again. Any write to a document of the folder clears its
+  // digest (the triggers), so a digest never outlives the rows it vouches for.
+  (db) => {
+    db.exec(`
+      CREATE TABLE folders (
+        source      TEXT    NOT NULL,
+        dir         TEXT    NOT NULL,
+        digest      TEXT,
+        PRIMARY KEY (source, dir)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER documents_insert_clears_digest AFTER INSERT ON documents BEGIN
+        UPDATE folders SET digest = NULL WHERE source = NEW.source AND dir = NEW.dir AND digest IS NOT NULL;
+      END;
+      CREATE TRIGGER documents_update_clears_digest AFTER UPDATE ON documents BEGIN
+        UPDATE folders SET digest = NULL WHERE source = OLD.source AND dir = OLD.dir AND digest IS NOT NULL;
+        UPDATE folders SET digest = NULL WHERE source = NEW.source AND dir = NEW.dir AND digest IS NOT NULL;
+      END;
+      CREATE TRIGGER documents_delete_clears_digest AFTER DELETE ON documents BEGIN
+        UPDATE folders SET digest = NULL WHERE source = OLD.source AND dir = OLD.dir AND digest IS NOT NULL;
+      END;
+    `);
+  },
 ];

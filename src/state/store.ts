@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StateError } from '../errors.js';
@@ -155,6 +155,9 @@ export class StateStore {
   readonly #knownBySource: Database.Statement;
   readonly #knownOne: Database.Statement;
   readonly #anyUploaded: Database.Statement;
+  readonly #folderDigest: Database.Statement;
+  readonly #setFolderDigest: Database.Statement;
+  readonly #forgetEmptyFolders: Database.Statement;
 
   /** True when there is no state database yet and this store is an empty stand-in. */
   readonly isEmpty: boolean;
@@ -177,6 +180,9 @@ export class StateStore {
     this.#knownBySource = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ?`).raw();
     this.#knownOne = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ? AND key = ?`).raw();
     this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
+    this.#folderDigest = db.prepare('SELECT digest FROM folders WHERE source = ? AND dir = ?').pluck();
+    this.#setFolderDigest = db.prepare('INSERT INTO folders (source, dir, digest) VALUES (?, ?, ?) ON CONFLICT (source, dir) DO UPDATE SET digest = excluded.digest');
+    this.#forgetEmptyFolders = db.prepare('DELETE FROM folders WHERE source = ? AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source = folders.source AND d.dir = folders.dir)');
   }
 
   /**
@@ -198,33 +204,40 @@ export class StateStore {
       throw new StateError(stateDir, `cannot create the state folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
     }
 
+    // A database closed cleanly (and untouched since) is not checked again: the check reads every page.
+    const cleanlyClosed = !creating && isCleanlyClosed(filepath);
     let db: Database.Database;
     try {
       db = new Database(filepath, { readonly: options.readonly ?? false, fileMustExist: !creating });
+      if (!options.readonly) rmSync(cleanMarkerOf(filepath), { force: true });
     } catch (error) {
       throw new StateError(filepath, `cannot open the state database (${describeSqliteError(error)})`, { cause: error });
     }
     try {
       // Note: set the mode before WAL mode creates the -wal and -shm files; SQLite gives them the database's mode.
       if (creating) chmodSync(filepath, 0o600);
-      if (!options.readonly) {
-        db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
-      }
       db.pragma('busy_timeout = 5000');
-      db.pragma('foreign_keys = ON');
+      // Note: the schema is checked before WAL mode is set: setting it writes to the file.
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > MIGRATIONS.length) {
         throw new StateError(filepath, `was written by a newer lanying-kb (schema ${version}, this version knows ${MIGRATIONS.length}); upgrade lanying-kb`);
       }
-      if (version === 0 && !creating && hasForeignTables(db)) {
-        throw new StateError(filepath, 'is an SQLite database, but not a lanying-kb state database; move it away or set sync.stateDir');
+      if (version === 0 && !creating) {
+        if (hasForeignTables(db)) throw new StateError(filepath, 'is an SQLite database, but not a lanying-kb state database; move it away or set sync.stateDir');
+        // An empty file (a failed copy, a disk that filled up) must not silently become a new state: every document
+        // would be sent again.
+        throw new StateError(filepath, 'exists but holds no lanying-kb state (an empty or unfinished file); restore it from a backup, or move it away to start afresh');
       }
+      if (!options.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
       if (version < MIGRATIONS.length) {
         if (options.readonly) throw new StateError(filepath, `needs a schema upgrade (schema ${version}); run lanying-kb sync once`);
         migrate(db, version);
       }
-      const check = db.pragma('quick_check', { simple: true });
+      const check = cleanlyClosed ? 'ok' : db.pragma('quick_check', { simple: true });
       if (check !== 'ok') throw new StateError(filepath, `is damaged (${String(check)}); restore it from a backup or move it away to start afresh`);
     } catch (error) {
       db.close();
@@ -354,8 +367,30 @@ export class StateStore {
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
+  /** The digest recorded for a folder of a source (see `setFolderDigest`), or undefined. */
+  folderDigest(source: string, dir: string): string | undefined {
+    return (this.#folderDigest.get(source, dir) as string | null | undefined) ?? undefined;
+  }
+
+  /**
+   * Records a digest of what a source saw in one folder while every document in it is settled. Any later write to
+   * a document of that folder clears it (state migration 4).
+   */
+  setFolderDigest(source: string, dir: string, digest: string): void {
+    this.#setFolderDigest.run(source, dir, digest);
+  }
+
+  /** Forgets the folder records of `source` whose folder holds no document any more. */
+  forgetEmptyFolders(source: string): void {
+    this.#forgetEmptyFolders.run(source);
+  }
+
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (!this.#db.open) return;
+    const writable = !this.#db.readonly && !this.isEmpty;
+    this.#db.close();
+    // Closing checkpointed the log into the file: record that the file is whole, so the next open skips the check.
+    if (writable && !existsSync(`${this.filepath}-wal`)) markCleanlyClosed(this.filepath);
   }
 }
 
@@ -363,6 +398,31 @@ export class StateStore {
 export function dirOfKey(key: string): string {
   const slash = key.lastIndexOf('/');
   return slash < 0 ? '' : key.slice(0, slash);
+}
+
+/** The file beside the database that says it was closed cleanly: its size, time and inode at that moment. */
+function cleanMarkerOf(filepath: string): string {
+  return `${filepath}-clean`;
+}
+
+function markCleanlyClosed(filepath: string): void {
+  try {
+    const st = statSync(filepath);
+    writeFileSync(cleanMarkerOf(filepath), JSON.stringify({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }), { mode: 0o600 });
+  } catch {
+    // Without the marker the next open checks the file: slower, never wrong.
+  }
+}
+
+/** Whether the database was closed cleanly and not changed since (same size, time and inode as then). */
+function isCleanlyClosed(filepath: string): boolean {
+  try {
+    const marker = JSON.parse(readFileSync(cleanMarkerOf(filepath), 'utf8')) as { size?: unknown; mtimeMs?: unknown; ino?: unknown };
+    const st = statSync(filepath);
+    return marker.size === st.size && marker.mtimeMs === st.mtimeMs && marker.ino === st.ino && !existsSync(`${filepath}-wal`);
+  } catch {
+    return false;
+  }
 }
 
 function migrate(db: Database.Database, from: number): void {

@@ -35,6 +35,9 @@ export type Decision =
    */
   | { action: 'removed'; key: string; previous: DocumentRecord; reason: string; reachedKb: boolean };
 
+/** Why a file whose size, time and inode are what the state recorded is unchanged (its content was not read). */
+export const UNCHANGED_BY_STAT = 'size, time and inode unchanged';
+
 /** Whether `item` must be read (hashed) before `decide` can tell whether it changed. */
 export function contentNeeded(item: ObservedItem, previous: DocumentRecord | undefined, options: { checksum: boolean }): boolean {
   if (item.isFolder || item.skip || item.failure !== undefined || item.hash !== undefined || item.notModified) return false;
@@ -94,7 +97,13 @@ function decideItem(item: ObservedItem, previous: DocumentRecord | undefined): D
     const back = previous.status === 'removed';
     const statChanged = item.stat !== undefined && (previous.size !== item.stat.size || previous.mtimeMs !== item.stat.mtimeMs || previous.inode !== item.stat.ino);
     const validatorsChanged = item.validators !== undefined && ((item.validators.etag ?? null) !== previous.etag || (item.validators.lastModified ?? null) !== previous.lastModified);
-    const reason = back ? 'back in the source with the content already sent' : statChanged ? 'touched, content unchanged' : 'content unchanged';
+    const reason = back
+      ? 'back in the source with the content already sent'
+      : statChanged
+        ? 'touched, content unchanged'
+        : item.hash === undefined && item.stat
+          ? UNCHANGED_BY_STAT
+          : 'content unchanged';
     return { action: 'unchanged', key, item, hash, previous, reason, write: back || statChanged || validatorsChanged || previous.hash !== hash, back };
   }
   const action = previous?.uploadedHash ? 'changed' : 'new';

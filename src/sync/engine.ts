@@ -7,10 +7,12 @@ import { AbortedError, AuthError } from '../api/errors.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
-import type { KnownContent, Observation, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
+import type { KnownContent, Observation, ObservationBatch, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
 import { Applier, type SendResult } from './apply.js';
+import { UNCHANGED_BY_STAT } from './decide.js';
+import { folderDigest } from './folder-digest.js';
 import type { MoveLookups } from './moves.js';
 import { planBatch } from './plan.js';
 import { ReportBuilder, type ReportEntry, type SyncOutcome, type SyncReport } from './report.js';
@@ -220,39 +222,10 @@ export class SyncEngine {
       }
       const moves = this.#moveLookups();
       for (const [source, adapter, observation] of opened) {
+        const settings = digestSettings(source, target, knowledgeBase.name);
         for await (const batch of observation) {
           signal.throwIfAborted();
-          for (const problem of batch.problems ?? []) {
-            const entry: ReportEntry = { action: problem.failed ? 'failed' : 'skipped', source: source.name, key: problem.where, kind: 'page', bytes: 0, reason: problem.reason };
-            report.countDecision(entry);
-            if (run.collectEntries) report.entries.push(entry);
-            this.#onEvent?.({ type: 'decision', entry, repeated: false });
-          }
-          const planned = await planBatch(batch, { store: this.store, adapter, source, checksum: run.checksum, signal, moves, now: this.#now(), runId }, (decision) => {
-            const entry = report.decided(source.name, decision);
-            const repeated = decision.action === 'skipped' && decision.repeated;
-            this.#onEvent?.({ type: 'decision', entry, repeated });
-            return entry;
-          });
-          if (run.dryRun) continue;
-          this.#applier.writeAll(planned.actions);
-          for (const action of planned.actions) {
-            if (action.type !== 'send') continue;
-            sends.planned(action.entry);
-            const { settled } = await this.#applier.enqueue({
-              action,
-              source,
-              adapter,
-              target,
-              runId,
-              signal,
-              done: (result, entry) => {
-                if (result.outcome === 'cancelled' && result.error instanceof AuthError) abort.abort(result.error);
-                sends.finished(result, entry);
-              },
-            });
-            sends.track(settled);
-          }
+          await this.#handleBatch(batch, { run, source, adapter, settings, moves, report, sends, target, runId, signal, abort });
         }
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
@@ -289,6 +262,73 @@ export class SyncEngine {
       throw stopError;
     }
     return result;
+  }
+
+  /** Plans one batch of an observation and hands its actions to the apply stage. */
+  async #handleBatch(batch: ObservationBatch, env: BatchEnv): Promise<void> {
+    const { run, source, adapter, report, sends } = env;
+    for (const problem of batch.problems ?? []) {
+      const entry: ReportEntry = { action: problem.failed ? 'failed' : 'skipped', source: source.name, key: problem.where, kind: 'page', bytes: 0, reason: problem.reason };
+      report.countDecision(entry);
+      if (run.collectEntries) report.entries.push(entry);
+      this.#onEvent?.({ type: 'decision', entry, repeated: false });
+    }
+    const dir = batch.scope.kind === 'folder' ? batch.scope.dir : undefined;
+    const digest = dir !== undefined && !run.checksum ? folderDigest(batch.items, env.settings) : undefined;
+    if (digest !== undefined && this.store.folderDigest(source.name, dir as string) === digest) {
+      this.#reportUnchangedFolder(batch, env);
+      return;
+    }
+    const planned = await planBatch(
+      batch,
+      { store: this.store, adapter, source, checksum: run.checksum, signal: env.signal, moves: env.moves, now: this.#now(), runId: env.runId },
+      (decision) => {
+        const entry = report.decided(source.name, decision);
+        if (entry.action !== 'unchanged') this.#onEvent?.({ type: 'decision', entry, repeated: decision.action === 'skipped' && decision.repeated });
+        return entry;
+      },
+    );
+    if (run.dryRun) return;
+    this.#applier.writeAll(planned.actions);
+    // The folder's digest is recorded once every document in it is settled: now, or when its last send succeeded.
+    let settled = digest !== undefined && !planned.decisions.some((d) => d.action === 'failed');
+    let sending = 0;
+    const recordDigest = () => {
+      if (settled && sending === 0) this.store.setFolderDigest(source.name, dir as string, digest as string);
+    };
+    for (const action of planned.actions) {
+      if (action.type !== 'send') continue;
+      sends.planned(action.entry);
+      sending++;
+      const { settled: done } = await this.#applier.enqueue({
+        action,
+        source,
+        adapter,
+        target: env.target,
+        runId: env.runId,
+        signal: env.signal,
+        done: (result, entry) => {
+          if (result.outcome === 'cancelled' && result.error instanceof AuthError) env.abort.abort(result.error);
+          sends.finished(result, entry);
+          sending--;
+          if (result.outcome !== 'sent') settled = false;
+          recordDigest();
+        },
+      });
+      sends.track(done);
+    }
+    recordDigest();
+  }
+
+  /** Reports a folder that looks exactly as when all its documents were settled: nothing to read, decide or write. */
+  #reportUnchangedFolder(batch: ObservationBatch, env: BatchEnv): void {
+    for (const item of batch.items) {
+      const action = item.skip || item.isFolder ? 'skipped' : 'unchanged';
+      const entry: ReportEntry = { action, source: env.source.name, key: item.key, kind: item.kind, bytes: item.size, reason: item.skip?.reason ?? UNCHANGED_BY_STAT };
+      env.report.countDecision(entry);
+      if (env.run.collectEntries && (action === 'skipped' || env.run.listUnchanged)) env.report.entries.push(entry);
+      if (action === 'skipped') this.#onEvent?.({ type: 'decision', entry, repeated: true });
+    }
   }
 
   #observeContext(signal: AbortSignal, downloadDir: string): ObserveContext {
@@ -343,6 +383,27 @@ export class SyncEngine {
     }
     return this.config.sources.filter((s) => names.includes(s.name));
   }
+}
+
+/** What one batch is handled with. */
+interface BatchEnv {
+  run: RunSpec;
+  source: ResolvedSource;
+  adapter: SourceAdapter;
+  /** What besides the folder's content a folder digest depends on (see `digestSettings`). */
+  settings: string;
+  moves: MoveLookups;
+  report: ReportBuilder;
+  sends: SendTracker;
+  target: SendTarget;
+  runId: number | undefined;
+  signal: AbortSignal;
+  abort: AbortController;
+}
+
+/** The source's configuration and the target: a folder digest recorded under other settings is not trusted. */
+function digestSettings(source: ResolvedSource, target: SendTarget, knowledgeBase: string): string {
+  return JSON.stringify({ source, target, knowledgeBase });
 }
 
 /** What the state knows of a document's content, for a source's conditional requests. */

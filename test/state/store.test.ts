@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -135,5 +135,64 @@ describe('StateStore', () => {
     newer.pragma(`user_version = ${MIGRATIONS.length + 5}`);
     newer.close();
     expect(() => StateStore.open(newerDir)).toThrow(/written by a newer lanying-kb/);
+  });
+
+  it('refuses a state file that exists but holds no schema (0 bytes): it never starts over silently', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'state.db');
+    writeFileSync(file, '');
+    const error = (() => {
+      try {
+        StateStore.open(dir);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(StateError);
+    expect((error as StateError).message).toBe(`${file}: exists but holds no lanying-kb state (an empty or unfinished file); restore it from a backup, or move it away to start afresh`);
+    expect(statSync(file).size).toBe(0);
+    expect(() => StateStore.open(dir, { readonly: true })).toThrow(StateError);
+  });
+
+  it('records a clean close beside the file; an open that finds the file changed since checks it again', () => {
+    const dir = tmpDir();
+    const store = StateStore.open(dir);
+    store.put(newDocumentRecord('docs', 'a.md', 'file', 1));
+    store.close();
+    const marker = path.join(dir, 'state.db-clean');
+    const st = statSync(path.join(dir, 'state.db'));
+    expect(JSON.parse(readFileSync(marker, 'utf8'))).toEqual({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+    // While a writer has it open, the marker is gone: a crash leaves no marker behind.
+    const again = StateStore.open(dir);
+    expect(existsSync(marker)).toBe(false);
+    again.close();
+    expect(existsSync(marker)).toBe(true);
+    // A read-only open leaves the marker as it is.
+    StateStore.open(dir, { readonly: true }).close();
+    expect(existsSync(marker)).toBe(true);
+  });
+
+  it('clears a folder\'s digest whenever a document of that folder is written or deleted', () => {
+    const store = open(tmpDir());
+    store.put(newDocumentRecord('docs', 'a/x.md', 'file', 1));
+    store.put(newDocumentRecord('docs', 'b/y.md', 'file', 1));
+    const reset = () => {
+      store.setFolderDigest('docs', 'a', 'da');
+      store.setFolderDigest('docs', 'b', 'db');
+    };
+    reset();
+    expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual(['da', 'db']);
+    store.put({ ...newDocumentRecord('docs', 'a/x.md', 'file', 2), status: 'failed' });
+    expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual([undefined, 'db']);
+    reset();
+    store.put(newDocumentRecord('docs', 'a/new.md', 'file', 3));
+    expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual([undefined, 'db']);
+    reset();
+    store.delete('docs', 'b/y.md');
+    expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual(['da', undefined]);
+    expect(store.folderDigest('other', 'a')).toBeUndefined();
+    expect(store.documentsInDir('docs', 'a').size).toBe(2);
+    expect(store.dirsOf('docs')).toEqual(['a']);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AuthError } from '../../src/api/errors.js';
 import { SourceError, StateError, UsageError } from '../../src/errors.js';
+import { type DocumentRecord, StateStore } from '../../src/state/store.js';
 import type { SyncEvent } from '../../src/sync/engine.js';
 import { attachmentOf, metadataOf, setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
@@ -87,12 +88,46 @@ describe('sync engine: change detection', () => {
     store.close();
   });
 
-  it('--checksum hashes every file and still sends nothing unchanged', async () => {
+  it('--checksum hashes every file: it finds a change that kept size, time and inode, and still sends nothing unchanged', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'alpha');
+    writeFile(s.root, 'b.md', 'bravo');
+    // A whole second, so that putting the time back below is exact.
+    const file = path.join(s.root, 'a.md');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
     await s.sync();
-    const report = await s.sync({ checksum: true });
-    expect(report.counts).toMatchObject({ unchanged: 1, sent: 0 });
+    // The same length, written in place (same inode), with the old modification time put back.
+    const before = statSync(file);
+    writeFileSync(file, 'ALPHA');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    expect(statSync(file).ino).toBe(before.ino);
+    const quick = await s.sync();
+    expect(quick.counts).toMatchObject({ unchanged: 2, sent: 0 });
+    const thorough = await s.sync({ checksum: true });
+    expect(thorough.counts).toMatchObject({ changed: 1, unchanged: 1, sent: 1 });
+    expect(thorough.entries.find((e) => e.key === 'a.md')).toMatchObject({ action: 'changed', outcome: 'sent' });
+    expect((await s.sync({ checksum: true })).counts).toMatchObject({ unchanged: 2, sent: 0 });
+  });
+
+  it('a folder that looks as when its documents were settled is not decided again; any change to its rows or files is', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'sub/a.md', 'alpha');
+    writeFile(s.root, 'sub/b.md', 'bravo');
+    writeFile(s.root, 'sub/c.exe', 'binary');
+    await s.sync();
+    const second = await s.sync({ listUnchanged: true });
+    expect(second.counts).toMatchObject({ unchanged: 2, skipped: 1, sent: 0 });
+    // A row changed behind the folder's back (here: marked failed) makes the folder be decided again.
+    const store = StateStore.open(path.join(s.dir, '.lanying-kb'));
+    store.put({ ...(store.get('docs', 'sub/b.md') as DocumentRecord), status: 'failed', uploadedHash: null, lastError: 'test' });
+    store.close();
+    const third = await s.sync();
+    expect(third.counts).toMatchObject({ new: 1, sent: 1, unchanged: 1 });
+    expect(third.entries.find((e) => e.key === 'sub/b.md')?.reason).toBe('not sent yet (last error: test)');
+    // A file added to the folder changes what the folder looks like.
+    writeFile(s.root, 'sub/d.md', 'delta');
+    expect((await s.sync()).counts).toMatchObject({ new: 1, sent: 1, unchanged: 2 });
+    expect((await s.sync()).counts).toMatchObject({ unchanged: 3, skipped: 1, sent: 0 });
   });
 
   it('recognises a move by its hash: records it and sends nothing', async () => {
