@@ -1,13 +1,13 @@
 /**
  * Evidence for (a) and (d): what reading a recorded state costs, in one process each (argv[3] picks one).
  *   documentsOf  `StateStore.documentsOf(source)` (every column, a full record per row)
- *   known        `StateStore.knownDocumentsOf(source)`: what the planner reads (seven values per document)
+ *   known        `StateStore.folderDigest(source, dir)` for every folder: what a no-op reads when no folder changed
  *   scan         `scanFolder(source)`: the scanned files kept in memory
  * Prints { ms, retainedHeapMB, rssMB, rows } after a forced GC. Run with --expose-gc.
  * Usage: node --expose-gc scripts/bench/probe-state-read.mjs CONFIG.json documentsOf|known|scan
  */
 import { loadConfig } from '../../dist/config/load.js';
-import { scanFolder } from '../../dist/sync/folder-scan.js';
+import { scanFolder } from '../../dist/sources/folder/scan.js';
 import { StateStore } from '../../dist/state/store.js';
 
 const [configFile, what] = process.argv.slice(2);
@@ -22,7 +22,7 @@ if (what === 'documentsOf') {
   kept = store.documentsOf(source.name);
 } else if (what === 'known') {
   const store = StateStore.open(config.sync.stateDir, { readonly: true });
-  kept = store.knownDocumentsOf(source.name);
+  kept = store.dirsOf(source.name).map((dir) => store.folderDigest(source.name, dir));
 } else if (what === 'scan') {
   kept = await scanFolder(source, { excludeDirs: [config.sync.stateDir] });
 } else {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createClient } from '../../dist/api/create-client.js';
+import { createClient } from '../../dist/runtime/create-client.js';
 
 const [configFile, file] = process.argv.slice(2);
 const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));

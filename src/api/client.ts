@@ -189,10 +189,6 @@ export class LanyingClient {
     return this.call<T>({ ...options, method: 'GET', path, query });
   }
 
-  post<T>(path: string, body?: unknown, options?: RequestOptions & { query?: Record<string, QueryValue>; retry?: boolean }): Promise<Envelope<T>> {
-    return this.call<T>({ ...options, method: 'POST', path, body });
-  }
-
   /**
    * Sends one HTTP request with this client's timeout, retry and abort handling, without the API envelope.
    * Only sends what `spec.headers` holds: the access token is never added to a request outside the API.

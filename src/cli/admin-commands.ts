@@ -17,7 +17,7 @@ export const ADMIN_COMMANDS: Register[] = [
     const user = program.command('user').description('register users and show profiles');
     const register = user
       .command('register')
-      .description('register a user (the password comes from stdin or an environment variable, not from the command line)')
+      .description('register a user (give the password on stdin or in an environment variable; --password on the command line is visible to other users)')
       .argument('<username>', 'letters, digits and "_"; not all digits; not starting with "maxim" or "mta"');
     for (const option of passwordOptions()) register.addOption(option);
     register.action(lazy(async () => (await import('./commands/admin/user.js')).userRegisterCommand));

@@ -43,23 +43,6 @@ export interface DocumentRecord {
   updatedAt: number;
 }
 
-/**
- * The few values the planner needs to tell that a file is unchanged, read for every document of a source without
- * building its full record (which is loaded with `get()` only for documents that need a decision or a write).
- * A tuple, as SQLite hands it over: one small array per document is the cheapest form to read 100k of.
- * `hashed` is 1 when the content last seen is known; `current` is 1 when the document is `uploaded` and the
- * content last seen is the version the chatbot accepted.
- */
-export type KnownDocument = readonly [
-  key: string,
-  size: number | null,
-  mtimeMs: number | null,
-  inode: number | null,
-  status: DocumentStatus,
-  hashed: 0 | 1,
-  current: 0 | 1,
-];
-
 export interface RunRecord {
   id: number;
   mode: string;
@@ -104,8 +87,6 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['firstSeenRun', 'first_seen_run'],
   ['updatedAt', 'updated_at'],
 ];
-
-const KNOWN_COLUMNS = "key, size, mtime_ms, inode, status, hash IS NOT NULL, COALESCE(status = 'uploaded' AND hash = uploaded_hash, 0)";
 
 const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
 
@@ -152,8 +133,6 @@ export class StateStore {
   readonly #dirs: Database.Statement;
   readonly #one: Database.Statement;
   readonly #byUploadedHash: Database.Statement;
-  readonly #knownBySource: Database.Statement;
-  readonly #knownOne: Database.Statement;
   readonly #anyUploaded: Database.Statement;
   readonly #folderDigest: Database.Statement;
   readonly #setFolderDigest: Database.Statement;
@@ -177,8 +156,6 @@ export class StateStore {
     this.#dirs = db.prepare('SELECT DISTINCT dir FROM documents WHERE source = ?').pluck();
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
-    this.#knownBySource = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ?`).raw();
-    this.#knownOne = db.prepare(`SELECT ${KNOWN_COLUMNS} FROM documents WHERE source = ? AND key = ?`).raw();
     this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
     this.#folderDigest = db.prepare('SELECT digest FROM folders WHERE source = ? AND dir = ?').pluck();
     this.#setFolderDigest = db.prepare('INSERT INTO folders (source, dir, digest) VALUES (?, ?, ?) ON CONFLICT (source, dir) DO UPDATE SET digest = excluded.digest');
@@ -269,19 +246,6 @@ export class StateStore {
   /** The folders (see `documentsInDir`) that hold documents of `source`. */
   dirsOf(source: string): string[] {
     return this.#dirs.all(source) as string[];
-  }
-
-  /** What the planner needs of every document of `source` (see `KnownDocument`), keyed by `key`. */
-  knownDocumentsOf(source: string): Map<string, KnownDocument> {
-    const map = new Map<string, KnownDocument>();
-    // Note: all() is about twice as fast as iterate() here, and the rows are small.
-    for (const row of this.#knownBySource.all(source) as KnownDocument[]) map.set(row[0], row);
-    return map;
-  }
-
-  /** `KnownDocument` of one document. */
-  known(source: string, key: string): KnownDocument | undefined {
-    return this.#knownOne.get(source, key) as KnownDocument | undefined;
   }
 
   /** True when some document (of any source) has reached the knowledge base: moves and duplicates are possible. */

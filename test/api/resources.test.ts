@@ -208,7 +208,7 @@ describe('push', () => {
     const sandbox = await useSandbox();
     const { client } = clientFor(sandbox);
     const tooMany = { audience: { alias: Array.from({ length: 501 }, (_, i) => `a${i}`) }, message: { body: 'x' } };
-    expect(await caught(client.post('/push/notify', tooMany))).toMatchObject({ code: 12005, meaning: 'push target list longer than 500' });
+    expect(await caught(client.call({ method: 'POST', path: '/push/notify', body: tooMany }))).toMatchObject({ code: 12005, meaning: 'push target list longer than 500' });
     const off = await useSandbox({ pushEnabled: false });
     const { client: offClient } = clientFor(off);
     expect(await caught(offClient.push.notify({ audience: 'all', message: { body: 'x' } }))).toMatchObject({ code: 12006 });

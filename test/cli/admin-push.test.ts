@@ -74,7 +74,7 @@ describe('lanying-kb push notify', () => {
     const sandbox = await useSandbox();
     const { client } = clientFor(sandbox);
     const alias = Array.from({ length: 501 }, (_, i) => `a${i}`);
-    await expect(client.post('/push/notify', { audience: { alias }, message: { body: 'x' } })).rejects.toMatchObject({
+    await expect(client.call({ method: 'POST', path: '/push/notify', body: { audience: { alias }, message: { body: 'x' } } })).rejects.toMatchObject({
       code: 12005,
       message: expect.stringMatching(/code 12005, push target list longer than 500/),
     });

@@ -38,23 +38,19 @@ describe('StateStore', () => {
     expect(store.get('docs', 'a/b.md')).toBeUndefined();
   });
 
-  it('gives the planner the few values that tell an unchanged file, without full records', () => {
+  it('reads the documents of one folder, the folders of a source, and whether anything was uploaded', () => {
     const store = open(tmpDir());
     expect(store.hasUploaded()).toBe(false);
     const base = { ...newDocumentRecord('docs', 'a.md', 'file', 1000), size: 5, mtimeMs: 2.5, inode: 3 };
     store.put({ ...base, hash: 'h1', status: 'uploaded', uploadedHash: 'h1' });
-    store.put({ ...base, key: 'b.md', hash: 'h2', status: 'uploaded', uploadedHash: 'h1' });
-    store.put({ ...base, key: 'c.md', hash: null, status: 'pending' });
-    store.put({ ...base, key: 'd.md', hash: 'h4', status: 'failed' });
-    store.put({ ...base, source: 'other', key: 'e.md', hash: 'h5', status: 'uploaded', uploadedHash: 'h5' });
-    const known = store.knownDocumentsOf('docs');
-    expect([...known.keys()].sort()).toEqual(['a.md', 'b.md', 'c.md', 'd.md']);
-    expect(known.get('a.md')).toEqual(['a.md', 5, 2.5, 3, 'uploaded', 1, 1]);
-    expect(known.get('b.md')?.slice(4)).toEqual(['uploaded', 1, 0]);
-    expect(known.get('c.md')?.slice(4)).toEqual(['pending', 0, 0]);
-    expect(known.get('d.md')?.slice(4)).toEqual(['failed', 1, 0]);
-    expect(store.known('other', 'e.md')?.slice(4)).toEqual(['uploaded', 1, 1]);
-    expect(store.known('other', 'missing.md')).toBeUndefined();
+    store.put({ ...base, key: 'sub/b.md', hash: 'h2', status: 'pending' });
+    store.put({ ...base, key: 'sub/deeper/c.md', hash: 'h3', status: 'failed' });
+    store.put({ ...base, source: 'other', key: 'sub/e.md', hash: 'h5', status: 'uploaded', uploadedHash: 'h5' });
+    expect([...store.documentsInDir('docs', '').keys()]).toEqual(['a.md']);
+    expect([...store.documentsInDir('docs', 'sub').keys()]).toEqual(['sub/b.md']);
+    expect(store.documentsInDir('docs', 'sub').get('sub/b.md')).toEqual({ ...base, key: 'sub/b.md', hash: 'h2', status: 'pending' });
+    expect(store.dirsOf('docs').sort()).toEqual(['', 'sub', 'sub/deeper']);
+    expect(store.dirsOf('other')).toEqual(['sub']);
     expect(store.hasUploaded()).toBe(true);
   });
 
@@ -194,5 +190,20 @@ describe('StateStore', () => {
     expect(store.folderDigest('other', 'a')).toBeUndefined();
     expect(store.documentsInDir('docs', 'a').size).toBe(2);
     expect(store.dirsOf('docs')).toEqual(['a']);
+  });
+
+  it('upgrades a state of schema 2: every document gets its folder, so folders can be read on their own', () => {
+    const dir = tmpDir();
+    const old = new Database(path.join(dir, 'state.db'));
+    for (const step of MIGRATIONS.slice(0, 2)) step(old);
+    old.pragma('user_version = 2');
+    const insert = old.prepare("INSERT INTO documents (source, key, kind, status, updated_at) VALUES ('docs', ?, 'file', 'uploaded', 1)");
+    for (const key of ['top.md', 'a/b.md', 'a/b/c.md', 'https://example.org/x/y']) insert.run(key);
+    old.close();
+    const store = open(dir);
+    expect([...store.documentsInDir('docs', '').keys()]).toEqual(['top.md']);
+    expect([...store.documentsInDir('docs', 'a').keys()]).toEqual(['a/b.md']);
+    expect([...store.documentsInDir('docs', 'a/b').keys()]).toEqual(['a/b/c.md']);
+    expect(store.dirsOf('docs').sort()).toEqual(['', 'a', 'a/b', 'https://example.org/x']);
   });
 });

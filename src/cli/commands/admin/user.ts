@@ -15,7 +15,7 @@ export interface UserRegisterOptions {
   password?: string;
 }
 
-/** `lanying-kb user register <username>`: the password comes from stdin or an environment variable, not argv. */
+/** `lanying-kb user register <username>`: the password from stdin, an environment variable, or (with a warning) argv. */
 export async function userRegisterCommand(options: UserRegisterOptions, globals: GlobalOptions, ctx: CliContext, args: string[]): Promise<number> {
   const username = args[0] ?? '';
   const problem = usernameProblem(username);
