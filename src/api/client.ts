@@ -1,8 +1,11 @@
 import { inspect } from 'node:util';
+
+export type { CallEvent, CallSpec, Envelope, QueryValue, RawCallSpec, RawResponse, RequestOptions } from './request.js';
 import type { Dispatcher } from 'undici';
 import { loadUndici } from './lazy-modules.js';
 import { USER_AGENT } from '../version.js';
 import { AbortedError, ApiError, ConnectionError, TimeoutError, type RequestDescription } from './errors.js';
+import type { ApiTransport, CallEvent, CallSpec, Envelope, QueryValue, RawCallSpec, RawResponse, RequestOptions } from './request.js';
 import { Files } from './resources/files.js';
 import { Groups } from './resources/groups.js';
 import { Messages } from './resources/messages.js';
@@ -32,85 +35,6 @@ export interface LanyingClientOptions {
   limiter?: (<T>(attempt: () => Promise<T>) => Promise<T>) | undefined;
 }
 
-/** Options every call accepts. */
-export interface RequestOptions {
-  /** Overrides the client's per-attempt timeout. */
-  timeoutMs?: number | undefined;
-  /** Aborts the call, including a wait between retries. */
-  signal?: AbortSignal | undefined;
-  /** Act as this user: sends the `user_id` header, which lets the admin token act on a user's behalf. */
-  actAs?: number | undefined;
-  /** Overrides the client's `maxRetries`. */
-  maxRetries?: number | undefined;
-}
-
-/** What one attempt did, for logs and metrics. Never carries a header value. */
-export interface CallEvent {
-  method: string;
-  path: string;
-  attempt: number;
-  durationMs: number;
-  status?: number | undefined;
-  code?: number | undefined;
-  error?: string | undefined;
-  willRetry: boolean;
-}
-
-/** The response envelope. `data` plus the top-level siblings some calls add. */
-export interface Envelope<T> {
-  code: number;
-  message: string | null;
-  data: T;
-  msg_ids?: number[];
-  cursor?: string | number | null;
-  total?: number;
-  version?: number;
-  [sibling: string]: unknown;
-}
-
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-export type QueryValue = string | number | boolean | undefined;
-
-export interface CallSpec extends RequestOptions {
-  method: HttpMethod;
-  path: string;
-  query?: Record<string, QueryValue> | undefined;
-  body?: unknown;
-  /** Send the access token. False only for registration. @default true */
-  auth?: boolean | undefined;
-  /** May this call be repeated after a transient failure? @default true for GET, false otherwise */
-  retry?: boolean | undefined;
-}
-
-/** A request body with the headers that belong to it. */
-export interface BuiltBody {
-  body: Dispatcher.DispatchOptions['body'];
-  headers?: Record<string, string> | undefined;
-}
-
-/** A raw HTTP response, for calls outside the API envelope (uploads). */
-export interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-export interface RawCallSpec extends RequestOptions {
-  method: HttpMethod;
-  url: string;
-  headers?: Record<string, string> | undefined;
-  /**
-   * Builds the body, and any headers that depend on it (Content-Length), anew for each attempt, so that a stream
-   * or a one-shot form can be sent again on retry.
-   */
-  body?: (() => Promise<BuiltBody> | BuiltBody) | undefined;
-  retry?: boolean | undefined;
-  /** How the call is named in errors and events (never the URL's query string). */
-  describe: RequestDescription;
-  /** Turns a non-2xx response into the error to throw. */
-  toError: (response: RawResponse) => Error;
-}
-
 const DEFAULT_TIMEOUT_MS = 20_000;
 const DEFAULT_MAX_RETRIES = 3;
 
@@ -122,7 +46,7 @@ const DEFAULT_MAX_RETRIES = 3;
  * const { user_id } = await client.users.register({ username: 'alice', password: 's3cret' });
  * ```
  */
-export class LanyingClient {
+export class LanyingClient implements ApiTransport {
   readonly endpoint: string;
   readonly appId: string;
   readonly timeoutMs: number;

@@ -1,6 +1,6 @@
 import { Option } from 'commander';
 import { countOption, idListOption, idOption } from './commands/admin/parsers.js';
-import type { Register } from './program.js';
+import type { Register } from './command-types.js';
 
 /** `--password-stdin` / `--password-env` / `--password`, for commands that take a password. */
 function passwordOptions(): Option[] {

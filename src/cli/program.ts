@@ -1,12 +1,10 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
 import type { CliContext, GlobalOptions } from './context.js';
-import { writeJson, writeLine } from './context.js';
 import { ADMIN_COMMANDS } from './admin-commands.js';
-import { EXIT, exitCodeFor, isUserFacing } from './exit-codes.js';
-
-/** A command's action: gets its own options, the global ones, and the context; returns its exit code. */
-export type CommandAction<O> = (options: O, globals: GlobalOptions, ctx: CliContext, args: string[]) => Promise<number>;
+import type { CommandAction, Register } from './command-types.js';
+import { EXIT } from './exit-codes.js';
+import { reportError } from './report-error.js';
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and returns the exit code. Every error ends here:
@@ -28,20 +26,6 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
     }
     return reportError(error, program.opts<GlobalOptions>(), ctx);
   }
-}
-
-/** Prints an error the way users should see it and returns its exit code. */
-export function reportError(error: unknown, globals: GlobalOptions, ctx: CliContext): number {
-  const code = exitCodeFor(error);
-  if (globals.json) writeJson(ctx.stdout, { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } });
-  if (isUserFacing(error)) {
-    for (const line of error.message.split('\n')) writeLine(ctx.stderr, `lanying-kb: ${line}`);
-    if (globals.verbose && error.stack) writeLine(ctx.stderr, error.stack);
-  } else {
-    writeLine(ctx.stderr, `lanying-kb: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
-    writeLine(ctx.stderr, error instanceof Error && error.stack ? error.stack : '');
-  }
-  return code;
 }
 
 function buildProgram(ctx: CliContext): Command {
@@ -76,11 +60,6 @@ function buildProgram(ctx: CliContext): Command {
   for (const register of [...COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
   return program;
 }
-
-/** Wraps a lazily imported command action for commander. */
-export type Lazy = <O>(load: () => Promise<CommandAction<O>>) => (this: Command, ...args: unknown[]) => Promise<void>;
-/** Adds one command (or a group of subcommands) to the program. */
-export type Register = (program: Command, lazy: Lazy) => void;
 
 const COMMANDS: Register[] = [
   (program, lazy) =>

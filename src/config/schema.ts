@@ -146,6 +146,5 @@ export const configSchema = z.strictObject({
   notify: notifySchema.optional(),
 });
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 export type PushAudience = z.output<typeof pushAudience>;

@@ -4,8 +4,7 @@ import type { ResolvedNotifyConfig } from '../config/resolve.js';
 import type { RunSummary } from './run-summary.js';
 import { notifyValues, renderTemplate } from './template.js';
 
-export { NOTIFY_PLACEHOLDERS, notifyTemplateProblems, notifyValues, renderTemplate, templateProblems } from './template.js';
-export type { NotifyPlaceholder } from './template.js';
+export { notifyTemplateProblems, notifyValues, renderTemplate, templateProblems } from './template.js';
 
 /** One notification sent (or not): a push, or a message to the users or to the groups. */
 export interface NotifyDelivery {

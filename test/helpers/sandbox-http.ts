@@ -90,11 +90,6 @@ export async function sendText(sb: Sandbox, from: number, to: number, content: s
   return sendMessage(sb, { targets: [to], type: 1, content_type: 0, content, from_user_id: from, ...extra });
 }
 
-/** Every message of a one-to-one conversation, oldest first, from the sandbox state. */
-export function conversationOf(sb: Sandbox, a: number, b: number) {
-  return sb.state().messages.filter((m) => m.type === 1 && ((m.from_user_id === a && m.to_id === b) || (m.from_user_id === b && m.to_id === a)));
-}
-
 /** Polls until `check` returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 3000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { LocalFileError } from '../../errors.js';
 import { USER_AGENT } from '../../version.js';
-import type { BuiltBody, RawResponse, RequestOptions } from '../client.js';
+import type { BuiltBody, RawResponse, RequestOptions } from '../request.js';
 import { UploadError } from '../errors.js';
 import { loadFormData, loadMimeTypes, loadUndici } from '../lazy-modules.js';
 import { Resource } from './resource.js';

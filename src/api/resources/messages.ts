@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { ValidationError } from '../../errors.js';
-import type { RequestOptions } from '../client.js';
+import type { RequestOptions } from '../request.js';
 import { Resource } from './resource.js';
 
 /** `content_type` values of `/message/send`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../errors.js';
-import type { RequestOptions } from '../client.js';
+import type { RequestOptions } from '../request.js';
 import { Resource } from './resource.js';
 
 /** The most entries one `/push/notify` call may name (error 12005 beyond). */

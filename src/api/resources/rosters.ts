@@ -1,4 +1,4 @@
-import type { RequestOptions } from '../client.js';
+import type { RequestOptions } from '../request.js';
 import { Resource } from './resource.js';
 
 export interface RosterEntry {

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../errors.js';
-import type { RequestOptions } from '../client.js';
+import type { RequestOptions } from '../request.js';
 import { Resource } from './resource.js';
 
 /** The settings object `/user/register/v2` returns (the fields lanying-kb relies on; the rest pass through). */

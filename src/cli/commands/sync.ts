@@ -5,7 +5,7 @@ import { writeJson, writeLine, writeLines } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatSyncReport } from '../format-report.js';
 import { loadCliConfig } from '../load-config.js';
-import { reportError } from '../program.js';
+import { reportError } from '../report-error.js';
 import { createProgressReporter } from '../progress.js';
 
 export interface SyncCommandOptions {

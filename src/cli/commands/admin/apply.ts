@@ -3,7 +3,7 @@ import type { CliContext, GlobalOptions } from '../../context.js';
 import { writeJson, writeLine } from '../../context.js';
 import { EXIT, exitCodeFor } from '../../exit-codes.js';
 import { loadCliConfig } from '../../load-config.js';
-import { reportError } from '../../program.js';
+import { reportError } from '../../report-error.js';
 import { plural } from './shared.js';
 
 export interface ApplyCommandOptions {

@@ -1,0 +1,31 @@
+/**
+ * Mutation testing of the policy modules (`npm run mutate`): Stryker changes one rule at a time (a condition, a
+ * comparison, a constant) and runs the tests that cover it; a mutant that leaves every test green is a rule no
+ * test holds. `scripts/mutation-report.mjs` writes the score per module to docs/MUTATION.md.
+ * Not part of `npm test` (it runs the related tests once per mutant: several minutes).
+ */
+export default {
+  testRunner: 'vitest',
+  plugins: ['@stryker-mutator/vitest-runner'],
+  vitest: { configFile: 'vitest.config.ts', related: true },
+  coverageAnalysis: 'perTest',
+  mutate: [
+    'src/sync/decide.ts',
+    'src/sync/moves.ts',
+    'src/sync/transitions.ts',
+    'src/sync/folder-digest.ts',
+    'src/daemon/scheduler.ts',
+    'src/daemon/retry-policy.ts',
+    'src/api/retry.ts',
+    'src/config/resolve.ts',
+    'src/sources/folder/config.ts',
+    'src/sources/urls/config.ts',
+  ],
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 80, break: null },
+  concurrency: 2,
+  timeoutMS: 60_000,
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
