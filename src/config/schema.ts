@@ -10,9 +10,59 @@ import { parseByteSize, parseDuration } from './units.js';
 
 const userId = z.number().int().positive().describe('A Lanying IM user ID (an integer).');
 
-const duration = z
-  .union([z.number().nonnegative(), z.string().refine((s) => parseDuration(s) !== undefined, 'not a duration such as "30s", "15m" or "1h"')])
-  .describe('Milliseconds, or a duration such as "500ms", "30s", "15m", "1h".');
+const SECOND = 1000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** A duration as people write it in a message: `1h`, `365d`, `100ms`. */
+function durationText(ms: number): string {
+  for (const [unit, size] of [['d', DAY], ['h', HOUR], ['m', 60_000], ['s', SECOND]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * A duration: milliseconds, or text such as "30s". Bounded on both sides: an unbounded one could overflow a timer or
+ * make a busy loop. `off: true` also accepts 0 ("never").
+ */
+function duration(bounds: { min: number; max: number; off?: boolean }) {
+  const range = `between ${durationText(bounds.min)} and ${durationText(bounds.max)}${bounds.off ? ', or 0 to turn it off' : ''}`;
+  const problem = (ms: number): string | undefined => {
+    if (bounds.off && ms === 0) return undefined;
+    if (ms < bounds.min) return `must be at least ${durationText(bounds.min)}${bounds.off ? ' (or 0 to turn it off)' : ''}`;
+    if (ms > bounds.max) return `must be at most ${durationText(bounds.max)}`;
+    return undefined;
+  };
+  return z
+    .union([
+      z
+        .number()
+        .superRefine((ms, ctx) => {
+          const text = problem(ms);
+          if (text) ctx.addIssue({ code: 'custom', message: `${text} (got ${ms} ms)` });
+        })
+        .meta({ minimum: bounds.off ? 0 : bounds.min, maximum: bounds.max }),
+      z.string().superRefine((s, ctx) => {
+        const ms = parseDuration(s);
+        if (ms === undefined) ctx.addIssue({ code: 'custom', message: 'not a duration such as "30s", "15m" or "1h"' });
+        else {
+          const text = problem(ms);
+          if (text) ctx.addIssue({ code: 'custom', message: `${text} (got "${s}")` });
+        }
+      }),
+    ])
+    .describe(`Milliseconds, or a duration such as "500ms", "30s", "15m", "1h", "7d"; ${range}.`);
+}
+
+/** A whole number of milliseconds between `min` and `max`. */
+function milliseconds(min: number, max: number) {
+  return z
+    .number()
+    .int()
+    .min(min, `must be at least ${min} (milliseconds)`)
+    .max(max, `must be at most ${max} (${durationText(max)}; the value is in milliseconds)`);
+}
 
 const byteSize = z
   .union([z.number().int().nonnegative(), z.string().refine((s) => parseByteSize(s) !== undefined, 'not a size such as "50MiB" or "10 MB"')])
@@ -42,7 +92,7 @@ export const apiSchema = z.strictObject({
   endpoint: httpUrl.describe('The app\'s API endpoint, from the Lanying console ("Application info").'),
   appId: z.string().min(1).describe('The app ID (sent as the app_id header).'),
   accessToken: z.string().min(1).describe('The admin access token. Use "${LANYING_ACCESS_TOKEN}" rather than the token itself.'),
-  timeoutMs: z.number().int().positive().optional().describe('Per-request timeout in milliseconds. Default 20000.'),
+  timeoutMs: milliseconds(1, HOUR).optional().describe('Per-request timeout in milliseconds, at most 3600000 (1 hour). Default 20000.'),
   maxRetries: z.number().int().min(0).max(10).optional().describe('Retries of a failed safe call. Default 3.'),
   allowInsecureHttp: z.boolean().optional().describe('Allow a plain http:// endpoint that is not loopback. Default false.'),
 });
@@ -79,10 +129,16 @@ export const urlSourceSchema = z
     urls: z.array(httpUrl).optional().describe('URLs to sync.'),
     listFile: z.string().min(1).optional().describe('A file with one URL a line; "#" comments and blank lines are ignored.'),
     sitemap: httpUrl.optional().describe('A sitemap.xml URL whose <loc> entries are synced.'),
-    refreshInterval: duration.optional().describe('watch: how often the URLs are checked again. Default "1h".'),
-    fetchTimeoutMs: z.number().int().positive().optional().describe('Timeout of one fetch. Default 30000.'),
+    refreshInterval: duration({ min: 100, max: 365 * DAY }).optional().describe('watch: how often the URLs are checked again, from 100ms to 365d. Default "1h".'),
+    fetchTimeoutMs: milliseconds(1, HOUR).optional().describe('Timeout of one fetch in milliseconds, at most 3600000 (1 hour). Default 30000.'),
     maxRedirects: z.number().int().min(0).max(20).optional().describe('Redirects followed per URL. Default 5.'),
     maxBytes: byteSize.optional().describe('Larger responses are refused. Default "50MiB".'),
+    allowPrivateAddresses: z
+      .boolean()
+      .optional()
+      .describe(
+        'Allow fetching from loopback, private, link-local, CGNAT, multicast and cloud-metadata addresses (an intranet site). Default false: such addresses are refused, checked on the resolved address of every connection and redirect.',
+      ),
   })
   .refine((s) => Boolean(s.urls?.length || s.listFile || s.sitemap), {
     message: 'a urls source needs at least one of "urls", "listFile" or "sitemap"',
@@ -93,18 +149,31 @@ export const sourceSchema = z.discriminatedUnion('type', [folderSourceSchema, ur
 export const syncSchema = z.strictObject({
   stateDir: z.string().min(1).optional().describe('Where the state database lives. Default ".lanying-kb" beside the config file.'),
   concurrency: z.number().int().min(1).max(64).optional().describe('Documents uploaded at once. Default 4.'),
-  requestsPerSecond: z.number().positive().optional().describe('Upper bound on API requests per second. Default: no bound.'),
+  requestsPerSecond: z
+    .number()
+    .min(0.001, 'must be at least 0.001 (one request every 1000 s)')
+    .optional()
+    .describe('Upper bound on API requests per second, at least 0.001. Default: no bound.'),
   maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per document per run before it is marked failed. Default 3.'),
 });
 
 export const daemonSchema = z.strictObject({
-  debounceMs: z.number().int().min(0).optional().describe('Quiet time per path before a change is handled. Default 1000.'),
-  reconcileInterval: duration.optional().describe('Full reconcile period. Default "1h".'),
-  shutdownTimeoutMs: z.number().int().min(0).optional().describe('How long in-flight uploads may finish after SIGTERM. Default 30000.'),
+  debounceMs: milliseconds(0, HOUR).optional().describe('Quiet time per path before a change is handled, in milliseconds (at most 3600000). Default 1000.'),
+  reconcileInterval: duration({ min: 100, max: 365 * DAY, off: true }).optional().describe('Full reconcile period, from 100ms to 365d; 0 turns it off. Default "1h".'),
+  shutdownTimeoutMs: milliseconds(0, HOUR).optional().describe('How long in-flight uploads may finish after SIGTERM, in milliseconds (at most 3600000). Default 30000.'),
   http: z
     .strictObject({
-      host: z.string().min(1).optional().describe('Default "127.0.0.1".'),
+      host: z.string().min(1).optional().describe('Address to bind. Default "127.0.0.1"; another than loopback is logged as a warning.'),
       port: z.number().int().min(0).max(65535),
+      token: z
+        .string()
+        .min(16, 'must be at least 16 characters; use "${LANYING_KB_OPS_TOKEN}" with a long random value')
+        .optional()
+        .describe('A bearer token that /status and /metrics then require (Authorization: Bearer ...). Use "${ENV_VAR}". Never logged.'),
+      allowedHosts: z
+        .array(z.string().min(1))
+        .optional()
+        .describe('Host names (besides loopback names, IP addresses and "host") that requests may name in their Host header; others get 403 (against DNS rebinding).'),
     })
     .optional()
     .describe('Ops HTTP server: /healthz, /readyz, /metrics, /status.'),

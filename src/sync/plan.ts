@@ -59,7 +59,7 @@ export interface PlanContext {
   excludeDirs: string[];
   /** Where downloaded URL documents go. */
   downloadDir: string;
-  fetch: Omit<FetchOptions, 'timeoutMs' | 'maxRedirects' | 'maxBytes'>;
+  fetch: Omit<FetchOptions, 'timeoutMs' | 'maxRedirects' | 'maxBytes' | 'allowPrivateAddresses'>;
   /**
    * Earlier sources claim a file first: a later source that covers the same real path skips it. Undefined when no
    * two folder sources can share a file (no overlap, no followed links), which spares a map entry per file.
@@ -278,7 +278,13 @@ function countUnchanged(plan: SourcePlan, source: string, key: string, kind: Doc
 async function planUrls(source: ResolvedUrlSource, ctx: PlanContext): Promise<SourcePlan> {
   const records = ctx.store.documentsOf(source.name);
   const plan: SourcePlan = { source, entries: [], unchanged: { count: 0, bytes: 0, entries: [] }, tempFiles: [] };
-  const fetchOptions: FetchOptions = { ...ctx.fetch, timeoutMs: source.fetchTimeoutMs, maxRedirects: source.maxRedirects, maxBytes: source.maxBytes };
+  const fetchOptions: FetchOptions = {
+    ...ctx.fetch,
+    timeoutMs: source.fetchTimeoutMs,
+    maxRedirects: source.maxRedirects,
+    maxBytes: source.maxBytes,
+    allowPrivateAddresses: source.allowPrivateAddresses,
+  };
   // Note: loaded here, so that a run with folder sources only does not load the HTML parser and MIME tables.
   const { fetchUrl, resolveSourceUrls } = await import('./url-fetch.js');
   const { urls, problems, complete } = await resolveSourceUrls(source, fetchOptions);
