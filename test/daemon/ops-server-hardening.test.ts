@@ -3,7 +3,10 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import { exposureWarning, type OpsServerOptions, startOpsServer } from '../../src/daemon/ops-server.js';
+import { runWith } from '../helpers/cli.js';
+import { daemonEnv, logSink, useDaemon } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const handlers: OpsServerOptions['handlers'] = { ready: () => true, metrics: async () => ({ contentType: 'text/plain', body: 'm 1\n' }), status: () => ({ ok: true }) };
@@ -73,6 +76,24 @@ describe('the ops server: hardened for a monitoring endpoint', () => {
     }
     const open = await start();
     expect((await get(`${open.url}/status`)).status).toBe(200);
+  });
+
+  it('in the daemon: daemon.http.token guards /status and /metrics, `lanying-kb status` sends it, and no log line holds it', async () => {
+    const token = 'ops-token-from-env-0123456789';
+    const env = await daemonEnv({ daemon: { http: { port: 0, token: '${OPS_TOKEN}' } } });
+    env.write('a.md', '# A\n');
+    const logs = logSink();
+    const daemon = await useDaemon(parseConfig(env.raw, { baseDir: env.dir, filepath: env.configFile, env: { OPS_TOKEN: token } }), { logs });
+    await daemon.ready;
+    const base = daemon.opsUrl as string;
+    expect((await get(`${base}/status`)).status).toBe(401);
+    expect((await get(`${base}/metrics`, { authorization: `Bearer ${token}` })).status).toBe(200);
+    expect((await get(`${base}/healthz`)).status).toBe(200);
+    const live = await runWith(['--json', 'status'], { cwd: env.dir, env: { OPS_TOKEN: token } });
+    expect(live.code).toBe(0);
+    expect((JSON.parse(live.stdout) as { daemon?: { pid: number } }).daemon?.pid).toBe(process.pid);
+    await daemon.stop();
+    expect(JSON.stringify(logs.lines)).not.toContain(token);
   });
 
   it('answers only requests whose Host is loopback, the bound address or an allowed name (DNS rebinding)', async () => {
