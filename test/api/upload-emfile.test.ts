@@ -1,3 +1,4 @@
+import type * as Fs from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { tmpDir, writeFile } from '../helpers/tmp-dir.js';
 // socket may take the last descriptor first): the file system's open is made to fail instead.
 const emfile = (file: string) => Object.assign(new Error(`EMFILE: too many open files, open '${file}'`), { code: 'EMFILE', errno: -24, syscall: 'open', path: file });
 vi.mock('node:fs', async (original) => {
-  const fs = await original<typeof import('node:fs')>();
+  const fs = await original<typeof Fs>();
   return {
     ...fs,
     createReadStream: (file: string) =>
