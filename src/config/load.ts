@@ -3,7 +3,6 @@ import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { interpolateEnv } from './interpolate.js';
@@ -186,7 +185,8 @@ async function readConfigFile(filepath: string, discovered: boolean): Promise<un
   let parsed: unknown;
   try {
     const asJson = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && text.trimStart().startsWith('{'));
-    parsed = asJson ? JSON.parse(text) : parseYaml(text, { maxAliasCount: CONFIG_LIMITS.maxYamlAliases, uniqueKeys: true, logLevel: 'error' });
+    // Note: the YAML parser is loaded only for YAML files; most configurations are JSON.
+    parsed = asJson ? JSON.parse(text) : (await import('yaml')).parse(text, { maxAliasCount: CONFIG_LIMITS.maxYamlAliases, uniqueKeys: true, logLevel: 'error' });
   } catch (error) {
     const detail = /alias count/i.test(firstLine(error)) ? `more than ${CONFIG_LIMITS.maxYamlAliases} YAML alias expansions (an alias bomb?)` : firstLine(error);
     throw new ConfigError(filepath, `cannot be read: ${detail}`, { cause: error });
