@@ -36,7 +36,8 @@ try {
     ...sandbox.configSnippet(),
     sources: [
       { type: 'folder', name: 'handbook', path: path.join(root, 'examples', 'docs'), linkBase: 'https://docs.acme.example/handbook/', metadata: { team: 'support' } },
-      { type: 'urls', name: 'website', listFile: './urls.txt' },
+      // The sandbox serves the site on 127.0.0.1: a private address, refused unless the source allows it.
+      { type: 'urls', name: 'website', listFile: './urls.txt', allowPrivateAddresses: true },
     ],
     sync: { concurrency: 4 },
   };

@@ -40,9 +40,13 @@ export class ConfigError extends LanyingKbError {
 }
 
 function formatConfigProblems(filepath: string | undefined, problems: readonly ConfigProblem[]): string {
+  return problems.map((p) => formatConfigProblem(filepath, p)).join('\n');
+}
+
+/** One problem of a `ConfigError` as its line of the message: `file: key.path: what`. */
+export function formatConfigProblem(filepath: string | undefined, problem: ConfigProblem): string {
   const where = filepath ?? 'configuration';
-  const line = (p: ConfigProblem) => (p.path ? `${where}: ${p.path}: ${p.message}` : `${where}: ${p.message}`);
-  return problems.map(line).join('\n');
+  return problem.path ? `${where}: ${problem.path}: ${problem.message}` : `${where}: ${problem.message}`;
 }
 
 /** The command line was wrong: an unknown flag, a missing argument, conflicting options. */
@@ -99,10 +103,13 @@ export class LocalFileError extends LanyingKbError {
   readonly filepath: string;
   /** True when the file changed (or vanished) while it was being read: worth trying again after a new stat. */
   readonly changed: boolean;
-  constructor(filepath: string, message: string, options?: { cause?: unknown; changed?: boolean }) {
+  /** True when the failure passes by itself (out of file descriptors, EMFILE/ENFILE): worth trying again as it is. */
+  readonly transient: boolean;
+  constructor(filepath: string, message: string, options?: { cause?: unknown; changed?: boolean; transient?: boolean }) {
     super(`${filepath}: ${message}`, options);
     this.filepath = filepath;
     this.changed = options?.changed ?? false;
+    this.transient = options?.transient ?? false;
   }
 }
 

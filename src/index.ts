@@ -25,13 +25,14 @@ export {
   ValidationError,
   type ConfigProblem,
 } from './errors.js';
-export { AbortedError, ApiError, AuthError, ConnectionError, RateLimitError, ServerError, TimeoutError, UploadError } from './api/errors.js';
+export { AbortedError, ApiError, AuthError, ConnectionError, RateLimitError, ServerError, TimeoutError, UnavailableError, UploadError } from './api/errors.js';
 export { API_ERROR_CODES, describeApiCode } from './api/error-codes.js';
 
 // The API client.
 export { LanyingClient, type CallEvent, type Envelope, type LanyingClientOptions, type RequestOptions } from './api/client.js';
 export { createClient } from './runtime/create-client.js';
 export { createRateLimiter } from './api/rate-limiter.js';
+export { CircuitBreaker, type BreakerSnapshot, type BreakerState, type CircuitBreakerOptions } from './api/circuit-breaker.js';
 export { usernameProblem, type BatchRegisterResult, type UserProfile, type UserSettings } from './api/resources/users.js';
 export type { RosterEntry } from './api/resources/rosters.js';
 export type { CreateGroupInput, GroupInfo, GroupMember, InviteResult, MemberPage } from './api/resources/groups.js';

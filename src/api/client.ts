@@ -4,8 +4,12 @@ export type { CallEvent, CallSpec, Envelope, QueryValue, RawCallSpec, RawRespons
 import type { Dispatcher } from 'undici';
 import { loadUndici } from './lazy-modules.js';
 import { USER_AGENT } from '../version.js';
+import { LocalFileError } from '../errors.js';
+import { setLongTimeout } from '../util/timers.js';
+import { type BreakerTicket, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { AbortedError, ApiError, ConnectionError, TimeoutError, type RequestDescription } from './errors.js';
 import type { ApiTransport, CallEvent, CallSpec, Envelope, QueryValue, RawCallSpec, RawResponse, RequestOptions } from './request.js';
+import { containsSecretFragment, WITHHELD_SERVER_TEXT } from './secret-fragments.js';
 import { Files } from './resources/files.js';
 import { Groups } from './resources/groups.js';
 import { Messages } from './resources/messages.js';
@@ -33,6 +37,11 @@ export interface LanyingClientOptions {
   sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   /** Runs every attempt (API call or upload), e.g. through a rate-limiting queue. See `createRateLimiter`. */
   limiter?: (<T>(attempt: () => Promise<T>) => Promise<T>) | undefined;
+  /**
+   * The run-level circuit breaker (see `CircuitBreaker`): its options, a breaker to share (a daemon that makes a new
+   * client on reload), or `false` for none. @default a breaker with the default options
+   */
+  breaker?: CircuitBreakerOptions | CircuitBreaker | false | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -57,6 +66,12 @@ export class LanyingClient implements ApiTransport {
   readonly messages: Messages;
   readonly files: Files;
   readonly push: Push;
+  /**
+   * Opens after repeated connection failures or a long Retry-After; attempts then wait and one probe at a time goes
+   * out. Watch it to pause work (`onChange`, `whenClosed`) or stop a run (`unavailableError()`). Undefined when the
+   * client was made with `breaker: false`.
+   */
+  readonly breaker: CircuitBreaker | undefined;
 
   readonly #accessToken: string;
   readonly #dispatcher: Dispatcher | undefined;
@@ -74,6 +89,7 @@ export class LanyingClient implements ApiTransport {
     this.#onCall = options.onCall;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#limiter = options.limiter;
+    this.breaker = options.breaker === false ? undefined : options.breaker instanceof CircuitBreaker ? options.breaker : new CircuitBreaker(options.breaker);
     this.users = new Users(this);
     this.rosters = new Rosters(this);
     this.groups = new Groups(this);
@@ -120,7 +136,10 @@ export class LanyingClient implements ApiTransport {
   async raw(spec: RawCallSpec): Promise<RawResponse> {
     const maxRetries = spec.retry ? (spec.maxRetries ?? this.maxRetries) : 0;
     const timeoutMs = spec.timeoutMs ?? this.timeoutMs;
+    let waitingSince: number | undefined;
     for (let attempt = 0; ; attempt++) {
+      if (waitingSince === undefined && this.breaker && this.breaker.state !== 'closed') waitingSince = Date.now();
+      const ticket = await this.#admit(spec, waitingSince);
       const started = performance.now();
       let status: number | undefined;
       try {
@@ -130,13 +149,16 @@ export class LanyingClient implements ApiTransport {
         // An envelope code is checked by call(); a 200 envelope that carries a retryable code (20000) must be
         // retried here, where the attempt loop is.
         if (spec.retry) this.#throwIfRetryableEnvelope(spec, response);
+        if (ticket) this.breaker?.record(ticket);
         this.#emit(spec.describe, attempt, started, status, undefined, false);
         return response;
       } catch (error) {
+        if (ticket) this.breaker?.record(ticket, error);
         const retryable = isRetryable(error) && attempt < maxRetries && !spec.signal?.aborted;
         this.#emit(spec.describe, attempt, started, status, error, retryable);
         if (!retryable) throw error;
-        const wait = retryDelay(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
+        // While the breaker is open the next attempt waits for it anyway (for a long Retry-After, the whole of it).
+        const wait = this.breaker && this.breaker.state !== 'closed' ? 0 : retryDelay(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
         try {
           await this.#sleep(wait, spec.signal);
         } catch {
@@ -146,10 +168,32 @@ export class LanyingClient implements ApiTransport {
     }
   }
 
+  /** Waits for the circuit breaker to let an attempt go out. */
+  async #admit(spec: RawCallSpec, since: number | undefined): Promise<BreakerTicket | undefined> {
+    if (!this.breaker) return undefined;
+    try {
+      return await this.breaker.admit(spec.signal, since);
+    } catch (error) {
+      if (spec.signal?.aborted) throw new AbortedError(spec.describe);
+      throw error;
+    }
+  }
+
+  /**
+   * `text` as it may be shown, or a placeholder when it holds any long fragment of the access token (split, in
+   * another case, percent-encoded): server-supplied text (an error message, an echoed body) is never printed then.
+   */
+  screenServerText(text: string): string;
+  screenServerText(text: string | undefined): string | undefined;
+  screenServerText(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    return containsSecretFragment(text, this.#accessToken) ? WITHHELD_SERVER_TEXT : text;
+  }
+
   async #attempt(spec: RawCallSpec, timeoutMs: number): Promise<RawResponse> {
     if (spec.signal?.aborted) throw new AbortedError(spec.describe);
     const timer = new AbortController();
-    const timeout = setTimeout(() => timer.abort(), timeoutMs);
+    const timeout = setLongTimeout(() => timer.abort(), timeoutMs);
     const signal = spec.signal ? AbortSignal.any([spec.signal, timer.signal]) : timer.signal;
     // Building the body may fail on a local file: that error is the caller's, not a connection failure.
     const built = spec.body ? await spec.body() : undefined;
@@ -170,7 +214,7 @@ export class LanyingClient implements ApiTransport {
       if (isLocalReadError(error)) throw error;
       throw new ConnectionError(spec.describe, describeNetworkError(error), { cause: error });
     } finally {
-      clearTimeout(timeout);
+      timeout.clear();
     }
   }
 
@@ -208,7 +252,7 @@ export class LanyingClient implements ApiTransport {
       }
     }
     const code = typeof body?.code === 'number' ? body.code : undefined;
-    const message = typeof body?.message === 'string' ? this.#redact(body.message) : undefined;
+    const message = typeof body?.message === 'string' ? this.screenServerText(body.message) : undefined;
     return ApiError.from({
       ...describe,
       status: response.status,
@@ -216,10 +260,6 @@ export class LanyingClient implements ApiTransport {
       serverMessage: message,
       retryAfterMs: parseRetryAfter(response.headers['retry-after']),
     });
-  }
-
-  #redact(text: string): string {
-    return this.#accessToken ? text.split(this.#accessToken).join('***') : text;
   }
 
   #emit(describe: RequestDescription, attempt: number, started: number, status: number | undefined, error: unknown, willRetry: boolean): void {
@@ -246,8 +286,32 @@ export class LanyingClient implements ApiTransport {
   }
 }
 
-function isLocalReadError(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'NotReadableError' || (error as NodeJS.ErrnoException).syscall === 'open' || (error as NodeJS.ErrnoException).syscall === 'read');
+/** Error codes of a socket: a read or write that failed with one of these is the connection's, not a file's. */
+const SOCKET_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ECONNREFUSED',
+  'ENOTCONN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+]);
+
+/**
+ * Whether a failed request failed on the local file it was sending rather than on the connection. A socket's
+ * `read ECONNRESET` looks like a file's `read EIO` (both have `syscall: 'read'`); a file error names its `path` or
+ * has a code no socket has, and a Blob that cannot be read is a `NotReadableError`.
+ */
+export function isLocalReadError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof LocalFileError || error.name === 'NotReadableError') return true;
+  const { syscall, code, path } = error as NodeJS.ErrnoException;
+  if (typeof path === 'string') return true;
+  return (syscall === 'open' || syscall === 'read') && !(code !== undefined && SOCKET_ERROR_CODES.has(code));
 }
 
 function describeNetworkError(error: unknown): string {

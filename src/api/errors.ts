@@ -141,3 +141,26 @@ export class AbortedError extends LanyingKbError {
     super(request ? `${request.method} ${request.path} was aborted` : 'aborted');
   }
 }
+
+/**
+ * The API cannot be used for now: it has been unreachable (no connection, timeouts, HTTP 502/503/504) for longer
+ * than the caller waits, or it asked for a pause (Retry-After) longer than that. Nothing is wrong with the request
+ * or the configuration: try again later. The CLI exits with 75 (EX_TEMPFAIL).
+ */
+export class UnavailableError extends LanyingKbError {
+  override name = 'UnavailableError';
+  /** `unreachable`: no usable answer; `rate-limited`: the server asked to wait (Retry-After). */
+  readonly reason: 'unreachable' | 'rate-limited';
+  /** When trying again makes sense, in ms from when the error was made, when known. */
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: 'unreachable' | 'rate-limited', detail: string, options?: { retryAfterMs?: number | undefined; cause?: unknown }) {
+    const what = reason === 'unreachable' ? 'the Lanying API is unreachable' : 'the Lanying API asked to wait';
+    super(`${what}: ${detail}; try again later`, { cause: options?.cause });
+    this.reason = reason;
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { name: this.name, message: this.message, reason: this.reason, retryAfterMs: this.retryAfterMs };
+  }
+}

@@ -92,4 +92,7 @@ export interface ApiTransport {
   get<T>(path: string, query?: Record<string, QueryValue>, options?: RequestOptions): Promise<Envelope<T>>;
   /** One HTTP request outside the API envelope (uploads to storage). */
   raw(spec: RawCallSpec): Promise<RawResponse>;
+  /** Server-supplied text as it may be shown: withheld whole when it holds any long fragment of the access token. */
+  screenServerText(text: string): string;
+  screenServerText(text: string | undefined): string | undefined;
 }

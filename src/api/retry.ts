@@ -1,3 +1,4 @@
+import { LocalFileError } from '../errors.js';
 import { ConnectionError } from './errors.js';
 import { RateLimitError, ServerError, UploadError } from './errors.js';
 
@@ -11,11 +12,13 @@ export const RETRY_TIMING = Object.freeze({
 
 /**
  * Whether a failed attempt is worth repeating. Only transient failures are: no response, a timeout, HTTP 429,
- * HTTP 5xx or business code 20000, or a storage error of that kind. Auth and validation errors never are.
+ * HTTP 5xx or business code 20000, or a storage error of that kind, and a local file that could not be opened for
+ * want of file descriptors (EMFILE/ENFILE). Auth and validation errors never are.
  * Whether the *call* may be repeated at all (is it safe?) is the caller's decision.
  */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof RateLimitError || error instanceof ServerError) return true;
+  if (error instanceof LocalFileError) return error.transient;
   if (error instanceof UploadError) return error.status >= 500 || error.status === 429;
   return error instanceof ConnectionError;
 }
@@ -40,21 +43,5 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Math.max(0, date - now);
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it fires first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** Resolves after `ms` (any length: long waits go in steps), or rejects with the signal's reason when it fires first. */
+export { sleep } from '../util/timers.js';

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { escapeControl } from '../util/terminal-text.js';
 
 /**
  * Everything a command may take from the process: the only place (with `main.ts`) where argv, the environment
@@ -35,11 +36,16 @@ export function processContext(): CliContext {
   };
 }
 
+/**
+ * Writes a line of human-readable output. Control characters other than line breaks are escaped (see
+ * `escapeControl`): no file name or server text can drive the terminal. Callers escape untrusted parts themselves
+ * too, so that a line break inside them cannot forge a line.
+ */
 export function writeLine(stream: Writable, text = ''): void {
-  stream.write(`${text}\n`);
+  stream.write(`${escapeControl(text, { keepNewlines: true })}\n`);
 }
 
-/** Writes many lines in 64 KiB pieces: one write per line would be one system call per line. */
+/** Writes many lines (escaped as by `writeLine`) in 64 KiB pieces: one write per line would be one system call per line. */
 export function writeLines(stream: Writable, lines: Iterable<string>): void {
   writeInPieces(stream, terminated(lines));
 }
@@ -66,7 +72,7 @@ function writeInPieces(stream: Writable, texts: Iterable<string>): void {
 }
 
 function* terminated(lines: Iterable<string>): Generator<string> {
-  for (const line of lines) yield `${line}\n`;
+  for (const line of lines) yield `${escapeControl(line, { keepNewlines: true })}\n`;
 }
 
 function* jsonDocument(value: unknown): Generator<string> {

@@ -1,4 +1,4 @@
-import { AbortedError, AuthError, ApiError, ConnectionError } from '../api/errors.js';
+import { AbortedError, AuthError, ApiError, ConnectionError, UnavailableError } from '../api/errors.js';
 import { ConfigError, LanyingKbError, LocalFileError, LockError, SourceError, StateError, UsageError, ValidationError } from '../errors.js';
 
 /** The process exit codes, documented in the README. */
@@ -13,6 +13,11 @@ export const EXIT = Object.freeze({
   FAILED: 3,
   /** Authentication: the token is missing, wrong or expired. */
   AUTH: 4,
+  /**
+   * Temporary failure, try again later: the API was unreachable or asked for a long pause (`UnavailableError`).
+   * 75 is EX_TEMPFAIL of sysexits.h, which mail systems and schedulers know as "retry later".
+   */
+  TEMPFAIL: 75,
 });
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -20,6 +25,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** The one place that maps an error to an exit code. */
 export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof AuthError) return EXIT.AUTH;
+  if (error instanceof UnavailableError) return EXIT.TEMPFAIL;
   if (
     error instanceof ConfigError ||
     error instanceof UsageError ||

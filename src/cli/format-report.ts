@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration } from '../util/units.js';
 import type { ReportEntry, SyncReport } from '../sync/report.js';
+import { escapeControl } from '../util/terminal-text.js';
 
 const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;
 
@@ -7,7 +8,7 @@ const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'uncha
 export function* formatSyncReport(report: SyncReport, options: { verbose?: boolean } = {}): Generator<string> {
   const sorted = [...report.entries].sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action));
   const shown = options.verbose ? sorted : sorted.filter((e) => e.action !== 'unchanged');
-  if (report.dryRun) yield `Plan for ${describeSources(report.sources)} (dry run: nothing is sent, nothing recorded)`;
+  if (report.dryRun) yield `Plan for ${escapeControl(describeSources(report.sources))} (dry run: nothing is sent, nothing recorded)`;
   // Note: a loop, not Math.max(...list): a spread of 100k+ arguments overflows the stack.
   let keyWidth = 10;
   for (const entry of shown) keyWidth = Math.max(keyWidth, displayKey(entry).length);
@@ -26,19 +27,20 @@ export function* formatSyncReport(report: SyncReport, options: { verbose?: boole
         `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`
     );
   }
-  if (report.error) yield `Stopped by: ${report.error}`;
+  if (report.error) yield `Stopped by: ${escapeControl(report.error)}`;
 }
 
 function formatEntry(entry: ReportEntry, keyWidth: number, dryRun: boolean): string {
   const action = entry.outcome === 'failed' ? 'FAILED' : entry.outcome === 'vanished' ? 'vanished' : entry.action;
   const key = displayKey(entry);
-  const detail = entry.error ?? entry.reason;
+  const detail = escapeControl(entry.error ?? entry.reason);
   const outcome = !dryRun && entry.outcome === 'sent' ? ' (sent)' : '';
   return `${action.padEnd(9)} ${key.padEnd(keyWidth)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${outcome}`;
 }
 
+/** `source:key`, escaped: a file name can hold any byte but `/` and NUL. */
 function displayKey(entry: ReportEntry): string {
-  return `${entry.source}:${entry.key}`;
+  return escapeControl(`${entry.source}:${entry.key}`);
 }
 
 function describeSources(sources: string[]): string {

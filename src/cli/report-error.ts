@@ -1,5 +1,7 @@
 import type { CliContext, GlobalOptions } from './context.js';
 import { writeJson, writeLine } from './context.js';
+import { ConfigError, formatConfigProblem } from '../errors.js';
+import { escapeControl } from '../util/terminal-text.js';
 import { exitCodeFor, isUserFacing } from './exit-codes.js';
 
 /** Prints an error the way users should see it and returns its exit code. */
@@ -7,12 +9,14 @@ export function reportError(error: unknown, globals: GlobalOptions, ctx: CliCont
   const code = exitCodeFor(error);
   if (globals.json) writeJson(ctx.stdout, { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } });
   if (isUserFacing(error)) {
-    for (const line of error.message.split('\n')) writeLine(ctx.stderr, `lanying-kb: ${line}`);
+    // One line per problem; a path or server text inside a message is escaped whole, line breaks included, so that
+    // it cannot forge a line.
+    const lines = error instanceof ConfigError ? error.problems.map((p) => formatConfigProblem(error.filepath, p)) : [error.message];
+    for (const line of lines) writeLine(ctx.stderr, `lanying-kb: ${escapeControl(line)}`);
     if (globals.verbose && error.stack) writeLine(ctx.stderr, error.stack);
   } else {
-    writeLine(ctx.stderr, `lanying-kb: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    writeLine(ctx.stderr, `lanying-kb: unexpected error: ${escapeControl(error instanceof Error ? error.message : String(error))}`);
     writeLine(ctx.stderr, error instanceof Error && error.stack ? error.stack : '');
   }
   return code;
 }
-

@@ -26,9 +26,9 @@ export function interpolateEnv(
   }
   if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, problems, [...keys, i]));
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateEnv(v, env, problems, [...keys, k]);
-    return out;
+    // Note: fromEntries defines own properties: a "__proto__" key in a file stays a key (reported as unknown) and
+    // never becomes the copy's prototype.
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, problems, [...keys, k])]));
   }
   return value;
 }

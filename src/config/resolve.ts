@@ -47,7 +47,17 @@ export interface ResolvedDaemonConfig {
   debounceMs: number;
   reconcileIntervalMs: number;
   shutdownTimeoutMs: number;
-  http: { host: string; port: number } | undefined;
+  http: ResolvedOpsHttpConfig | undefined;
+}
+
+/** `daemon.http`: the ops server. */
+export interface ResolvedOpsHttpConfig {
+  host: string;
+  port: number;
+  /** The bearer token `/status` and `/metrics` require, when set. A secret: never logged. */
+  token: string | undefined;
+  /** Host names a request's Host header may name, besides loopback names, IP addresses and `host`. */
+  allowedHosts: string[];
 }
 
 export interface ResolvedProvisionUser {
@@ -119,7 +129,9 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
       debounceMs: daemon.debounceMs ?? DEFAULTS.debounceMs,
       reconcileIntervalMs: daemon.reconcileInterval === undefined ? DEFAULTS.reconcileIntervalMs : (parseDuration(daemon.reconcileInterval) as number),
       shutdownTimeoutMs: daemon.shutdownTimeoutMs ?? DEFAULTS.shutdownTimeoutMs,
-      http: daemon.http ? { host: daemon.http.host ?? DEFAULTS.httpHost, port: daemon.http.port } : undefined,
+      http: daemon.http
+        ? { host: daemon.http.host ?? DEFAULTS.httpHost, port: daemon.http.port, token: daemon.http.token, allowedHosts: daemon.http.allowedHosts ?? [] }
+        : undefined,
     },
     provision: {
       users: (parsed.provision?.users ?? []).map((u) => ({

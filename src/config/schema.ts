@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { usernameProblem } from '../api/resources/users.js';
 import { SOURCE_SCHEMAS } from '../sources/registry.js';
-import { durationField, httpUrlField, userIdField } from '../util/schema-fields.js';
+import { boundedDuration, DAY, HOUR, httpUrlField, milliseconds, userIdField } from '../util/schema-fields.js';
 
 /**
  * The configuration file's shape, as written by users (input side). Defaults, unit conversion and path resolution
@@ -10,14 +10,14 @@ import { durationField, httpUrlField, userIdField } from '../util/schema-fields.
  */
 
 const userId = userIdField;
-const duration = durationField;
 const httpUrl = httpUrlField;
+const duration = boundedDuration;
 
 export const apiSchema = z.strictObject({
   endpoint: httpUrl.describe('The app\'s API endpoint, from the Lanying console ("Application info").'),
   appId: z.string().min(1).describe('The app ID (sent as the app_id header).'),
   accessToken: z.string().min(1).describe('The admin access token. Use "${LANYING_ACCESS_TOKEN}" rather than the token itself.'),
-  timeoutMs: z.number().int().positive().optional().describe('Per-request timeout in milliseconds. Default 20000.'),
+  timeoutMs: milliseconds(1, HOUR).optional().describe('Per-request timeout in milliseconds, at most 3600000 (1 hour). Default 20000.'),
   maxRetries: z.number().int().min(0).max(10).optional().describe('Retries of a failed safe call. Default 3.'),
   allowInsecureHttp: z.boolean().optional().describe('Allow a plain http:// endpoint that is not loopback. Default false.'),
 });
@@ -34,18 +34,31 @@ export const sourceSchema = z.discriminatedUnion('type', SOURCE_SCHEMAS);
 export const syncSchema = z.strictObject({
   stateDir: z.string().min(1).optional().describe('Where the state database lives. Default ".lanying-kb" beside the config file.'),
   concurrency: z.number().int().min(1).max(64).optional().describe('Documents uploaded at once. Default 4.'),
-  requestsPerSecond: z.number().positive().optional().describe('Upper bound on API requests per second. Default: no bound.'),
+  requestsPerSecond: z
+    .number()
+    .min(0.001, 'must be at least 0.001 (one request every 1000 s)')
+    .optional()
+    .describe('Upper bound on API requests per second, at least 0.001. Default: no bound.'),
   maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per document per run when its file keeps changing during the upload (failed requests are retried by the client: api.maxRetries). Default 3.'),
 });
 
 export const daemonSchema = z.strictObject({
-  debounceMs: z.number().int().min(0).optional().describe('Quiet time per path before a change is handled. Default 1000.'),
-  reconcileInterval: duration.optional().describe('Full reconcile period. Default "1h".'),
-  shutdownTimeoutMs: z.number().int().min(0).optional().describe('How long in-flight uploads may finish after SIGTERM. Default 30000.'),
+  debounceMs: milliseconds(0, HOUR).optional().describe('Quiet time per path before a change is handled, in milliseconds (at most 3600000). Default 1000.'),
+  reconcileInterval: duration({ min: 100, max: 365 * DAY, off: true }).optional().describe('Full reconcile period, from 100ms to 365d; 0 turns it off. Default "1h".'),
+  shutdownTimeoutMs: milliseconds(0, HOUR).optional().describe('How long in-flight uploads may finish after SIGTERM, in milliseconds (at most 3600000). Default 30000.'),
   http: z
     .strictObject({
-      host: z.string().min(1).optional().describe('Default "127.0.0.1".'),
+      host: z.string().min(1).optional().describe('Address to bind. Default "127.0.0.1"; another than loopback is logged as a warning.'),
       port: z.number().int().min(0).max(65535),
+      token: z
+        .string()
+        .min(16, 'must be at least 16 characters; use "${LANYING_KB_OPS_TOKEN}" with a long random value')
+        .optional()
+        .describe('A bearer token that /status and /metrics then require (Authorization: Bearer ...). Use "${ENV_VAR}". Never logged.'),
+      allowedHosts: z
+        .array(z.string().min(1))
+        .optional()
+        .describe('Host names (besides loopback names, IP addresses and "host") that requests may name in their Host header; others get 403 (against DNS rebinding).'),
     })
     .optional()
     .describe('Ops HTTP server: /healthz, /readyz, /metrics, /status.'),

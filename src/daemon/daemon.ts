@@ -645,12 +645,15 @@ class WatchDaemon implements Daemon {
   }
 
   async #startOps(config: ResolvedConfig): Promise<OpsServer> {
-    const http = config.daemon.http as { host: string; port: number };
+    const http = config.daemon.http as NonNullable<ResolvedConfig['daemon']['http']>;
     let server: OpsServer;
     try {
       server = await startOpsServer({
         host: http.host,
         port: http.port,
+        token: http.token,
+        allowedHosts: http.allowedHosts,
+        onWarning: (message) => this.#log.warn({ event: 'ops-exposed' }, message),
         handlers: { ready: () => this.#ready, metrics: () => this.#metrics.render(), status: () => this.liveStatus() },
       });
     } catch (error) {

@@ -4,6 +4,7 @@ import { loadUndici } from '../api/lazy-modules.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { StatusSummary } from '../state/status-summary.js';
 import type { WatchState } from '../sources/types.js';
+import { escapeControl } from '../util/terminal-text.js';
 
 /** The file in the state folder where a running daemon says where its ops server listens. */
 export const DAEMON_FILE_NAME = 'daemon.json';
@@ -91,7 +92,8 @@ export async function fetchLiveStatus(config: Pick<ResolvedConfig, 'daemon' | 's
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/status`;
   try {
     const { request } = await loadUndici();
-    const res = await request(url, { signal: AbortSignal.timeout(options.timeoutMs ?? 1000), headersTimeout: options.timeoutMs ?? 1000 });
+    const headers = http.token === undefined ? undefined : { authorization: `Bearer ${http.token}` };
+    const res = await request(url, { headers, signal: AbortSignal.timeout(options.timeoutMs ?? 1000), headersTimeout: options.timeoutMs ?? 1000 });
     const text = await res.body.text();
     if (res.statusCode !== 200) return undefined;
     const body = JSON.parse(text) as LiveStatus;
@@ -118,8 +120,8 @@ export function formatDaemonStatus(daemon: DaemonStatus): string[] {
     if (s.lastReconcileAt) parts.push(`last reconcile ${s.lastReconcileAt} (${s.lastOutcome ?? '?'})`);
     if (s.pendingPaths) parts.push(`${s.pendingPaths} pending`);
     if (s.nextRefreshAt) parts.push(`next check ${s.nextRefreshAt}`);
-    if (s.lastError) parts.push(`error: ${s.lastError}`);
-    lines.push(`  ${s.name} (${s.type}): ${parts.join(', ')}`);
+    if (s.lastError) parts.push(`error: ${escapeControl(s.lastError)}`);
+    lines.push(`  ${escapeControl(s.name)} (${s.type}): ${parts.join(', ')}`);
   }
   return lines;
 }

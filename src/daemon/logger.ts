@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import { escapeControl } from '../util/terminal-text.js';
 
 export type { Logger } from 'pino';
 
@@ -67,23 +68,24 @@ export function formatLogLine(record: Record<string, unknown>, now: () => Date =
   const time = typeof record.time === 'string' ? new Date(record.time) : now();
   const clock = Number.isNaN(time.getTime()) ? '' : time.toTimeString().slice(0, 8) + `.${String(time.getMilliseconds()).padStart(3, '0')}`;
   const level = String(record.level ?? 'info').toUpperCase().padEnd(5);
-  const msg = String(record.msg ?? '');
+  // Note: messages and values carry file names and server text; escaped, they cannot drive the terminal or forge a line.
+  const msg = escapeControl(String(record.msg ?? ''));
   const extras: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (HIDDEN_FIELDS.has(key) || value === undefined) continue;
     // What the message already says (its source, key, reason) is not repeated.
-    if (typeof value === 'string' && value.length > 0 && msg.includes(value)) continue;
+    if (typeof value === 'string' && value.length > 0 && msg.includes(escapeControl(value))) continue;
     extras.push(`${key}=${formatValue(value)}`);
   }
   return `${clock} ${level} ${msg}${extras.length ? `  ${extras.join(' ')}` : ''}`;
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return /[\s"=]/.test(value) || value === '' ? JSON.stringify(value) : value;
+  if (typeof value === 'string') return /[\s"=]/.test(value) || value === '' ? escapeControl(JSON.stringify(value)) : escapeControl(value);
   if (value !== null && typeof value === 'object') {
     const err = value as { message?: unknown; type?: unknown };
-    if (typeof err.message === 'string') return JSON.stringify(err.message);
-    return JSON.stringify(value);
+    if (typeof err.message === 'string') return escapeControl(JSON.stringify(err.message));
+    return escapeControl(JSON.stringify(value));
   }
   return String(value);
 }

@@ -1,3 +1,5 @@
+import { type LongTimer, setLongTimeout } from '../util/timers.js';
+
 /** One unit of the daemon's work. Jobs run one at a time. */
 export type Job =
   /** A reconcile of some sources, or of every enabled one (`sources: null`). */
@@ -50,11 +52,12 @@ export class Scheduler {
   readonly #paths = new Map<string, Set<string>>();
   readonly #tasks: { job: Extract<Job, { kind: 'task' }>; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
-  readonly #debounce = new Map<string, NodeJS.Timeout>();
+  // Note: every timer is a long one: intervals and delays come from the configuration and may exceed 24.8 days.
+  readonly #debounce = new Map<string, LongTimer>();
   #intervalMs: number | undefined;
-  #intervalTimer: NodeJS.Timeout | undefined;
+  #intervalTimer: LongTimer | undefined;
   #nextFullAt: number | undefined;
-  readonly #refreshTimers = new Map<string, { timer: NodeJS.Timeout | undefined; at: number }>();
+  readonly #refreshTimers = new Map<string, { timer: LongTimer | undefined; at: number }>();
 
   #current: Current | undefined;
   #closed = false;
@@ -89,10 +92,10 @@ export class Scheduler {
     if (this.#closed) return;
     const key = source ?? '*';
     if (delayMs > 0) {
-      clearTimeout(this.#debounce.get(key));
+      this.#debounce.get(key)?.clear();
       this.#debounce.set(
         key,
-        setTimeout(() => {
+        setLongTimeout(() => {
           this.#debounce.delete(key);
           this.requestReconcile(source, reason, 0);
         }, delayMs),
@@ -139,7 +142,7 @@ export class Scheduler {
     this.#paths.delete(source);
     this.#sourceDue.delete(source);
     this.#refreshDue.delete(source);
-    clearTimeout(this.#debounce.get(source));
+    this.#debounce.get(source)?.clear();
     this.#debounce.delete(source);
     this.cancelRefresh(source);
   }
@@ -169,7 +172,7 @@ export class Scheduler {
     this.cancelRefresh(source);
     const delay = Math.max(0, Math.round(ms * (0.9 + 0.2 * this.#random())));
     const at = this.#now() + delay;
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       // Note: the due time stays known while the check waits and runs, until the check schedules the next one.
       this.#refreshTimers.set(source, { timer: undefined, at });
       this.requestRefresh(source);
@@ -179,7 +182,7 @@ export class Scheduler {
 
   cancelRefresh(source: string): void {
     const entry = this.#refreshTimers.get(source);
-    if (entry) clearTimeout(entry.timer);
+    entry?.timer?.clear();
     this.#refreshTimers.delete(source);
   }
 
@@ -197,11 +200,11 @@ export class Scheduler {
   /** Stops every timer and takes no new work; returns the running job's end. Waiting tasks are rejected. */
   close(): Promise<void> {
     this.#closed = true;
-    for (const timer of this.#debounce.values()) clearTimeout(timer);
+    for (const timer of this.#debounce.values()) timer.clear();
     this.#debounce.clear();
-    clearTimeout(this.#intervalTimer);
+    this.#intervalTimer?.clear();
     this.#nextFullAt = undefined;
-    for (const { timer } of this.#refreshTimers.values()) clearTimeout(timer);
+    for (const { timer } of this.#refreshTimers.values()) timer?.clear();
     this.#refreshTimers.clear();
     for (const task of this.#tasks.splice(0)) task.reject(new Error('the daemon is stopping'));
     this.#paths.clear();
@@ -222,12 +225,12 @@ export class Scheduler {
   }
 
   #armInterval(): void {
-    clearTimeout(this.#intervalTimer);
+    this.#intervalTimer?.clear();
     this.#intervalTimer = undefined;
     this.#nextFullAt = undefined;
     if (this.#closed || this.#intervalMs === undefined || this.#intervalMs <= 0) return;
     this.#nextFullAt = this.#now() + this.#intervalMs;
-    this.#intervalTimer = setTimeout(() => this.requestReconcile(null, 'periodic'), this.#intervalMs);
+    this.#intervalTimer = setLongTimeout(() => this.requestReconcile(null, 'periodic'), this.#intervalMs);
   }
 
   #next(): Job | undefined {
@@ -242,7 +245,7 @@ export class Scheduler {
       this.#paths.clear();
       for (const [key, timer] of this.#debounce) {
         if (key === '*') continue;
-        clearTimeout(timer);
+        timer.clear();
         this.#debounce.delete(key);
       }
       return { kind: 'reconcile', sources: null, reasons };

@@ -82,11 +82,11 @@ describe('lanying-kb watch: failures and fallbacks', () => {
 
   it('checks URL sources again every refreshInterval (conditional GET) and sends a page only when it changed', async () => {
     const env = await daemonEnv({
-      sources: () => [{ type: 'urls', name: 'site', urls: ['PLACEHOLDER'], refreshInterval: '300ms' }],
+      sources: () => [{ type: 'urls', name: 'site', allowPrivateAddresses: true, urls: ['PLACEHOLDER'], refreshInterval: '300ms' }],
     });
     const url = `${env.sandbox.url}/_sandbox/site/faq.html`;
     env.sandbox.setPage('faq.html', { body: '<html><head><title>FAQ</title></head><body><p>Version one of the answers.</p></body></html>' });
-    const raw = { ...env.raw, sources: [{ type: 'urls', name: 'site', urls: [url], refreshInterval: '300ms' }] };
+    const raw = { ...env.raw, sources: [{ type: 'urls', name: 'site', allowPrivateAddresses: true, urls: [url], refreshInterval: '300ms' }] };
     const daemon = await useDaemon(env.config(raw));
     await daemon.ready;
     expect(env.sends().map((m) => m.content)).toEqual([url]);

@@ -11,7 +11,7 @@ describe('sync engine: URL sources', () => {
   it('sends an HTML page as a URL text message and any other document as a file', async () => {
     const s = await setupSync({
       sources: (_root, sandbox) => [
-        { type: 'urls', name: 'site', urls: [`${sandbox.url}/_sandbox/site/guide.html`, `${sandbox.url}/_sandbox/site/spec.pdf`], metadata: { origin: 'web' } },
+        { type: 'urls', name: 'site', allowPrivateAddresses: true, urls: [`${sandbox.url}/_sandbox/site/guide.html`, `${sandbox.url}/_sandbox/site/spec.pdf`], metadata: { origin: 'web' } },
       ],
     });
     s.sandbox.setPage('guide.html', { body: page('The guide', 'Step one.') });
@@ -32,8 +32,24 @@ describe('sync engine: URL sources', () => {
     ]);
   });
 
+  it('refuses a URL on an internal address (the sandbox is on 127.0.0.1) unless the source sets allowPrivateAddresses', async () => {
+    const s = await setupSync({ sources: (_root, sandbox) => [{ type: 'urls', name: 'site', urls: [`${sandbox.url}/_sandbox/site/guide.html`] }] });
+    s.sandbox.setPage('guide.html', { body: page('The guide', 'Step one.') });
+    const report = await s.sync();
+    expect(report.counts).toMatchObject({ failed: 1, sent: 0 });
+    expect(report.entries).toEqual([
+      expect.objectContaining({
+        action: 'failed',
+        key: `${s.sandbox.url}/_sandbox/site/guide.html`,
+        reason: 'refused: 127.0.0.1 is a loopback address; set "allowPrivateAddresses": true on the source to fetch from internal addresses',
+      }),
+    ]);
+    expect(s.sandbox.state().requests.filter((r) => r.path === '/_sandbox/site/guide.html')).toEqual([]);
+    expect(s.sends()).toEqual([]);
+  });
+
   it('checks again with a conditional GET, ignores script and whitespace churn, and sends a real change once', async () => {
-    const s = await setupSync({ sources: (_root, sandbox) => [{ type: 'urls', name: 'site', urls: [`${sandbox.url}/_sandbox/site/news.html`] }] });
+    const s = await setupSync({ sources: (_root, sandbox) => [{ type: 'urls', name: 'site', allowPrivateAddresses: true, urls: [`${sandbox.url}/_sandbox/site/news.html`] }] });
     s.sandbox.setPage('news.html', { body: page('News', 'Version 1 is out.'), etag: '"v1"' });
     await s.sync();
     await new Promise((r) => setTimeout(r, 50)); // the chatbot fetches the page too; let it
@@ -58,6 +74,7 @@ describe('sync engine: URL sources', () => {
       sources: (_root, sandbox) => [
         {
           type: 'urls',
+          allowPrivateAddresses: true,
           name: 'site',
           fetchTimeoutMs: 300,
           maxBytes: 10_000,
@@ -92,7 +109,7 @@ describe('sync engine: URL sources', () => {
   });
 
   it('uses a list file: comments and blank lines ignored, bad lines reported with their line number, the rest synced', async () => {
-    const s = await setupSync({ sources: (root) => [{ type: 'urls', name: 'list', listFile: path.join(root, '..', 'urls.txt') }] });
+    const s = await setupSync({ sources: (root) => [{ type: 'urls', name: 'list', allowPrivateAddresses: true, listFile: path.join(root, '..', 'urls.txt') }] });
     s.sandbox.setPage('a.html', { body: page('A', 'a') });
     s.sandbox.setPage('b.html', { body: page('B', 'b') });
     writeFileSync(
@@ -106,7 +123,7 @@ describe('sync engine: URL sources', () => {
   });
 
   it('expands a sitemap; a sitemap that fails is a failure and removes nothing', async () => {
-    const s = await setupSync({ sources: (_root, sandbox) => [{ type: 'urls', name: 'web', sitemap: `${sandbox.url}/_sandbox/site/sitemap.xml` }] });
+    const s = await setupSync({ sources: (_root, sandbox) => [{ type: 'urls', name: 'web', allowPrivateAddresses: true, sitemap: `${sandbox.url}/_sandbox/site/sitemap.xml` }] });
     const loc = (p: string) => `<url><loc>${s.sandbox.url}/_sandbox/site/${p}</loc></url>`;
     s.sandbox.setPage('sitemap.xml', { contentType: 'application/xml', body: `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">${loc('x.html')}${loc('y.html')}</urlset>` });
     s.sandbox.setPage('x.html', { body: page('X', 'x') });

@@ -109,7 +109,7 @@ export class Files extends Resource {
           size = built.size;
           return { body: built.body as BuiltBody['body'], headers: built.headers };
         },
-        toError: (res) => uploadError(describe, res),
+        toError: (res) => uploadError(describe, res, (text) => this.client.screenServerText(text)),
       });
     } catch (error) {
       throw asLocalFileError(body, error);
@@ -167,7 +167,8 @@ async function openBlob(filepath: string | Buffer, type: string): Promise<Blob> 
     return await openAsBlob(filepath, { type });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new LocalFileError(shownPath(filepath), `cannot be read (${code ?? String(error)})`, { cause: error, changed: code === 'ENOENT' || code === 'ERR_INVALID_ARG_VALUE' });
+    const transient = code !== undefined && OUT_OF_DESCRIPTORS.has(code);
+    throw new LocalFileError(shownPath(filepath), `cannot be read (${code ?? String(error)})`, { cause: error, changed: code === 'ENOENT' || code === 'ERR_INVALID_ARG_VALUE', transient });
   }
 }
 
@@ -189,16 +190,22 @@ function asLocalFileError(body: UploadBody, error: unknown): unknown {
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     return new LocalFileError(shownPath(body.path), `cannot be read (${code})`, { cause: error, changed: code === 'ENOENT' });
   }
+  if (code !== undefined && OUT_OF_DESCRIPTORS.has(code) && (error as NodeJS.ErrnoException).syscall === 'open') {
+    return new LocalFileError(shownPath(body.path), `cannot be opened now (${code}: too many open files); worth trying again`, { cause: error, transient: true });
+  }
   return error;
 }
+
+/** A process (EMFILE) or the system (ENFILE) out of file descriptors: a passing condition, worth a retry. */
+const OUT_OF_DESCRIPTORS = new Set(['EMFILE', 'ENFILE']);
 
 /** A path as people read it; bytes that are not UTF-8 show as replacement characters. */
 function shownPath(filepath: string | Buffer): string {
   return typeof filepath === 'string' ? filepath : filepath.toString('utf8');
 }
 
-function uploadError(describe: { method: string; path: string }, res: RawResponse): UploadError {
-  const ossCode = /<Code>([^<]*)<\/Code>/.exec(res.text)?.[1];
-  const message = /<Message>([^<]*)<\/Message>/.exec(res.text)?.[1];
+function uploadError(describe: { method: string; path: string }, res: RawResponse, screen: (text: string | undefined) => string | undefined): UploadError {
+  const ossCode = screen(/<Code>([^<]*)<\/Code>/.exec(res.text)?.[1]);
+  const message = screen(/<Message>([^<]*)<\/Message>/.exec(res.text)?.[1]);
   return new UploadError({ ...describe, status: res.status, ossCode, serverMessage: message });
 }

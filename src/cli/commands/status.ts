@@ -2,6 +2,7 @@ import { formatBytes } from '../../util/units.js';
 import { fetchLiveStatus, formatDaemonStatus } from '../../daemon/live-status.js';
 import { readStatusSummary, type StatusSummary } from '../../state/status-summary.js';
 import { StateStore } from '../../state/store.js';
+import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -43,21 +44,23 @@ export async function statusCommand(options: StatusCommandOptions, globals: Glob
 }
 
 function printStatus(ctx: CliContext, stateFile: string, status: StatusSummary): void {
-  writeLine(ctx.stdout, `State: ${stateFile}`);
+  writeLine(ctx.stdout, `State: ${escapeControl(stateFile)}`);
   writeLine(ctx.stdout, 'Documents by source and status:');
   for (const [source, counts] of Object.entries(status.sources)) {
     const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
-    writeLine(ctx.stdout, `  ${source}: ${parts.join(', ')}`);
+    writeLine(ctx.stdout, `  ${escapeControl(source)}: ${escapeControl(parts.join(', '))}`);
   }
   writeLine(ctx.stdout, 'Recent runs:');
   for (const run of status.runs) {
     const c = run.counts ?? {};
     const when = new Date(run.startedAt).toISOString();
     const took = run.endedAt ? `${((run.endedAt - run.startedAt) / 1000).toFixed(1)} s` : 'running';
-    writeLine(ctx.stdout, `  #${run.id} ${run.mode} ${when} ${run.outcome} (${took}): sent ${c.sent ?? 0}, failed ${c.failed ?? 0}, unchanged ${c.unchanged ?? 0}${run.error ? ` — ${run.error}` : ''}`);
+    writeLine(ctx.stdout, `  #${run.id} ${run.mode} ${when} ${run.outcome} (${took}): sent ${c.sent ?? 0}, failed ${c.failed ?? 0}, unchanged ${c.unchanged ?? 0}${run.error ? ` — ${escapeControl(run.error)}` : ''}`);
   }
   if (status.failed.length) {
     writeLine(ctx.stdout, 'Failed documents:');
-    for (const f of status.failed) writeLine(ctx.stdout, `  ${f.source}:${f.key} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${f.lastError ?? 'unknown error'}`);
+    for (const f of status.failed) {
+      writeLine(ctx.stdout, `  ${escapeControl(`${f.source}:${f.key}`)} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${escapeControl(f.lastError ?? 'unknown error')}`);
+    }
   }
 }

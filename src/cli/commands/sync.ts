@@ -6,6 +6,7 @@ import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { formatSyncReport } from '../format-report.js';
 import { loadCliConfig } from '../load-config.js';
 import { reportError } from '../report-error.js';
+import { escapeControl } from '../../util/terminal-text.js';
 import { createProgressReporter } from '../progress.js';
 
 export interface SyncCommandOptions {
@@ -31,7 +32,7 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
       onEvent: progress.onEvent,
       signal: abort.signal,
       onNotify: (event) => {
-        if (event.type === 'notify-failed') writeLine(ctx.stderr, `lanying-kb: warning: the ${event.channel} notification (${event.target}) failed: ${event.error}`);
+        if (event.type === 'notify-failed') writeLine(ctx.stderr, `lanying-kb: warning: the ${event.channel} notification (${escapeControl(event.target)}) failed: ${escapeControl(event.error)}`);
       },
     });
   } catch (error) {

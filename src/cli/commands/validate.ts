@@ -7,6 +7,7 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { writeJson, writeLine } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
+import { escapeControl } from '../../util/terminal-text.js';
 
 export interface ValidateOptions {
   deep?: boolean;
@@ -35,7 +36,7 @@ export async function validateCommand(options: ValidateOptions, globals: GlobalO
   const ok = checks.every((c) => c.ok || c.warning);
   const exitCode = authFailed ? EXIT.AUTH : ok ? EXIT.OK : EXIT.CONFIG;
   if (globals.json) writeJson(ctx.stdout, { ok, exitCode, filepath: config.filepath, checks });
-  else for (const c of checks) writeLine(c.ok ? ctx.stdout : ctx.stderr, `${c.ok ? 'ok  ' : c.warning ? 'warn' : 'FAIL'} ${c.what}: ${c.detail}`);
+  else for (const c of checks) writeLine(c.ok ? ctx.stdout : ctx.stderr, `${c.ok ? 'ok  ' : c.warning ? 'warn' : 'FAIL'} ${escapeControl(c.what)}: ${escapeControl(c.detail)}`);
   return exitCode;
 }
 

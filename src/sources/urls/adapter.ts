@@ -56,7 +56,15 @@ export const urlSource: SourceAdapter<ResolvedUrlSource, typeof urlSourceSchema>
 };
 
 function fetchOptionsOf(source: ResolvedUrlSource, ctx: ObserveContext): FetchOptions {
-  return { userAgent: ctx.userAgent, dispatcher: ctx.dispatcher, signal: ctx.signal, timeoutMs: source.fetchTimeoutMs, maxRedirects: source.maxRedirects, maxBytes: source.maxBytes };
+  return {
+    userAgent: ctx.userAgent,
+    dispatcher: ctx.dispatcher,
+    signal: ctx.signal,
+    timeoutMs: source.fetchTimeoutMs,
+    maxRedirects: source.maxRedirects,
+    maxBytes: source.maxBytes,
+    allowPrivateAddresses: source.allowPrivateAddresses,
+  };
 }
 
 async function fetchAll(urls: readonly string[], options: FetchOptions, ctx: ObserveContext): Promise<ObservedItem[]> {

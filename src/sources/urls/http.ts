@@ -9,6 +9,8 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 import { loadUndici } from '../../api/lazy-modules.js';
 import { FetchError } from '../../errors.js';
+import { createGuardedAgent, findBlockedAddressError, isGuarded } from './address-guard.js';
+import { deadlineSignal } from '../../util/timers.js';
 import { USER_AGENT } from '../../version.js';
 
 /** How a URL is fetched. */
@@ -21,8 +23,17 @@ export interface FetchOptions {
   maxBytes: number;
   /** Defaults to `lanying-kb/<version>`. */
   userAgent?: string;
-  /** An undici dispatcher (Agent, ProxyAgent, ...); undici's global dispatcher otherwise. */
-  dispatcher?: Dispatcher;
+  /**
+   * Fetch from loopback, private, link-local, CGNAT, multicast and cloud-metadata addresses too (an intranet site).
+   * By default they are refused, on the resolved address of every connection (redirects included).
+   */
+  allowPrivateAddresses?: boolean | undefined;
+  /**
+   * An undici dispatcher (Agent, ProxyAgent, ...). Used as given when `allowPrivateAddresses` is true, or when it
+   * checks addresses itself (made by `createGuardedAgent`); otherwise the fetch goes through lanying-kb's own
+   * address-checking Agent. Undici's global dispatcher when unset and private addresses are allowed.
+   */
+  dispatcher?: Dispatcher | undefined;
   /** Cancels the fetch; it then fails with a transient `FetchError` "aborted". */
   signal?: AbortSignal;
 }
@@ -56,8 +67,7 @@ export async function withDeadline<T>(
   fn: (signal: AbortSignal, noteStatus: (status: number) => void) => Promise<T>,
 ): Promise<T> {
   if (options.signal?.aborted) throw new FetchError(url, 'aborted', { transient: true, cause: options.signal.reason });
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new Error(`timed out after ${options.timeoutMs} ms`)), options.timeoutMs);
+  const deadline = deadlineSignal(options.timeoutMs, () => new Error(`timed out after ${options.timeoutMs} ms`));
   const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
   let status: number | undefined;
   try {
@@ -67,6 +77,13 @@ export async function withDeadline<T>(
   } catch (error) {
     if (error instanceof FetchError) throw error;
     const withStatus = status === undefined ? {} : { status };
+    const blocked = findBlockedAddressError(error);
+    if (blocked) {
+      throw new FetchError(url, `refused: ${blocked.message}; set "allowPrivateAddresses": true on the source to fetch from internal addresses`, {
+        transient: false,
+        cause: error,
+      });
+    }
     if (options.signal?.aborted) throw new FetchError(url, 'aborted', { ...withStatus, transient: true, cause: error });
     if (deadline.signal.aborted || TIMEOUT_CODES.has(errorCode(error))) {
       throw new FetchError(url, `timed out after ${options.timeoutMs} ms`, { ...withStatus, transient: true, cause: error });
@@ -79,15 +96,25 @@ export async function withDeadline<T>(
     }
     throw new FetchError(url, `connection failed: ${describe(error)}`, { ...withStatus, transient: true, cause: error });
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
+}
+
+let sharedGuardedAgent: Promise<Dispatcher> | undefined;
+
+/** The dispatcher a fetch goes through: see {@link FetchOptions}.dispatcher. */
+async function dispatcherFor(options: FetchOptions): Promise<Dispatcher | undefined> {
+  if (options.allowPrivateAddresses || isGuarded(options.dispatcher)) return options.dispatcher;
+  sharedGuardedAgent ??= loadUndici().then((undici) => createGuardedAgent(undici));
+  return sharedGuardedAgent;
 }
 
 /**
  * GETs `url`, following 301/302/303/307/308 by hand (relative `Location` resolved against the current URL),
  * at most `options.maxRedirects` times. A URL seen twice is a "redirect loop". Redirect bodies are discarded.
  * No cookies, no credentials: only `headers` and a User-Agent are sent; a user name or password in a
- * `Location` is dropped.
+ * `Location` is dropped. Unless `options.allowPrivateAddresses`, every hop's address is checked (see
+ * `address-guard.ts`): a refused one fails the fetch with a non-transient "refused: ..." error.
  *
  * @param signal the deadline from {@link withDeadline}.
  * @throws FetchError on a loop, too many redirects, a redirect without `Location` or to a non-http(s) URL.
@@ -101,13 +128,15 @@ export async function getWithRedirects(
 ): Promise<FinalResponse> {
   const visited = [url];
   let current = url;
+  const dispatcher = await dispatcherFor(options);
   for (;;) {
     const { request } = await loadUndici();
+    // Note: every hop goes through the same dispatcher, so that each redirect target's address is checked too.
     const res = await request(current, {
       method: 'GET',
       headers: { ...headers, 'user-agent': options.userAgent ?? USER_AGENT },
       signal,
-      dispatcher: options.dispatcher,
+      dispatcher,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });

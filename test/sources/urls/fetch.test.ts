@@ -20,8 +20,9 @@ afterEach(async () => {
   await rm(downloadDir, { recursive: true, force: true });
 });
 
+// The page server is on 127.0.0.1: these tests opt in to private addresses (the address check has its own tests).
 function opts(server: PageServer, extra: Partial<FetchUrlOptions> = {}): FetchUrlOptions {
-  return { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1024 * 1024, dispatcher: server.dispatcher, downloadDir, ...extra };
+  return { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1024 * 1024, dispatcher: server.dispatcher, allowPrivateAddresses: true, downloadDir, ...extra };
 }
 
 function fetchError(promise: Promise<unknown>): Promise<FetchError> {
@@ -196,7 +197,7 @@ describe('fetchUrl: errors', () => {
     const server = await usePageServer();
     const url = server.url('/gone');
     await server.close();
-    const error = await fetchError(fetchUrl(url, { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1000, downloadDir }));
+    const error = await fetchError(fetchUrl(url, { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1000, allowPrivateAddresses: true, downloadDir }));
     expect(error.message).toContain('connection failed');
     expect(error.transient).toBe(true);
     expect(error.status).toBeUndefined();

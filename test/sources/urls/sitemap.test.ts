@@ -26,8 +26,9 @@ ${locs.map((l) => `<sitemap><loc>${l}</loc></sitemap>`).join('\n')}
 </sitemapindex>`;
 }
 
+// The page server is on 127.0.0.1: these tests opt in to private addresses (the address check has its own tests).
 function opts(server: PageServer, extra: Partial<FetchOptions> = {}): FetchOptions {
-  return { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1024 * 1024, dispatcher: server.dispatcher, ...extra };
+  return { timeoutMs: 2000, maxRedirects: 5, maxBytes: 1024 * 1024, dispatcher: server.dispatcher, allowPrivateAddresses: true, ...extra };
 }
 
 describe('parseSitemap', () => {
@@ -141,6 +142,7 @@ describe('resolveSourceUrls', () => {
       fetchTimeoutMs: 2000,
       maxRedirects: 5,
       maxBytes: 1024 * 1024,
+      allowPrivateAddresses: true,
       ...extra,
     };
   }
