@@ -629,6 +629,8 @@ class WatchDaemon implements Daemon {
   #makeClient(config: ResolvedConfig): LanyingClient {
     return createClient(config, {
       dispatcher: this.#options.dispatcher,
+      // A daemon waits for the API to come back (one probe at a time) rather than failing every document.
+      breaker: { maxWaitMs: Number.POSITIVE_INFINITY },
       onCall: (event) => {
         this.#metrics?.onCall(event);
         logCallEvent(this.#log, event);

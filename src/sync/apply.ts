@@ -10,7 +10,7 @@
 
 import PQueue from 'p-queue';
 import type { LanyingClient } from '../api/client.js';
-import { AbortedError, AuthError } from '../api/errors.js';
+import { AbortedError, AuthError, UnavailableError } from '../api/errors.js';
 import { generateTransactionId } from '../api/resources/messages.js';
 import { kbExtensionOf } from '../api/knowledge-base.js';
 import { LocalFileError } from '../errors.js';
@@ -23,6 +23,11 @@ import { readDocumentTitle } from './document-title.js';
 import type { ReportEntry } from './report.js';
 import { sendDocument, type SendTarget } from './send-document.js';
 import { failedRecord, pendingRecord, type RowWrite, sentRecord, vanishedWrite } from './transitions.js';
+
+/** Errors that stop the whole run rather than fail one document. */
+export function isRunStopping(error: unknown): boolean {
+  return error instanceof AuthError || error instanceof UnavailableError;
+}
 
 /** What happened to one send. */
 export type SendResult =
@@ -155,7 +160,9 @@ export class Applier {
         this.#store.put(sentRecord(pending, sent, item, this.#now()));
         return { outcome: 'sent', bytes: item.size, msgId: sent.msgId, durationMs: performance.now() - started };
       } catch (error) {
-        if (error instanceof AuthError || error instanceof AbortedError || signal.aborted) return { outcome: 'cancelled', error };
+        // A run cannot go on without the API (a refused token, the API down for longer than the client waits): the
+        // document stays pending for the next run, and the run stops.
+        if (isRunStopping(error) || error instanceof AbortedError || signal.aborted) return { outcome: 'cancelled', error };
         if (error instanceof LocalFileError && error.changed && item.payload?.type === 'file' && item.payload.expect) {
           const again = await this.#rehash(job, item);
           if (again === undefined) {

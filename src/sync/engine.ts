@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { LanyingClient } from '../api/client.js';
-import { AbortedError, AuthError } from '../api/errors.js';
+import { AbortedError } from '../api/errors.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
 import type { KnownContent, Observation, ObservationBatch, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
-import { Applier, type SendResult } from './apply.js';
+import { Applier, isRunStopping, type SendResult } from './apply.js';
 import { UNCHANGED_BY_STAT } from './decide.js';
 import { folderDigest } from './folder-digest.js';
 import type { MoveLookups } from './moves.js';
@@ -230,12 +230,12 @@ export class SyncEngine {
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
       await sends.settled();
-      if (abort.signal.reason instanceof AuthError) throw abort.signal.reason;
+      if (isRunStopping(abort.signal.reason)) throw abort.signal.reason;
       signal.throwIfAborted();
     } catch (error) {
       stopError = error;
       await sends.settled();
-      if (abort.signal.reason instanceof AuthError) stopError = abort.signal.reason;
+      if (isRunStopping(abort.signal.reason)) stopError = abort.signal.reason;
     } finally {
       for (const observation of observations) observation.close();
       rmSync(downloadDir, { recursive: true, force: true });
@@ -257,7 +257,7 @@ export class SyncEngine {
     };
     if (runId !== undefined) this.store.finishRun(runId, outcome, { ...report.counts }, result.error, this.#now());
     if (stopError) {
-      if (aborted && !(stopError instanceof AbortedError) && !(stopError instanceof AuthError)) stopError = new AbortedError();
+      if (aborted && !(stopError instanceof AbortedError) && !isRunStopping(stopError)) stopError = new AbortedError();
       (stopError as { report?: SyncReport }).report = result;
       throw stopError;
     }
@@ -308,7 +308,7 @@ export class SyncEngine {
         runId: env.runId,
         signal: env.signal,
         done: (result, entry) => {
-          if (result.outcome === 'cancelled' && result.error instanceof AuthError) env.abort.abort(result.error);
+          if (result.outcome === 'cancelled' && isRunStopping(result.error)) env.abort.abort(result.error);
           sends.finished(result, entry);
           sending--;
           if (result.outcome !== 'sent') settled = false;

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuthError } from '../../src/api/errors.js';
+import { AuthError, UnavailableError } from '../../src/api/errors.js';
+import { createClient } from '../../src/runtime/create-client.js';
+import type { SyncReport } from '../../src/sync/report.js';
 import { SourceError, StateError, UsageError } from '../../src/errors.js';
 import { type DocumentRecord, StateStore } from '../../src/state/store.js';
 import type { SyncEvent } from '../../src/sync/engine.js';
@@ -340,6 +342,25 @@ describe('sync engine: failures and crash safety', () => {
     expect(store.list({ status: ['uploaded'] })).toHaveLength(0);
     expect(store.recentRuns(1)[0]?.outcome).toBe('failed');
     store.close();
+  });
+
+  it('stops early when the API stays down (the client breaker gives up): a temporary error, the documents left for the next run', async () => {
+    const s = await setupSync();
+    for (let i = 0; i < 20; i++) writeFile(s.root, `doc-${i}.md`, `doc ${i}`);
+    s.sandbox.setFaults([{ route: 'GET /file/upload/chat', status: 503 }]);
+    const client = createClient(s.config, { maxRetries: 10, sleep: async () => {}, breaker: { failureThreshold: 3, openMs: 20, maxWaitMs: 100 } });
+    const error = await caught(s.sync({ client }));
+    expect(error).toBeInstanceOf(UnavailableError);
+    const report = (error as { report?: SyncReport }).report as SyncReport;
+    expect(report.outcome).toBe('failed');
+    expect(report.counts.sent).toBe(0);
+    // Far fewer requests than 20 documents x 11 attempts: the breaker lets one probe through at a time.
+    expect(s.sandbox.state().requests.filter((r) => r.path === '/file/upload/chat').length).toBeLessThan(40);
+    const store = s.state();
+    expect(store.list({ status: ['uploaded', 'failed'] })).toHaveLength(0);
+    store.close();
+    s.sandbox.setFaults([]);
+    expect((await s.sync()).counts).toMatchObject({ sent: 20, failed: 0 });
   });
 
   it('re-sends an interrupted send with the same transaction_id, so the chatbot gets one copy', async () => {
