@@ -2,13 +2,14 @@ import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { loadUndici } from './lazy-modules.js';
 import { USER_AGENT } from '../version.js';
-import { AbortedError, ApiError, ConnectionError, TimeoutError, type RequestDescription } from './errors.js';
+import { AbortedError, ApiError, ConnectionError, TimeoutError, UnsafeIdError, type RequestDescription } from './errors.js';
 import { Files } from './resources/files.js';
 import { Groups } from './resources/groups.js';
 import { Messages } from './resources/messages.js';
 import { Push } from './resources/push.js';
 import { Rosters } from './resources/rosters.js';
 import { Users } from './resources/users.js';
+import { parseResponseJson, stringifyJson, UnsafeIntegerInResponse } from './response-json.js';
 import { isRetryable, parseRetryAfter, retryDelay, sleep as defaultSleep } from './retry.js';
 
 export interface LanyingClientOptions {
@@ -61,7 +62,8 @@ export interface Envelope<T> {
   code: number;
   message: string | null;
   data: T;
-  msg_ids?: number[];
+  /** Message IDs (64-bit) as decimal strings. */
+  msg_ids?: string[];
   cursor?: string | number | null;
   total?: number;
   version?: number;
@@ -167,7 +169,8 @@ export class LanyingClient {
     const headers: Record<string, string> = { app_id: this.appId, 'user-agent': USER_AGENT, accept: 'application/json' };
     if (spec.auth !== false) headers['access-token'] = this.#accessToken;
     if (spec.actAs !== undefined) headers.user_id = String(spec.actAs);
-    const json = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    // lossless-json writes a LosslessNumber (a 64-bit message ID) as the JSON number it holds.
+    const json = spec.body === undefined ? undefined : stringifyJson(spec.body);
     if (json !== undefined) headers['content-type'] = 'application/json';
     const describe = { method: spec.method, path: spec.path };
 
@@ -268,8 +271,10 @@ export class LanyingClient {
   #parseEnvelope<T>(describe: RequestDescription, response: RawResponse): Envelope<T> {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(response.text);
-    } catch {
+      // Lossless: message IDs are 64-bit (see response-json.ts).
+      parsed = parseResponseJson(response.text);
+    } catch (error) {
+      if (error instanceof UnsafeIntegerInResponse) throw new UnsafeIdError({ ...describe, status: response.status, field: error.field, value: error.value });
       throw new ApiError({ ...describe, status: response.status, serverMessage: 'the response is not JSON' });
     }
     if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { code?: unknown }).code !== 'number') {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KB_MAX_DOCUMENT_BYTES } from '../api/knowledge-base.js';
+import { KB_MAX_DOCUMENT_BYTES } from '../protocol/kb-files.js';
 import type { ParsedConfig, PushAudience } from './schema.js';
 import { parseByteSize, parseDuration } from './units.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { usernameProblem } from '../api/resources/users.js';
+import { usernameProblem } from '../protocol/username.js';
 import { parseByteSize, parseDuration } from './units.js';
 
 /**

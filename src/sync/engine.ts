@@ -20,7 +20,7 @@ import { detectMovesAndDuplicates, type PlanContext, type PlanEntry, planFolderF
 import { emptyCounts, type ReportEntry, type SyncCounts, type SyncOutcome, type SyncReport } from './report.js';
 import { sendDocument, type SendTarget } from './send-document.js';
 import type { DocumentRecord, KnownDocument, StateStore } from './state-store.js';
-import { kbExtensionOf } from '../api/knowledge-base.js';
+import { kbExtensionOf } from '../protocol/kb-files.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
 export type SyncEvent =

@@ -21,7 +21,8 @@ export interface ReportEntry {
   /** For a document to send: what happened when it was sent (absent in a dry run). */
   outcome?: SendOutcome;
   error?: string;
-  msgId?: number;
+  /** The send's message ID (64-bit, decimal text). */
+  msgId?: string;
 }
 
 export interface SyncCounts {
