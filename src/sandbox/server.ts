@@ -212,13 +212,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     storage.reset();
     log.clear();
   };
+  /** API, storage and site requests being handled (control routes excluded). */
+  const handling = new Set<Promise<void>>();
+  /** Nothing pending: no request being handled, no download, ingestion or notice of the chatbot. */
   const idle = async (timeoutMs = 10_000): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the sandbox's chatbot is still busy after ${timeoutMs} ms (${chatbot.pending} pending)`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`the sandbox is still busy after ${timeoutMs} ms (${handling.size} requests, ${chatbot.pending} chatbot tasks)`)), timeoutMs);
     });
+    const settled = async () => {
+      while (handling.size > 0 || chatbot.pending > 0) {
+        await Promise.allSettled([...handling]);
+        await chatbot.idle();
+      }
+    };
     try {
-      await Promise.race([chatbot.idle(), timeout]);
+      await Promise.race([settled(), timeout]);
     } finally {
       clearTimeout(timer);
     }
@@ -293,7 +302,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = http.createServer((req, res) => {
+    const handled = handle(req, res);
+    if ((req.url ?? '').startsWith('/_sandbox/') && !(req.url ?? '').startsWith(SITE_PREFIX)) return;
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
+  });
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

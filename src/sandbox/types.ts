@@ -229,8 +229,9 @@ export interface Sandbox {
   /** Replaces the fault rules. Throws on an invalid rule. */
   setFaults(rules: FaultRule[]): void;
   /**
-   * Resolves once the chatbot has nothing pending: no download, ingestion or notice in progress (the moment to
-   * check that something did NOT happen). Rejects after `timeoutMs` (default 10 s).
+   * Resolves once nothing is pending: no API, storage or site request being handled, and no download, ingestion
+   * or notice of the chatbot in progress (the moment to check that something did NOT happen). Rejects after
+   * `timeoutMs` (default 10 s).
    */
   idle(timeoutMs?: number): Promise<void>;
   /** Sets a page under `/_sandbox/site/<path>`. */
