@@ -227,6 +227,11 @@ export class Chatbot {
   #onText(message: MessageRecord, ext: JsonObject | undefined, subject: string): void {
     const content = message.content;
     if (content.startsWith('/')) {
+      const disabled = this.faults.pickChatbot('no_commands', content);
+      if (disabled) {
+        if (disabled.answer !== 'silent') this.#chat(message);
+        return;
+      }
       const outcome = runCommand(content, {
         kbs: this.ctx.kbs,
         store: this.ctx.store,
@@ -312,8 +317,23 @@ export class Chatbot {
     return true;
   }
 
-  /** `delete_doc_from_embedding` (lanying_embedding.py:1499-1522): out of the list at once, storage given back. */
+  /**
+   * `delete_doc_from_embedding` (lanying_embedding.py:1499-1522): out of the list at once, storage given back; with a
+   * `delete_later` rule, only after its delay.
+   */
   #delete(docId: string): void {
+    const later = this.faults.pickChatbot('delete_later', docId);
+    if (later) {
+      this.#track(async (signal) => {
+        await this.ctx.lifecycle.sleep(later.delayMs, signal);
+        this.#deleteNow(docId);
+      });
+      return;
+    }
+    this.#deleteNow(docId);
+  }
+
+  #deleteNow(docId: string): void {
     const doc = this.ctx.store.documents.get(docId);
     if (!doc) return;
     this.ctx.store.documents.delete(docId);

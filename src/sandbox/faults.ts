@@ -33,9 +33,16 @@ const chatbotBase = {
   times: z.number().int().min(1).optional(),
 };
 
+const delayMs = z.number().int().min(0).max(600_000);
+
 const chatbotFaultRuleSchema = z.discriminatedUnion('chatbot', [
   z.strictObject({ chatbot: z.literal('refuse'), reason: z.enum(CHATBOT_REFUSALS as [ChatbotRefusal, ...ChatbotRefusal[]]), ...chatbotBase }),
   z.strictObject({ chatbot: z.literal('fail'), reason: z.enum(CHATBOT_FAILURES as [ChatbotFailure, ...ChatbotFailure[]]), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('delay'), delayMs, ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('lose_notice'), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('duplicate_notice'), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('delete_later'), delayMs, ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('no_commands'), answer: z.enum(['chat', 'silent']).optional(), ...chatbotBase }),
 ]);
 
 function isChatbotRule(rule: FaultRule): rule is ChatbotFaultRule {
@@ -116,7 +123,7 @@ export class FaultInjector {
    * The first chatbot rule of this kind (and, for refuse/fail, of one of these reasons) that matches `subject`,
    * is not spent and fires; it counts as fired.
    */
-  pickChatbot<K extends ChatbotFaultRule['chatbot']>(kind: K, subject: string, reasons?: readonly string[]): Extract<ChatbotFaultRule, { chatbot: K }> | undefined {
+  pickChatbot<K extends ChatbotFaultRule['chatbot']>(kind: K, subject: string, reasons?: readonly string[]): (ChatbotFaultRule & { chatbot: K }) | undefined {
     for (const compiled of this.#chatbot) {
       const { rule } = compiled;
       if (rule.chatbot !== kind) continue;
@@ -125,7 +132,7 @@ export class FaultInjector {
       if (rule.times !== undefined && compiled.fired >= rule.times) continue;
       if (this.random() >= (rule.errorRate ?? 1)) continue;
       compiled.fired++;
-      return rule as Extract<ChatbotFaultRule, { chatbot: K }>;
+      return rule as ChatbotFaultRule & { chatbot: K };
     }
     return undefined;
   }

@@ -57,7 +57,11 @@ export class Ingestion {
   #finishNotice(trace: Trace, doc: KbDocumentState, failure: string | undefined): void {
     if (trace.notified) return;
     trace.notified = true;
+    const subject = trace.type === 'url' ? trace.url : doc.filename;
+    const rule = this.faults.pickChatbot('lose_notice', subject) ?? this.faults.pickChatbot('duplicate_notice', subject);
+    if (rule?.chatbot === 'lose_notice') return;
     this.notify(trace, doc, failure);
+    if (rule?.chatbot === 'duplicate_notice') this.notify(trace, doc, failure);
   }
 
   #createDocument(trace: Trace, fields: Pick<KbDocumentState, 'filename' | 'status'> & Partial<KbDocumentState>): KbDocumentState {
@@ -169,7 +173,8 @@ export class Ingestion {
     trace.kb.storageBytes += size;
     doc.progress_total = blocksOf(size);
     const late = this.#fault(subject, ['exception', 'bad_authorization', 'no_quota', 'deduct_failed']);
-    await this.ctx.lifecycle.sleep(Math.max(0, options.ingestionDelayMs - (options.now() - started)), signal).catch(() => undefined);
+    const extra = this.faults.pickChatbot('delay', subject)?.delayMs ?? 0;
+    await this.ctx.lifecycle.sleep(Math.max(0, options.ingestionDelayMs + extra - (options.now() - started)), signal).catch(() => undefined);
     if (signal.aborted) return;
     if (late) {
       trace.kb.storageBytes -= size;

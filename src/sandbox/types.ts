@@ -65,8 +65,44 @@ export interface ChatbotFailRule extends ChatbotRuleBase {
   reason: ChatbotFailure;
 }
 
+/**
+ * A matching document (by file name or URL) takes `delayMs` longer to process: its notice comes that much later,
+ * so documents sent after it can finish first (completions in a different order than the sends).
+ */
+export interface ChatbotDelayRule extends ChatbotRuleBase {
+  chatbot: 'delay';
+  delayMs: number;
+}
+
+/**
+ * `lose_notice`: a matching document is processed but its completion notice is never sent. `duplicate_notice`: the
+ * notice is sent twice. (The vendor sends one per trace; a lost or repeated message is what a client must survive.)
+ */
+export interface ChatbotNoticeRule extends ChatbotRuleBase {
+  chatbot: 'lose_notice' | 'duplicate_notice';
+}
+
+/**
+ * `/bluevector delete` of a matching document (by document ID) answers `删除成功，请等待系统处理。` at once, but the
+ * document stays listed for `delayMs` (the vendor removes it from the list at once; a slower service is the case a
+ * client must survive).
+ */
+export interface ChatbotDeleteLaterRule extends ChatbotRuleBase {
+  chatbot: 'delete_later';
+  delayMs: number;
+}
+
+/**
+ * Slash commands are not run: the chatbot answers a matching text starting with `/` like any chat (`answer: 'chat'`,
+ * the default), or not at all (`'silent'`): a chatbot bound to an agent platform instead of the connector.
+ */
+export interface ChatbotNoCommandsRule extends ChatbotRuleBase {
+  chatbot: 'no_commands';
+  answer?: 'chat' | 'silent';
+}
+
 /** A fault of the chatbot's behaviour, reached like the HTTP ones (options, the control endpoint, `--fault`). */
-export type ChatbotFaultRule = ChatbotRefuseRule | ChatbotFailRule;
+export type ChatbotFaultRule = ChatbotRefuseRule | ChatbotFailRule | ChatbotDelayRule | ChatbotNoticeRule | ChatbotDeleteLaterRule | ChatbotNoCommandsRule;
 
 export type FaultRule = HttpFaultRule | ChatbotFaultRule;
 
