@@ -55,6 +55,32 @@ describe('POST /message/send', () => {
     expect(sb.state().messages).toHaveLength(0);
   });
 
+  it('takes a message without content as "" (the knowledge-base guide sends one), unless requireContent is set', async () => {
+    const a = sb.knowledgeBase.adminUserIds[0] as number;
+    const body = { targets: [sb.knowledgeBase.chatbotUserId], type: 1, content_type: 0, from_user_id: a };
+    expect((await sendMessage(sb, body)).body.code).toBe(200);
+    expect(sb.state().messages[0]!.content).toBe('');
+    const strict = await startSandbox({ requireContent: true });
+    try {
+      const r = await sendMessage(strict, { ...body, targets: [strict.knowledgeBase.chatbotUserId], from_user_id: strict.knowledgeBase.adminUserIds[0] });
+      expect(r.body.code).toBe(10002);
+      expect(r.body.message).toMatch(/content is required/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('takes IDs as strings of digits, related_mid 0 as none, and an admin send without a sender (user 0)', async () => {
+    const a = await registerUser(sb, 'amy');
+    const b = await registerUser(sb, 'ben');
+    expect((await sendMessage(sb, { targets: [String(b)], type: 1, content_type: 0, content: 's', from_user_id: String(a), related_mid: 0, online_only: true })).body.code).toBe(200);
+    expect(sb.state().messages[0]).toMatchObject({ from_user_id: a, to_id: b, online_only: true });
+    expect(sb.state().messages[0]!.related_mid).toBeUndefined();
+    expect((await sendMessage(sb, { targets: [b], type: 1, content_type: 0, content: 'from the app' })).body.code).toBe(200);
+    expect(sb.state().messages[1]).toMatchObject({ from_user_id: 0, to_id: b });
+    expect((await sendMessage(sb, { targets: [b], type: 1, content_type: 9, content: '', related_mid: 0 })).body.message).toMatch(/related_mid is required/);
+  });
+
   it('takes the sender from a user_id header, and refuses a conflicting from_user_id', async () => {
     const a = await registerUser(sb, 'amy');
     const b = await registerUser(sb, 'ben');
@@ -134,6 +160,19 @@ describe('GET /message/conversation', () => {
       status: 'UNREAD',
       timestamp: now,
     });
+  });
+
+  it('bounds limit by the conversationPageMax option (the real bound is unknown)', async () => {
+    const a = await registerUser(sb, 'amy');
+    const b = await registerUser(sb, 'ben');
+    expect(await codeOf(api(sb, 'GET', '/message/conversation', { userId: a, query: { opposite_id: b, msg_id_start: 0, limit: 101 } }))).toBe(10002);
+    const wide = await startSandbox({ limits: { conversationPageMax: 500 } });
+    try {
+      const c = await registerUser(wide, 'cat');
+      expect(await codeOf(api(wide, 'GET', '/message/conversation', { userId: c, query: { opposite_id: wide.knowledgeBase.chatbotUserId, msg_id_start: 0, limit: 500 } }))).toBe(200);
+    } finally {
+      await wide.close();
+    }
   });
 
   it('requires all three parameters and a user_id header; reads group history for members only', async () => {
