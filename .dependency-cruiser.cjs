@@ -59,8 +59,7 @@ module.exports = {
       name: 'sandbox-stands-alone',
       comment:
         'the sandbox keeps its own copy of the vendor contract: it must not share the client\'s protocol, API code or anything above',
-      // Note: a warning until the sandbox has its own copy of the vendor's texts and codes (issue 8).
-      severity: 'warn',
+      severity: 'error',
       from: { path: '^src/sandbox/' },
       to: { path: '^src/', pathNot: '^src/sandbox/|^src/(errors|version)\\.ts$' },
     },

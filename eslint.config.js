@@ -36,4 +36,25 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The sandbox keeps its own copy of the vendor's texts and rules: a wrong client constant must not be wrong in
+  // the sandbox too (docs/vendor-contract.md). It may use only the error tree and the version.
+  {
+    files: ['src/sandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../api/*', '../protocol/*', '../config/*', '../sync/*', '../cli/*', '../daemon/*', '../admin/*', '../../*/*'], message: 'The sandbox imports only src/errors.ts and src/version.ts.' }] },
+      ],
+    },
+  },
+  // The client's knowledge of the vendor's protocol: imported by api/, sync/, config/, cli/; it imports none of them.
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['../api/*', '../config/*', '../sync/*', '../sandbox/*', '../cli/*', '../daemon/*', '../admin/*'], message: 'src/protocol imports only src/errors.ts.' }] },
+      ],
+    },
+  },
 );

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bluevectorStatusCommand, createClient, parseStatusReply } from '../dist/index.js';
 import { startSandbox } from '../dist/sandbox/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -52,21 +53,31 @@ try {
 
   step('The chatbot processes the documents');
   const expected = sandbox.state().messages.filter((m) => m.to_id === sandbox.knowledgeBase.chatbotUserId && [0, 4].includes(m.content_type)).length;
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const docs = sandbox.state().knowledgeBase.documents;
-    if (docs.length >= expected && docs.every((d) => d.status === 'finish' || d.status === 'error')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await sandbox.idle(30_000);
   const state = sandbox.state();
   for (const doc of state.knowledgeBase.documents) {
     const title = doc.metadata.title ? `  "${doc.metadata.title}"` : '';
     console.log(`  ${doc.doc_id.padEnd(18)} ${doc.status.padEnd(7)} ${doc.type.padEnd(5)} ${doc.filename}${title}`);
   }
-  const replies = state.messages.filter((m) => m.from_user_id === sandbox.knowledgeBase.chatbotUserId && m.content.startsWith('文章'));
-  console.log(`\n  The chatbot's replies to the knowledge-base admin (${replies.length}):`);
-  for (const reply of replies.slice(0, 3)) console.log(`    ${reply.content}`);
-  if (replies.length > 3) console.log(`    ... and ${replies.length - 3} more`);
+  const bot = sandbox.knowledgeBase.chatbotUserId;
+  const fromBot = state.messages.filter((m) => m.from_user_id === bot && m.content_type === 0);
+  const acks = fromBot.filter((m) => m.content.startsWith('添加到知识库'));
+  const notices = fromBot.filter((m) => m.content.startsWith('文章'));
+  console.log(`\n  The chatbot's answers to the knowledge-base admin: ${acks.length} acks, e.g.`);
+  console.log(`    ${acks[0]?.content}`);
+  console.log(`  and ${notices.length} notices, e.g.`);
+  for (const notice of notices.slice(0, 3)) console.log(`    ${notice.content}`);
+
+  step('Asking the chatbot: /bluevector status');
+  const admin = sandbox.knowledgeBase.adminUserIds[0];
+  const client = createClient({ endpoint: sandbox.url, appId: sandbox.appId, accessToken: sandbox.accessToken });
+  const command = bluevectorStatusCommand(sandbox.knowledgeBase.name);
+  console.log(`  admin → bot   ${command}`);
+  await client.messages.sendText({ users: [bot] }, command, { from: admin });
+  const answer = sandbox.state().messages.filter((m) => m.from_user_id === bot && m.content_type === 0).at(-1);
+  console.log(answer.content.split('\n').map((line, i) => `  ${i === 0 ? 'bot → admin' : '           '}   ${line}`).join('\n'));
+  const status = parseStatusReply(answer.content);
+  console.log(`  (parsed: ${status.totalDocuments} documents, the ${status.documents.length} most recent listed oldest first)`);
 
   step('Second sync: nothing changed, so nothing is sent');
   const second = await lanyingKb(['sync'], work);

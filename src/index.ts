@@ -25,15 +25,15 @@ export {
   ValidationError,
   type ConfigProblem,
 } from './errors.js';
-export { AbortedError, ApiError, AuthError, ConnectionError, RateLimitError, ServerError, TimeoutError, UnavailableError, UploadError } from './api/errors.js';
-export { API_ERROR_CODES, describeApiCode } from './api/error-codes.js';
+export { AbortedError, ApiError, AuthError, ConnectionError, RateLimitError, ServerError, TimeoutError, UnavailableError, UnsafeIdError, UploadError } from './api/errors.js';
+export { API_ERROR_CODES, describeApiCode } from './protocol/error-codes.js';
 
 // The API client.
 export { LanyingClient, type CallEvent, type Envelope, type LanyingClientOptions, type RequestOptions } from './api/client.js';
 export { createClient } from './runtime/create-client.js';
 export { createRateLimiter } from './api/rate-limiter.js';
 export { CircuitBreaker, type BreakerSnapshot, type BreakerState, type CircuitBreakerOptions } from './api/circuit-breaker.js';
-export { usernameProblem, type BatchRegisterResult, type UserProfile, type UserSettings } from './api/resources/users.js';
+export type { BatchRegisterResult, UserProfile, UserSettings } from './api/resources/users.js';
 export type { RosterEntry } from './api/resources/rosters.js';
 export type { CreateGroupInput, GroupInfo, GroupMember, InviteResult, MemberPage } from './api/resources/groups.js';
 export {
@@ -46,13 +46,42 @@ export {
 } from './api/resources/messages.js';
 export { FileType, type UploadBody, type UploadChatFileInput, type UploadedFile, type UploadSlot } from './api/resources/files.js';
 export { PUSH_AUDIENCE_LIMIT, splitAudience, type PushAudience, type PushMessage, type PushResult } from './api/resources/push.js';
+
+// The vendor's protocol: file rules, usernames, the chatbot's commands and replies.
+export { KB_MAX_DOCUMENT_BYTES, KB_SUPPORTED_EXTENSIONS, isKbSupportedName, kbExtensionOf } from './protocol/kb-files.js';
+export { usernameProblem } from './protocol/username.js';
+export { KB_BOT_ROLE, readBotExt, type BotExt } from './protocol/bot-ext.js';
+export { KB_FAILURE_REASONS, isKnownFailureReason, parseCompletionNotice, type CompletionNotice, type KbFailureReason } from './protocol/kb-notices.js';
+export { classifySendReply, parseSendReply, type BotMessage, type SendRefusalReason, type SendReply } from './protocol/kb-send-replies.js';
 export {
-  KB_MAX_DOCUMENT_BYTES,
-  KB_SUPPORTED_EXTENSIONS,
-  isAckReply,
-  parseCompletionReply,
-  type CompletionReply,
-} from './api/knowledge-base.js';
+  bluevectorAddCommand,
+  bluevectorDeleteCommand,
+  bluevectorInfoCommand,
+  bluevectorMetadataGetCommand,
+  bluevectorMetadataSetCommand,
+  bluevectorModeAutoCommand,
+  bluevectorStatusCommand,
+} from './protocol/kb-commands.js';
+export {
+  isCommandHelpReply,
+  parseCommandFailure,
+  parseDeleteReply,
+  parseInfoReply,
+  parseMetadataGetReply,
+  parseMetadataSetReply,
+  parseModeAutoReply,
+  parseStatusReply,
+  type CommandFailure,
+  type CommandFailureReason,
+  type DeleteReply,
+  type InfoReply,
+  type MetadataGetReply,
+  type MetadataSetReply,
+  type ModeAutoReply,
+  type StatusDocument,
+  type StatusReply,
+  parseHelpRefusedReply,
+} from './protocol/kb-command-replies.js';
 
 // Configuration.
 export { loadConfig, parseConfig, type LoadConfigOptions, type ParseConfigOptions } from './config/load.js';
@@ -93,4 +122,13 @@ export { checkPushImage } from './admin/push-image.js';
 export { sendFileMessage } from './admin/send-file.js';
 
 // The local sandbox.
-export { formatSandboxBanner, startSandbox, type FaultRule, type Sandbox, type SandboxOptions, type SandboxState } from './sandbox/index.js';
+export {
+  formatSandboxBanner,
+  startSandbox,
+  type ChatbotFaultRule,
+  type FaultRule,
+  type Sandbox,
+  type SandboxLimits,
+  type SandboxOptions,
+  type SandboxState,
+} from './sandbox/index.js';

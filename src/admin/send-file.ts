@@ -26,7 +26,8 @@ export interface SendFileResult {
   url?: string;
   /** Bytes uploaded. */
   size?: number;
-  msgIds?: number[];
+  /** Message IDs (64-bit) as decimal text. */
+  msgIds?: string[];
   /** Why it failed: the error's one-line message. */
   error?: string;
 }

@@ -1,4 +1,4 @@
-import { usernameProblem } from '../api/resources/users.js';
+import { usernameProblem } from '../protocol/username.js';
 import { ValidationError } from '../errors.js';
 
 /** One user to register. */

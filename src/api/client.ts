@@ -7,7 +7,7 @@ import { USER_AGENT } from '../version.js';
 import { LocalFileError } from '../errors.js';
 import { setLongTimeout } from '../util/timers.js';
 import { type BreakerTicket, CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { AbortedError, ApiError, ConnectionError, TimeoutError, type RequestDescription } from './errors.js';
+import { AbortedError, ApiError, ConnectionError, TimeoutError, UnsafeIdError, type RequestDescription } from './errors.js';
 import type { ApiTransport, CallEvent, CallSpec, Envelope, QueryValue, RawCallSpec, RawResponse, RequestOptions } from './request.js';
 import { containsSecretFragment, WITHHELD_SERVER_TEXT } from './secret-fragments.js';
 import { Files } from './resources/files.js';
@@ -16,6 +16,7 @@ import { Messages } from './resources/messages.js';
 import { Push } from './resources/push.js';
 import { Rosters } from './resources/rosters.js';
 import { Users } from './resources/users.js';
+import { parseResponseJson, stringifyJson, UnsafeIntegerInResponse } from './response-json.js';
 import { isRetryable, parseRetryAfter, retryDelay, sleep as defaultSleep } from './retry.js';
 
 export interface LanyingClientOptions {
@@ -107,7 +108,8 @@ export class LanyingClient implements ApiTransport {
     const headers: Record<string, string> = { app_id: this.appId, 'user-agent': USER_AGENT, accept: 'application/json' };
     if (spec.auth !== false) headers['access-token'] = this.#accessToken;
     if (spec.actAs !== undefined) headers.user_id = String(spec.actAs);
-    const json = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    // lossless-json writes a LosslessNumber (a 64-bit message ID) as the JSON number it holds.
+    const json = spec.body === undefined ? undefined : stringifyJson(spec.body);
     if (json !== undefined) headers['content-type'] = 'application/json';
     const describe = { method: spec.method, path: spec.path };
 
@@ -232,8 +234,10 @@ export class LanyingClient implements ApiTransport {
   #parseEnvelope<T>(describe: RequestDescription, response: RawResponse): Envelope<T> {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(response.text);
-    } catch {
+      // Lossless: message IDs are 64-bit (see response-json.ts).
+      parsed = parseResponseJson(response.text);
+    } catch (error) {
+      if (error instanceof UnsafeIntegerInResponse) throw new UnsafeIdError({ ...describe, status: response.status, field: error.field, value: error.value });
       throw new ApiError({ ...describe, status: response.status, serverMessage: 'the response is not JSON' });
     }
     if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { code?: unknown }).code !== 'number') {

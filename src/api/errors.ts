@@ -1,5 +1,5 @@
 import { LanyingKbError } from '../errors.js';
-import { AUTH_ERROR_CODES, SERVER_ERROR_CODES, describeApiCode } from './error-codes.js';
+import { AUTH_ERROR_CODES, SERVER_ERROR_CODES, describeApiCode } from '../protocol/error-codes.js';
 
 /** Where a failed call went: method and path (never the query string, never a header). */
 export interface RequestDescription {
@@ -74,6 +74,27 @@ function formatApiMessage(fields: ApiErrorFields, meaning: string): string {
 /** The token is missing, wrong or expired (codes 10003, 10008, 401, 402; HTTP 401/403). Never retried. */
 export class AuthError extends ApiError {
   override name = 'AuthError';
+}
+
+/**
+ * The response held an integer beyond Number.MAX_SAFE_INTEGER in a field read as a number (a user or group ID):
+ * refused rather than rounded into a different ID. Message IDs are read as strings and never cause this.
+ */
+export class UnsafeIdError extends ApiError {
+  override name = 'UnsafeIdError';
+  /** Where in the response, e.g. `data.user_id`. */
+  readonly field: string;
+  /** The integer's decimal text. */
+  readonly value: string;
+  constructor(fields: ApiErrorFields & { field: string; value: string }) {
+    super({ ...fields, serverMessage: `the response's ${fields.field} is ${fields.value}, an integer beyond 2^53 that lanying-kb cannot hold exactly` });
+    this.field = fields.field;
+    this.value = fields.value;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), field: this.field, value: this.value };
+  }
 }
 
 /** HTTP 429. `retryAfterMs` is the server's Retry-After, when it sent one. */

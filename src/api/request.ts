@@ -35,7 +35,8 @@ export interface Envelope<T> {
   code: number;
   message: string | null;
   data: T;
-  msg_ids?: number[];
+  /** Message IDs (64-bit) as decimal strings. */
+  msg_ids?: string[];
   cursor?: string | number | null;
   total?: number;
   version?: number;

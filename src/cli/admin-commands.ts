@@ -83,12 +83,12 @@ export const ADMIN_COMMANDS: Register[] = [
     const message = program.command('message').description('send chat messages');
     message
       .command('send')
-      .description('send a text or a file to users or to groups, on behalf of --from')
+      .description('send a text or a file to users or to groups (as --from, or, for a text, as the app administrator)')
       .option('--user <id...>', 'receiving user IDs', idListOption)
       .option('--group <id...>', 'receiving group IDs', idListOption)
       .option('--text <text>', 'the message text')
       .option('--file <path>', 'a file to send as a file message (uploaded once per receiver)')
-      .option('--from <id>', 'the sender\'s user ID (required: the admin token sends on a user\'s behalf)', idOption)
+      .option('--from <id>', 'the sender\'s user ID (required with --file; without it a text is sent by the app administrator)', idOption)
       .option('--ext <json>', 'the message ext, a JSON object')
       .action(lazy(async () => (await import('./commands/admin/message.js')).messageSendCommand));
   },
@@ -105,7 +105,8 @@ export const ADMIN_COMMANDS: Register[] = [
       .addOption(new Option('--type <type>', 'notification type').choices(['text', 'image', 'cmd']).default('text'))
       .option('--title <title>', 'the title')
       .option('--body <body>', 'the text')
-      .option('--attachment-url <url>', 'an image: .jpg, .jpeg or .png, under 1 MB (checked before sending)')
+      .option('--attachment-url <url>', 'an image, audio or video URL; with --type image a .jpg, .jpeg or .png under 1 MB (checked before sending)')
+      .option('--badge <badge>', 'the app badge: a number sets it, "+N" adds to it (sent as a string, as swagger defines it)')
       .option('--ext <json>', 'extra data, a JSON object')
       .action(lazy(async () => (await import('./commands/admin/push.js')).pushNotifyCommand));
   },

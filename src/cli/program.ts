@@ -71,6 +71,13 @@ const COMMANDS: Register[] = [
       .option('--site-dir <dir>', 'serve this folder under /_sandbox/site/ (pages for URL sources)')
       .option('--app-id <id>', 'app ID to accept', 'sandbox-app')
       .option('--access-token <token>', 'admin token to accept (default: a random one, printed)')
+      .option(
+        '--fault <rule>',
+        'a fault rule, repeatable: JSON, or key=value pairs such as "route=POST /message/send,status=503,times=2" or "chatbot=refuse,reason=service_expired" (see docs/vendor-contract.md)',
+        (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+      )
+      .option('--other-kb <name...>', 'more knowledge bases the admins administer (messages are then refused until /bluevector mode auto sets a default)')
+      .option('--storage-limit <bytes>', "the app's knowledge-base storage quota in bytes (a document beyond it fails with \"storage limit\")", parseByteCount)
       .action(lazy(async () => (await import('./commands/sandbox.js')).sandboxCommand)),
   (program, lazy) =>
     program
@@ -111,4 +118,10 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('not a port number (0-65535)');
   return port;
+}
+
+function parseByteCount(value: string): number {
+  const bytes = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(bytes)) throw new InvalidArgumentError('not a byte count (a non-negative integer)');
+  return bytes;
 }

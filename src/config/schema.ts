@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { usernameProblem } from '../api/resources/users.js';
+import { usernameProblem } from '../protocol/username.js';
 import { SOURCE_SCHEMAS } from '../sources/registry.js';
 import { boundedDuration, DAY, HOUR, httpUrlField, milliseconds, userIdField } from '../util/schema-fields.js';
 

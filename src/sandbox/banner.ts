@@ -15,6 +15,8 @@ export function formatSandboxBanner(sandbox: Sandbox): string {
     `  knowledge base:  ${kb.name}`,
     `  chatbot user:    ${nameOf(kb.chatbotUserId)} (${kb.chatbotUserId})`,
     `  KB admin users:  ${kb.adminUserIds.map((id) => `${nameOf(id)} (${id})`).join(', ')}`,
+    ...(state.knowledgeBases.length > 1 ? [`  also administer: ${state.knowledgeBases.slice(1).map((k) => k.name).join(', ')}`] : []),
+    ...(state.faults.length > 0 ? [`  fault rules:     ${state.faults.map((rule) => JSON.stringify(rule)).join('\n                   ')}`] : []),
     `  state:           ${sandbox.url}/_sandbox/state`,
     `  site:            ${sandbox.url}/_sandbox/site/`,
     '',

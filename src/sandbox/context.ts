@@ -2,9 +2,21 @@ import type { Dispatcher } from 'undici';
 import type { Lifecycle } from './lifecycle.js';
 import type { ObjectStorage } from './object-storage.js';
 import type { OssSigner } from './oss-signing.js';
+import type { KnowledgeBases } from './knowledge-bases.js';
 import type { Site } from './site.js';
 import type { MessageRecord, SandboxStore } from './store.js';
-import type { SandboxKnowledgeBase } from './types.js';
+import type { SandboxKnowledgeBase, SandboxLimits } from './types.js';
+
+/** `ChatbotOptions` with every default filled in. */
+export interface ResolvedChatbotOptions {
+  serviceExpired: boolean;
+  deductFailed: boolean;
+  deductFailedText: string;
+  storageLimitBytes: number | undefined;
+  readReceipts: boolean;
+  roundLimit: boolean;
+  strictDownloadSign: boolean;
+}
 
 /** `SandboxOptions` with every default filled in. */
 export interface ResolvedOptions {
@@ -15,6 +27,12 @@ export interface ResolvedOptions {
   kbName: string;
   chatbotUsername: string;
   adminUsernames: string[];
+  otherKnowledgeBases: string[];
+  chatbot: ResolvedChatbotOptions;
+  limits: SandboxLimits;
+  firstMessageId: string;
+  requireContent: boolean;
+  usernamesIgnoreCase: boolean;
   pushEnabled: boolean;
   uploadMethod: 'POST' | 'PUT';
   ossMaxBytes: number;
@@ -38,7 +56,10 @@ export interface SandboxContext {
   readonly dispatcher: Dispatcher;
   readonly storage: ObjectStorage;
   readonly site: Site;
+  /** The main knowledge base and its chatbot. */
   readonly kb: SandboxKnowledgeBase;
+  /** Every knowledge base (the main one first). */
+  readonly kbs: KnowledgeBases;
   /** The sandbox's own base URL, e.g. `http://127.0.0.1:PORT`; known once it listens. */
   url: string;
   /** Called for every stored message; the chatbot looks at the ones addressed to it. */

@@ -5,12 +5,16 @@ import type { Exchange } from './exchange.js';
 import { readJsonBody } from './json-body.js';
 import type { FaultRule, SandboxState, SitePage } from './types.js';
 
+/** The largest control request body (a site page's base64 body included). */
+const CONTROL_BODY_MAX_BYTES = 64 * 1024 * 1024;
+
 /** What the control routes act on. */
 export interface ControlTarget {
   state(): SandboxState;
   faults(): FaultRule[];
   setFaults(rules: FaultRule[]): void;
   reset(): void;
+  idle(timeoutMs?: number): Promise<void>;
   setPage(path: string, page: SitePage): void;
 }
 
@@ -32,7 +36,8 @@ const sitePageSchema = z.strictObject({
 
 /**
  * The sandbox's control routes under `/_sandbox/` (not the site): no auth, no faults, not in the request log.
- * `GET state`, `GET|POST|DELETE faults`, `POST reset`, `POST site`. Refusals are HTTP 400 `{error}`.
+ * `GET state`, `GET|POST|DELETE faults`, `POST reset`, `GET idle[?timeoutMs=N]` (answers once the chatbot has
+ * nothing pending; 504 after the timeout), `POST site`. Refusals are HTTP 400 `{error}`.
  */
 export async function handleControl(ex: Exchange, target: ControlTarget): Promise<void> {
   const route = `${ex.method} ${ex.pathname.replace(/\/+$/, '')}`;
@@ -45,7 +50,7 @@ export async function handleControl(ex: Exchange, target: ControlTarget): Promis
         ex.req.resume();
         return sendJson(ex, 200, { rules: target.faults() });
       case 'POST /_sandbox/faults': {
-        const body = await readJsonBody(ex, true);
+        const body = await readJsonBody(ex, true, CONTROL_BODY_MAX_BYTES);
         const rules = (body as { rules?: unknown } | null)?.rules;
         if (!Array.isArray(rules)) throw new ValidationError('rules', 'must be an array of fault rules');
         target.setFaults(rules as FaultRule[]);
@@ -59,8 +64,20 @@ export async function handleControl(ex: Exchange, target: ControlTarget): Promis
         ex.req.resume();
         target.reset();
         return sendJson(ex, 200, { ok: true });
+      case 'GET /_sandbox/idle': {
+        ex.req.resume();
+        const raw = ex.url.searchParams.get('timeoutMs');
+        const timeoutMs = raw === null ? undefined : Number(raw);
+        if (timeoutMs !== undefined && !(Number.isSafeInteger(timeoutMs) && timeoutMs > 0 && timeoutMs <= 600_000)) throw new ValidationError('timeoutMs', 'must be an integer from 1 to 600000');
+        try {
+          await target.idle(timeoutMs);
+        } catch (error) {
+          return sendJson(ex, 504, { error: (error as Error).message });
+        }
+        return sendJson(ex, 200, { ok: true, idle: true });
+      }
       case 'POST /_sandbox/site': {
-        const parsed = sitePageSchema.safeParse(await readJsonBody(ex, true));
+        const parsed = sitePageSchema.safeParse(await readJsonBody(ex, true, CONTROL_BODY_MAX_BYTES));
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           throw new ValidationError(issue?.path.join('.') || 'body', issue?.message ?? 'invalid');

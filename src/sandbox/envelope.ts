@@ -1,4 +1,5 @@
-import { describeApiCode } from '../api/error-codes.js';
+import { stringify as stringifyLossless } from 'lossless-json';
+import { describeApiCode } from './vendor-texts.js';
 import { canRespond, type Exchange } from './exchange.js';
 
 /** A business failure: answered with HTTP 200 and `{code, message, data: null}`, as the real service does. */
@@ -17,10 +18,18 @@ export function badParam(detail: string): ApiFailure {
   return new ApiFailure(10002, `${describeApiCode(10002)}: ${detail}`);
 }
 
+/**
+ * An API body as JSON: a bigint (a 64-bit message ID) is written as the JSON number it is, as the real service (Java,
+ * int64) writes it; everything else as `JSON.stringify` would.
+ */
+export function apiJson(body: unknown): string {
+  return stringifyLossless(body) as string;
+}
+
 /** Writes a JSON body with an exact Content-Length. */
-export function sendJson(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(ex: Exchange, status: number, body: unknown, headers: Record<string, string> = {}, stringify: (body: unknown) => string = JSON.stringify): void {
   if (!canRespond(ex)) return;
-  const text = JSON.stringify(body);
+  const text = stringify(body);
   ex.res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(text)),
@@ -32,7 +41,7 @@ export function sendJson(ex: Exchange, status: number, body: unknown, headers: R
 /** A success envelope: `{code: 200, message: null, data, ...siblings}` (siblings such as `msg_ids`, `cursor`). */
 export function sendEnvelope(ex: Exchange, data: unknown, siblings: Record<string, unknown> = {}): void {
   if (ex.log) ex.log.code = 200;
-  sendJson(ex, 200, { code: 200, message: null, data, ...siblings });
+  sendJson(ex, 200, { code: 200, message: null, data, ...siblings }, {}, apiJson);
 }
 
 /** A business failure envelope, HTTP 200. */

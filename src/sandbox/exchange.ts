@@ -13,7 +13,7 @@ export interface Exchange {
   /** Set when the answer went out on the raw socket instead (an incomplete body), so the handler must not write. */
   abandoned: boolean;
   /** A JSON body read ahead of the handler (so that a faulted send still logs its transaction_id). */
-  preloaded?: { data: Buffer; tooLarge: boolean };
+  preloaded?: { data: Buffer; tooLarge: boolean; parsed?: unknown };
 }
 
 /** Whether the response can still be written. */

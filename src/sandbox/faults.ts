@@ -1,14 +1,14 @@
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { describeApiCode } from '../api/error-codes.js';
 import { ValidationError } from '../errors.js';
 import { sendJson } from './envelope.js';
+import { describeApiCode } from './vendor-texts.js';
 import { canRespond, type Exchange } from './exchange.js';
 import type { Lifecycle } from './lifecycle.js';
 import { dribbleResponse } from './slow-body.js';
-import type { FaultRule } from './types.js';
+import type { ChatbotFailure, ChatbotFaultRule, ChatbotRefusal, FaultRule, HttpFaultRule } from './types.js';
 
-const faultRuleSchema = z
+const httpFaultRuleSchema = z
   .strictObject({
     route: z.string().trim().min(1),
     latencyMs: z.number().int().min(0).max(600_000).optional(),
@@ -24,34 +24,72 @@ const faultRuleSchema = z
     message: 'status, code and reset are alternatives: set at most one',
   });
 
-const faultRulesSchema = z.array(faultRuleSchema);
+export const CHATBOT_REFUSALS: readonly ChatbotRefusal[] = ['service_expired', 'deduct_failed', 'several_kbs', 'round_limit'];
+export const CHATBOT_FAILURES: readonly ChatbotFailure[] = ['download_failed', 'upload_error', 'download_error', 'storage_limit', 'exception', 'bad_authorization', 'no_quota', 'deduct_failed'];
+
+const chatbotBase = {
+  match: z.string().min(1).optional(),
+  errorRate: z.number().min(0).max(1).optional(),
+  times: z.number().int().min(1).optional(),
+};
+
+const delayMs = z.number().int().min(0).max(600_000);
+
+const chatbotFaultRuleSchema = z.discriminatedUnion('chatbot', [
+  z.strictObject({ chatbot: z.literal('refuse'), reason: z.enum(CHATBOT_REFUSALS as [ChatbotRefusal, ...ChatbotRefusal[]]), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('fail'), reason: z.enum(CHATBOT_FAILURES as [ChatbotFailure, ...ChatbotFailure[]]), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('delay'), delayMs, ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('lose_notice'), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('duplicate_notice'), ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('delete_later'), delayMs, ...chatbotBase }),
+  z.strictObject({ chatbot: z.literal('no_commands'), answer: z.enum(['chat', 'silent']).optional(), ...chatbotBase }),
+]);
+
+function isChatbotRule(rule: FaultRule): rule is ChatbotFaultRule {
+  return 'chatbot' in rule;
+}
 
 /** Checks fault rules; throws a `ValidationError` naming the first bad field. */
 export function parseFaultRules(value: unknown, field = 'rules'): FaultRule[] {
-  const result = faultRulesSchema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const where = [field, ...(issue?.path ?? [])].map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-  throw new ValidationError(where, issue?.message ?? 'invalid');
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of fault rules');
+  return value.map((item, index) => {
+    const schema = item !== null && typeof item === 'object' && 'chatbot' in item ? chatbotFaultRuleSchema : httpFaultRuleSchema;
+    const result = schema.safeParse(item);
+    if (result.success) return result.data as FaultRule;
+    const issue = result.error.issues[0];
+    const where = [`${field}[${index}]`, ...(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))].join('');
+    throw new ValidationError(where, issue?.message ?? 'invalid');
+  });
+}
+
+/** A rule's glob as a regular expression: `*` matches anything. */
+function globOf(pattern: string): RegExp {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 's');
+}
+
+interface CompiledChatbotRule {
+  rule: ChatbotFaultRule;
+  match: RegExp | undefined;
+  fired: number;
 }
 
 interface CompiledRule {
-  rule: FaultRule;
+  rule: HttpFaultRule;
   method: string | undefined;
   path: RegExp;
   fired: number;
 }
 
-function compile(rule: FaultRule): CompiledRule {
+function compile(rule: HttpFaultRule): CompiledRule {
   const route = rule.route.trim();
   const match = /^([A-Za-z]+|\*)\s+(\S.*)$/.exec(route);
   const method = match && match[1] !== '*' ? (match[1] as string).toUpperCase() : undefined;
   const pattern = match ? (match[2] as string) : route;
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return { rule, method, path: new RegExp(`^${source}$`), fired: 0 };
+  return { rule, method, path: globOf(pattern), fired: 0 };
 }
 
 /**
@@ -59,7 +97,9 @@ function compile(rule: FaultRule): CompiledRule {
  * probability `errorRate`, default 1); a rule that does not fire lets the next matching rule try.
  */
 export class FaultInjector {
+  #all: FaultRule[] = [];
   #rules: CompiledRule[] = [];
+  #chatbot: CompiledChatbotRule[] = [];
 
   constructor(
     rules: FaultRule[] = [],
@@ -69,14 +109,35 @@ export class FaultInjector {
   }
 
   set(rules: FaultRule[]): void {
-    this.#rules = parseFaultRules(rules).map(compile);
+    const parsed = parseFaultRules(rules);
+    this.#all = parsed;
+    this.#rules = parsed.filter((r): r is HttpFaultRule => !isChatbotRule(r)).map(compile);
+    this.#chatbot = parsed.filter(isChatbotRule).map((rule) => ({ rule, match: rule.match === undefined ? undefined : globOf(rule.match), fired: 0 }));
   }
 
   list(): FaultRule[] {
-    return this.#rules.map((r) => ({ ...r.rule }));
+    return this.#all.map((r) => ({ ...r }));
   }
 
-  pick(method: string, pathname: string): FaultRule | undefined {
+  /**
+   * The first chatbot rule of this kind (and, for refuse/fail, of one of these reasons) that matches `subject`,
+   * is not spent and fires; it counts as fired.
+   */
+  pickChatbot<K extends ChatbotFaultRule['chatbot']>(kind: K, subject: string, reasons?: readonly string[]): (ChatbotFaultRule & { chatbot: K }) | undefined {
+    for (const compiled of this.#chatbot) {
+      const { rule } = compiled;
+      if (rule.chatbot !== kind) continue;
+      if (reasons && !reasons.includes((rule as { reason?: string }).reason ?? '')) continue;
+      if (compiled.match && !compiled.match.test(subject)) continue;
+      if (rule.times !== undefined && compiled.fired >= rule.times) continue;
+      if (this.random() >= (rule.errorRate ?? 1)) continue;
+      compiled.fired++;
+      return rule as ChatbotFaultRule & { chatbot: K };
+    }
+    return undefined;
+  }
+
+  pick(method: string, pathname: string): HttpFaultRule | undefined {
     for (const compiled of this.#rules) {
       if (compiled.method !== undefined && compiled.method !== method) continue;
       if (!compiled.path.test(pathname)) continue;
@@ -93,7 +154,7 @@ export class FaultInjector {
  * Applies a fault to a request. Returns true when the fault answered it (or killed it); false when the request
  * must still be handled (latency only, or a slow body).
  */
-export async function applyFault(ex: Exchange, rule: FaultRule, lifecycle: Lifecycle): Promise<boolean> {
+export async function applyFault(ex: Exchange, rule: HttpFaultRule, lifecycle: Lifecycle, resetSignal: AbortSignal): Promise<boolean> {
   const done: string[] = [];
   const note = () => {
     if (ex.log) ex.log.fault = done.join('+');
@@ -101,7 +162,14 @@ export async function applyFault(ex: Exchange, rule: FaultRule, lifecycle: Lifec
   if (rule.latencyMs) {
     done.push(`latency(${rule.latencyMs}ms)`);
     note();
-    await lifecycle.sleep(rule.latencyMs);
+    try {
+      await lifecycle.sleep(rule.latencyMs, resetSignal);
+    } catch (error) {
+      // A reset (or close) while the request waits: it is cut off and never runs, so it cannot act after the reset.
+      if (!resetSignal.aborted) throw error;
+      ex.req.socket.destroy();
+      return true;
+    }
   }
   if (rule.reset) {
     done.push('reset');

@@ -191,14 +191,25 @@ async function postObject(ex: Exchange, ctx: SandboxContext, bucket: string): Pr
   parser.on('fieldsLimit', limit);
   parser.on('partsLimit', limit);
 
+  let parseError: string | undefined;
   const parsed = await new Promise<boolean>((resolve) => {
     parser.on('close', () => resolve(true));
-    parser.on('error', () => resolve(false));
+    parser.on('error', (error: Error) => {
+      parseError = error.message;
+      resolve(false);
+    });
     ex.req.on('close', () => {
       if (!ex.req.complete) resolve(false);
     });
     ex.req.pipe(parser);
   });
+  if (parseError !== undefined) {
+    // The parser gave up mid-body (e.g. "Malformed part header": a control character in a part's filename). The
+    // rest of the body is read so that the refusal below reaches the client; before, it was taken for a client
+    // that went away and never answered (issue 10, item 11). What real OSS answers to such a header is unknown.
+    ex.req.unpipe(parser);
+    await drain(ex);
+  }
   const written = upload ? await upload.catch(() => undefined) : undefined;
   const discard = async () => {
     if (written && !written.overLimit) await fsp.rm(written.tmp, { force: true });
@@ -210,7 +221,7 @@ async function postObject(ex: Exchange, ctx: SandboxContext, bucket: string): Pr
   }
   if (!parsed) {
     await discard();
-    throw malformed('the multipart body ended unexpectedly');
+    throw malformed(parseError === undefined ? 'the multipart body ended unexpectedly' : `${parseError.toLowerCase()} (a part header may not hold control characters)`);
   }
   if (failure) {
     await discard();

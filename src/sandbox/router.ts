@@ -61,7 +61,7 @@ export class ApiRouter {
       let body: JsonObject | undefined;
       if (route.body === 'none') ex.req.resume();
       else {
-        const raw = await readJsonBody(ex, route.body === 'required');
+        const raw = await readJsonBody(ex, route.body === 'required', ctx.options.limits.jsonBodyMaxBytes);
         body = raw === undefined ? undefined : objectBody(raw);
       }
       const result = await route.handle({ ex, ctx, caller, body, query: ex.url.searchParams, actingUser: (what) => actingUser(caller, what) });

@@ -9,7 +9,7 @@ import { Agent } from 'undici';
 import { ValidationError } from '../errors.js';
 import { tokenStateOf } from './auth.js';
 import { Chatbot } from './chatbot.js';
-import type { ResolvedOptions, SandboxContext } from './context.js';
+import type { ResolvedChatbotOptions, ResolvedOptions, SandboxContext } from './context.js';
 import { handleControl } from './control.js';
 import { ApiFailure, sendJson } from './envelope.js';
 import { headerValue, type Exchange } from './exchange.js';
@@ -17,6 +17,7 @@ import { applyFault, FaultInjector } from './faults.js';
 import { preloadJsonBody } from './json-body.js';
 import { Lifecycle } from './lifecycle.js';
 import { ObjectStorage } from './object-storage.js';
+import { KnowledgeBases } from './knowledge-bases.js';
 import { handleOss } from './oss.js';
 import { newRequestId, ossErrorXml } from './oss-errors.js';
 import { OssSigner } from './oss-signing.js';
@@ -30,8 +31,9 @@ import { rosterRoutes } from './routes/rosters.js';
 import { registerUser, userRoutes } from './routes/users.js';
 import { Site, SITE_PREFIX } from './site.js';
 import { buildState } from './state.js';
-import { SandboxStore } from './store.js';
-import type { FaultRule, Sandbox, SandboxConfigSnippet, SandboxKnowledgeBase, SandboxOptions, SandboxState, SitePage } from './types.js';
+import { ID_BASE, KB_PREFIX, SandboxStore } from './store.js';
+import type { FaultRule, Sandbox, SandboxConfigSnippet, SandboxKnowledgeBase, SandboxLimits, SandboxOptions, SandboxState, SitePage } from './types.js';
+import { DEDUCT_FAILED, DOWNLOAD_MAX_BYTES } from './vendor-texts.js';
 
 /** The bucket every upload goes to. */
 export const SANDBOX_BUCKET = 'sandbox-chat';
@@ -40,6 +42,44 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < min) throw new ValidationError(name, `must be an integer of at least ${min}`);
   return value;
+}
+
+/** The defaults of the limits the vendor does not document (see `SandboxLimits`). */
+export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
+  usernameMaxLength: 64,
+  batchRegisterMax: 100,
+  messageTargetsMax: 1000,
+  messageContentMaxChars: 65_536,
+  nickNameMaxChars: 64,
+  profileFieldMaxChars: 4096,
+  groupNameMaxChars: 128,
+  groupDescriptionMaxChars: 1024,
+  groupCapacity: 2000,
+  addRosterMax: 100,
+  conversationPageMax: 100,
+  jsonBodyMaxBytes: 1024 * 1024,
+});
+
+function resolveLimits(limits: Partial<SandboxLimits> = {}): SandboxLimits {
+  const resolved = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(limits) as [keyof SandboxLimits, number | undefined][]) {
+    if (!(key in DEFAULT_LIMITS)) throw new ValidationError(`limits.${key}`, `is not a limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
+    resolved[key] = positiveInt(`limits.${key}`, value, DEFAULT_LIMITS[key], 1);
+  }
+  return resolved;
+}
+
+function resolveChatbot(options: SandboxOptions['chatbot'] = {}): ResolvedChatbotOptions {
+  const storage = options.storageLimitBytes;
+  return {
+    serviceExpired: options.serviceExpired ?? false,
+    deductFailed: options.deductFailed ?? false,
+    deductFailedText: options.deductFailedText ?? DEDUCT_FAILED.text,
+    storageLimitBytes: storage === undefined ? undefined : positiveInt('chatbot.storageLimitBytes', storage, 0),
+    readReceipts: options.readReceipts ?? true,
+    roundLimit: options.roundLimit ?? true,
+    strictDownloadSign: options.strictDownloadSign ?? true,
+  };
 }
 
 function resolveOptions(options: SandboxOptions): ResolvedOptions {
@@ -63,13 +103,19 @@ function resolveOptions(options: SandboxOptions): ResolvedOptions {
     kbName: kb.name ?? 'sandbox-kb',
     chatbotUsername: kb.chatbotUsername ?? 'kb_bot',
     adminUsernames,
+    otherKnowledgeBases: resolveOtherKnowledgeBases(kb.name ?? 'sandbox-kb', kb.otherKnowledgeBases ?? []),
+    chatbot: resolveChatbot(options.chatbot),
+    limits: resolveLimits(options.limits),
+    firstMessageId: resolveFirstMessageId(options.firstMessageId),
+    requireContent: options.requireContent ?? false,
+    usernamesIgnoreCase: options.usernamesIgnoreCase ?? true,
     pushEnabled: options.pushEnabled ?? true,
     uploadMethod,
     ossMaxBytes: positiveInt('ossMaxBytes', options.ossMaxBytes, 5 * 1024 ** 3),
     policyTtlMs: positiveInt('policyTtlMs', options.policyTtlMs, 60 * 60 * 1000, 1),
     storageDir: options.storageDir,
     ingestionDelayMs: positiveInt('ingestionDelayMs', options.ingestionDelayMs, 30),
-    ingestionMaxBytes: positiveInt('ingestionMaxBytes', options.ingestionMaxBytes, 52_428_800),
+    ingestionMaxBytes: positiveInt('ingestionMaxBytes', options.ingestionMaxBytes, DOWNLOAD_MAX_BYTES),
     urlFetchTimeoutMs: positiveInt('urlFetchTimeoutMs', options.urlFetchTimeoutMs, 60_000, 1),
     transactionWindowMs: positiveInt('transactionWindowMs', options.transactionWindowMs, 10 * 60 * 1000),
     siteDir: options.siteDir,
@@ -77,11 +123,27 @@ function resolveOptions(options: SandboxOptions): ResolvedOptions {
   };
 }
 
+function resolveOtherKnowledgeBases(main: string, others: string[]): string[] {
+  const seen = new Set([main]);
+  others.forEach((name, i) => {
+    if (name === '' || /[ \t\n]/.test(name)) throw new ValidationError(`knowledgeBase.otherKnowledgeBases[${i}]`, 'must be a name without spaces (commands name it)');
+    if (seen.has(name)) throw new ValidationError(`knowledgeBase.otherKnowledgeBases[${i}]`, `"${name}" is named twice`);
+    seen.add(name);
+  });
+  return others;
+}
+
+function resolveFirstMessageId(value: string | undefined): string {
+  if (value === undefined) return ID_BASE.message;
+  if (!/^[1-9]\d*$/.test(value) || BigInt(value) >= 2n ** 63n) throw new ValidationError('firstMessageId', 'must be a positive 64-bit integer as decimal text');
+  return value;
+}
+
 /** Registers the chatbot and admin users; a bad or duplicate name is an options error. */
 function registerKnowledgeBaseUsers(store: SandboxStore, options: ResolvedOptions): SandboxKnowledgeBase {
   const register = (field: string, username: string) => {
     try {
-      return registerUser(store, username, randomBytes(12).toString('hex')).user_id;
+      return registerUser(store, username, randomBytes(12).toString('hex'), options.limits).user_id;
     } catch (error) {
       if (error instanceof ApiFailure) throw new ValidationError(field, `"${username}": ${error.message}`);
       throw error;
@@ -109,9 +171,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const storage = new ObjectStorage(root);
   await storage.init();
 
-  const store = new SandboxStore(resolved.now, resolved.transactionWindowMs);
+  const store = new SandboxStore(resolved.now, resolved.transactionWindowMs, resolved.firstMessageId, resolved.usernamesIgnoreCase);
   const kb = registerKnowledgeBaseUsers(store, resolved);
+  const kbs = new KnowledgeBases([
+    { name: kb.name, uuid: KB_PREFIX, adminUserIds: kb.adminUserIds },
+    ...resolved.otherKnowledgeBases.map((name, i) => ({ name, uuid: String(BigInt(KB_PREFIX) + BigInt(i + 1)), adminUserIds: kb.adminUserIds })),
+  ]);
   const lifecycle = new Lifecycle();
+  /** Aborted by every reset: requests waiting out a latency fault are cut off. */
+  let resetController = new AbortController();
   const faults = new FaultInjector(options.faults ?? []);
   const log = new RequestLog();
   const site = new Site(resolved.siteDir, resolved.now, lifecycle);
@@ -125,25 +193,51 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     storage,
     site,
     kb,
+    kbs,
     url: '',
     // The chatbot is created right below; no message can arrive before the server listens.
     onMessage: (message) => chatbot.onMessage(message),
   };
-  const chatbot = new Chatbot(ctx);
+  const chatbot = new Chatbot(ctx, faults);
   const router = new ApiRouter([...userRoutes, ...rosterRoutes, ...groupRoutes, ...messageRoutes, ...fileRoutes, ...pushRoutes]);
 
-  const state = (): SandboxState => buildState({ appId: resolved.appId, kb, store, faults: faults.list(), requests: log.entries() });
+  const state = (): SandboxState =>
+    buildState({ appId: resolved.appId, groupCapacity: resolved.limits.groupCapacity, kb, kbs, chatbotPending: chatbot.pending, store, faults: faults.list(), requests: log.entries() });
   const reset = () => {
+    resetController.abort();
+    resetController = new AbortController();
     chatbot.cancelPending();
     store.resetTraffic();
+    kbs.resetTraffic();
     storage.reset();
     log.clear();
+  };
+  /** API, storage and site requests being handled (control routes excluded). */
+  const handling = new Set<Promise<void>>();
+  /** Nothing pending: no request being handled, no download, ingestion or notice of the chatbot. */
+  const idle = async (timeoutMs = 10_000): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the sandbox is still busy after ${timeoutMs} ms (${handling.size} requests, ${chatbot.pending} chatbot tasks)`)), timeoutMs);
+    });
+    const settled = async () => {
+      while (handling.size > 0 || chatbot.pending > 0) {
+        await Promise.allSettled([...handling]);
+        await chatbot.idle();
+      }
+    };
+    try {
+      await Promise.race([settled(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
   const control = {
     state,
     faults: () => faults.list(),
     setFaults: (rules: FaultRule[]) => faults.set(rules),
     reset,
+    idle,
     setPage: (p: string, page: SitePage) => site.setPage(p, page),
   };
 
@@ -193,9 +287,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       });
 
       const isApi = !ex.pathname.startsWith(SITE_PREFIX) && !ex.pathname.startsWith('/_oss/');
-      if (isApi) await preloadJsonBody(ex);
+      if (isApi) await preloadJsonBody(ex, resolved.limits.jsonBodyMaxBytes);
       const rule = faults.pick(method, ex.pathname);
-      if (rule && (await applyFault(ex, rule, lifecycle))) return;
+      if (rule && (await applyFault(ex, rule, lifecycle, resetController.signal))) return;
       if (isApi) await router.handle(ex, ctx);
       else if (ex.pathname.startsWith(SITE_PREFIX)) await site.serve(ex);
       else await handleOss(ex, ctx);
@@ -208,7 +302,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
   }
 
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = http.createServer((req, res) => {
+    const handled = handle(req, res);
+    if ((req.url ?? '').startsWith('/_sandbox/') && !(req.url ?? '').startsWith(SITE_PREFIX)) return;
+    handling.add(handled);
+    void handled.finally(() => handling.delete(handled));
+  });
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -276,6 +375,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     storageDir: root,
     state,
     setFaults: control.setFaults,
+    idle,
     setPage: control.setPage,
     reset,
     configSnippet: (): SandboxConfigSnippet => ({

@@ -5,16 +5,20 @@ import type { GroupMemberState, KbDocumentState, MessageState, PushRecordState, 
  * The sandbox's in-memory data: users, friends, groups, messages, pushes, knowledge-base documents, uploaded
  * objects. Plain data and lookups only; the rules live in the route handlers and the chatbot.
  *
- * IDs are deterministic, 13 digits like the real ones, and far below 2^53.
+ * IDs are deterministic. User, group and push-task IDs have 13 digits like the quick start's examples
+ * (`2302128618880`). Message IDs are 64-bit in the real service (swagger `msg_ids` `int64`; the floo SDK uses
+ * uint64), and the sandbox hands them out above 2^60 by default, so that any client that reads one through a
+ * JavaScript number gets it wrong at once. They are kept as decimal text.
  */
 export const ID_BASE = Object.freeze({
   user: 2302128600001,
   group: 3402128600001,
-  message: 5102128600001,
+  /** 2^60 + 1. */
+  message: '1152921504606846977',
   pushTask: 7702128600001,
 });
 
-/** The knowledge base's "uuid": digits, so that doc ids match `ID：(\d+-\d+)`. */
+/** The main knowledge base's "uuid" (the vendor's is a small counter, `lanying_embedding.py:677-679`). */
 export const KB_PREFIX = '6802128600001';
 
 export interface UserRecord extends UserState {
@@ -60,7 +64,7 @@ export interface UploadSlotRecord {
 
 export class SandboxStore {
   readonly users = new Map<number, UserRecord>();
-  /** Lower-cased username to user ID: usernames are unique regardless of case. */
+  /** Username (lower-cased unless `usernamesIgnoreCase` is off) to user ID. */
   readonly usernames = new Map<string, number>();
   /** Friend lists. Friendship is mutual: both sides list each other. */
   readonly rosters = new Map<number, Set<number>>();
@@ -69,30 +73,38 @@ export class SandboxStore {
   messages: MessageRecord[] = [];
   conversations = new Map<string, MessageRecord[]>();
   /** msg_ids of recent sends, by `sender:transaction_id`. */
-  readonly transactions: DedupWindow<number[]>;
+  readonly transactions: DedupWindow<string[]>;
   push: PushRecordState[] = [];
   /** Task IDs of recent pushes, by `setting.request_id`. */
   readonly pushRequestIds: DedupWindow<number>;
+  /** Listed knowledge-base documents, in list order (the vendor's `rpush` order), of every knowledge base. */
   documents = new Map<string, KbDocumentState>();
   objects = new Map<string, StoredObject>();
   slots = new Map<string, UploadSlotRecord>();
 
   #nextUser = ID_BASE.user;
   #nextGroup = ID_BASE.group;
-  #nextMessage = ID_BASE.message;
+  #nextMessage: bigint;
   #nextPushTask = ID_BASE.pushTask;
-  #nextDocument = 1;
 
   constructor(
     readonly now: () => number,
     dedupWindowMs: number,
+    firstMessageId: string = ID_BASE.message,
+    /** Whether `Alice` and `alice` are one username (unknown for the real service). */
+    readonly usernamesIgnoreCase = true,
   ) {
     this.transactions = new DedupWindow(dedupWindowMs);
     this.pushRequestIds = new DedupWindow(dedupWindowMs);
+    this.#nextMessage = BigInt(firstMessageId);
+  }
+
+  #usernameKey(username: string): string {
+    return this.usernamesIgnoreCase ? username.toLowerCase() : username;
   }
 
   userByName(username: string): UserRecord | undefined {
-    const id = this.usernames.get(username.toLowerCase());
+    const id = this.usernames.get(this.#usernameKey(username));
     return id === undefined ? undefined : this.users.get(id);
   }
 
@@ -109,7 +121,7 @@ export class SandboxStore {
       created_at: this.now(),
     };
     this.users.set(user.user_id, user);
-    this.usernames.set(username.toLowerCase(), user.user_id);
+    this.usernames.set(this.#usernameKey(username), user.user_id);
     return user;
   }
 
@@ -140,7 +152,7 @@ export class SandboxStore {
   addMessage(fields: Omit<MessageRecord, 'msg_id' | 'conversation_id' | 'timestamp' | 'status' | 'ctype'>): MessageRecord {
     const conversationId = conversationIdOf(fields.type, fields.from_user_id, fields.to_id);
     const message: MessageRecord = {
-      msg_id: this.#nextMessage++,
+      msg_id: String(this.#nextMessage++),
       conversation_id: conversationId,
       ...fields,
       ctype: ctypeOf(fields.content_type),
@@ -159,10 +171,6 @@ export class SandboxStore {
 
   nextPushTaskId(): number {
     return this.#nextPushTask++;
-  }
-
-  nextDocId(): string {
-    return `${KB_PREFIX}-${this.#nextDocument++}`;
   }
 
   /**

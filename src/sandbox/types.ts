@@ -1,6 +1,7 @@
 /** The sandbox's public types: its options, its handle, fault rules, site pages and the state snapshot. */
 
-export interface FaultRule {
+/** A fault of the HTTP layer: a delay, an HTTP error, a business code, a reset connection or a slow body. */
+export interface HttpFaultRule {
   /**
    * Matched against `${METHOD} ${pathname}` or, without a method, the pathname alone; `*` matches anything
    * (slashes included), e.g. `'POST /message/send'`, `'/file/upload/chat'`, `'POST /_oss/*'`, `'*'`.
@@ -23,6 +24,87 @@ export interface FaultRule {
   /** Fire at most this many times; then the rule is spent. */
   times?: number;
 }
+
+/**
+ * Refusals the real chatbot sends after `/message/send` answered 200, instead of taking the message
+ * (`services/openai_service.py` of the vendor's connector): `service_expired` (:2555-2562), `deduct_failed`
+ * (:2550-2553), `several_kbs` (the sender administers several knowledge bases and set no default: a file is kept,
+ * not ingested, :3161; URLs are dropped, :3220), `round_limit` (:514-522).
+ */
+export type ChatbotRefusal = 'service_expired' | 'deduct_failed' | 'several_kbs' | 'round_limit';
+
+/**
+ * Ways a document the chatbot accepted can end in `error` (`lanying_tasks.py`); each sends its failure notice:
+ * `download_failed` (`download failed`), `upload_error` (`upload embedding file error`; the document is never
+ * listed), `download_error` (`download file error`), `storage_limit` (`storage limit`), `exception` (a file that
+ * cannot be parsed), `bad_authorization`, `no_quota`, `deduct_failed`.
+ */
+export type ChatbotFailure = 'download_failed' | 'upload_error' | 'download_error' | 'storage_limit' | 'exception' | 'bad_authorization' | 'no_quota' | 'deduct_failed';
+
+interface ChatbotRuleBase {
+  /**
+   * Only messages or documents whose subject matches this pattern (`*` matches anything): a document's file name
+   * or URL; for a refusal, the message's text, or a file message's `dName`. @default every one
+   */
+  match?: string;
+  /** Probability (0..1) that the rule fires on a matching subject. Default 1. */
+  errorRate?: number;
+  /** Fire at most this many times; then the rule is spent. */
+  times?: number;
+}
+
+/** The chatbot refuses a message with `reason`'s reply (nothing is ingested). */
+export interface ChatbotRefuseRule extends ChatbotRuleBase {
+  chatbot: 'refuse';
+  reason: ChatbotRefusal;
+}
+
+/** A document the chatbot accepted ends in `error` with `reason`, and its failure notice is sent. */
+export interface ChatbotFailRule extends ChatbotRuleBase {
+  chatbot: 'fail';
+  reason: ChatbotFailure;
+}
+
+/**
+ * A matching document (by file name or URL) takes `delayMs` longer to process: its notice comes that much later,
+ * so documents sent after it can finish first (completions in a different order than the sends).
+ */
+export interface ChatbotDelayRule extends ChatbotRuleBase {
+  chatbot: 'delay';
+  delayMs: number;
+}
+
+/**
+ * `lose_notice`: a matching document is processed but its completion notice is never sent. `duplicate_notice`: the
+ * notice is sent twice. (The vendor sends one per trace; a lost or repeated message is what a client must survive.)
+ */
+export interface ChatbotNoticeRule extends ChatbotRuleBase {
+  chatbot: 'lose_notice' | 'duplicate_notice';
+}
+
+/**
+ * `/bluevector delete` of a matching document (by document ID) answers `删除成功，请等待系统处理。` at once, but the
+ * document stays listed for `delayMs` (the vendor removes it from the list at once; a slower service is the case a
+ * client must survive).
+ */
+export interface ChatbotDeleteLaterRule extends ChatbotRuleBase {
+  chatbot: 'delete_later';
+  delayMs: number;
+}
+
+/**
+ * Slash commands are not run: the chatbot answers a matching text starting with `/` like any chat (`answer: 'chat'`,
+ * the default), or not at all (`'silent'`): a chatbot bound to an agent platform instead of the connector.
+ */
+export interface ChatbotNoCommandsRule extends ChatbotRuleBase {
+  chatbot: 'no_commands';
+  answer?: 'chat' | 'silent';
+}
+
+/** A fault of the chatbot's behaviour, reached like the HTTP ones (options, the control endpoint, `--fault`). */
+export type ChatbotFaultRule = ChatbotRefuseRule | ChatbotFailRule | ChatbotDelayRule | ChatbotNoticeRule | ChatbotDeleteLaterRule | ChatbotNoCommandsRule;
+
+export type FaultRule = HttpFaultRule | ChatbotFaultRule;
 
 /** A page served under `/_sandbox/site/<path>`, set at run time. */
 export interface SitePage {
@@ -47,6 +129,58 @@ export interface SitePage {
   lastModified?: string | number;
 }
 
+/**
+ * Limits the vendor does not document. The sandbox enforces these values (code 10002 beyond, unless noted); the
+ * real service's limits are unknown (docs/vendor-contract.md).
+ */
+export interface SandboxLimits {
+  /** @default 64 */
+  usernameMaxLength: number;
+  /** Entries of one `/user/register/batch`. @default 100 */
+  batchRegisterMax: number;
+  /** Receivers of one `/message/send`. @default 1000 */
+  messageTargetsMax: number;
+  /** Characters of a message's `content`. @default 65536 */
+  messageContentMaxChars: number;
+  /** @default 64 */
+  nickNameMaxChars: number;
+  /** `description`, `public_info`, `private_info` of a profile. @default 4096 */
+  profileFieldMaxChars: number;
+  /** @default 128 */
+  groupNameMaxChars: number;
+  /** @default 1024 */
+  groupDescriptionMaxChars: number;
+  /** Members of a group (20010 beyond). @default 2000 */
+  groupCapacity: number;
+  /** Entries of one `/user/add_roster`. @default 100 */
+  addRosterMax: number;
+  /** `limit` of one `/message/conversation` page. @default 100 */
+  conversationPageMax: number;
+  /** A JSON request body. @default 1 MiB */
+  jsonBodyMaxBytes: number;
+}
+
+/** The chatbot's switches. Every one is also reachable as a fault rule (`ChatbotFaultRule`) at run time. */
+export interface ChatbotOptions {
+  /** Answer every message with `service is expired` (the app's AI service lapsed). @default false */
+  serviceExpired?: boolean;
+  /** Answer every message with the "in arrears" refusal (error_code `deduct_failed`). @default false */
+  deductFailed?: boolean;
+  /** The arrears text (configurable per app in the real service). @default `抱歉，当前应用已欠费，请联系管理员或者稍后重试。` */
+  deductFailedText?: string;
+  /** The app's knowledge-base storage quota, in bytes; a document beyond it fails with `storage limit`. @default none */
+  storageLimitBytes?: number;
+  /** Send a READ_ACK (content_type 9) for each message, as the real chatbot does. @default true */
+  readReceipts?: boolean;
+  /** Enforce the round limit (a repeated bot text, third time in a row) as the real chatbot does. @default true */
+  roundLimit?: boolean;
+  /**
+   * Refuse (`download_failed`) a sandbox download URL whose upload slot was not asked by the message's sender for
+   * the chatbot. The real service's rule is unknown. @default true
+   */
+  strictDownloadSign?: boolean;
+}
+
 export interface SandboxOptions {
   /** @default '127.0.0.1' */
   host?: string;
@@ -56,8 +190,24 @@ export interface SandboxOptions {
   appId?: string;
   /** The admin token. @default a random `sbx_` + hex string */
   accessToken?: string;
-  /** Defaults: name `sandbox-kb`, chatbot user `kb_bot`, one admin `kb_admin`; all users are registered at start. */
-  knowledgeBase?: { name?: string; chatbotUsername?: string; adminUsernames?: string[] };
+  /**
+   * Defaults: name `sandbox-kb`, chatbot user `kb_bot`, one admin `kb_admin`; all users are registered at start.
+   * `otherKnowledgeBases`: more knowledge bases the same admins administer (then a message is refused with the
+   * "several knowledge bases" reply until the sender sets a default with `/bluevector mode auto <KB>`).
+   */
+  knowledgeBase?: { name?: string; chatbotUsername?: string; adminUsernames?: string[]; otherKnowledgeBases?: string[] };
+  chatbot?: ChatbotOptions;
+  /** Limits the vendor does not document; each defaults to the value listed in `SandboxLimits`. */
+  limits?: Partial<SandboxLimits>;
+  /** The first message ID handed out (decimal text). @default "1152921504606846977" (2^60 + 1) */
+  firstMessageId?: string;
+  /**
+   * Refuse a `/message/send` without `content` (swagger marks it required; the quick start's knowledge-base guide
+   * sends a file message without it; the real behaviour is unknown). @default false
+   */
+  requireContent?: boolean;
+  /** Treat usernames that differ only in case as the same user (unknown for the real service). @default true */
+  usernamesIgnoreCase?: boolean;
   /** @default true; false answers 12006 on `/push/notify` */
   pushEnabled?: boolean;
   /** What `/file/upload/chat` hands out. @default 'POST' */
@@ -74,7 +224,10 @@ export interface SandboxOptions {
   ingestionMaxBytes?: number;
   /** The chatbot's URL fetch timeout. @default 60000 */
   urlFetchTimeoutMs?: number;
-  /** The `transaction_id` deduplication window of `/message/send`. @default 10 minutes */
+  /**
+   * The `transaction_id` deduplication window of `/message/send` (and of push `request_id`). Swagger says only
+   * "within a short time" (短时间内); the real window is unknown. @default 10 minutes
+   */
   transactionWindowMs?: number;
   /** A folder (absolute) of static pages served under `/_sandbox/site/`. */
   siteDir?: string;
@@ -89,6 +242,16 @@ export interface SandboxKnowledgeBase {
   adminUserIds: number[];
 }
 
+/** One knowledge base of the sandbox (the main one and `otherKnowledgeBases`). */
+export interface KnowledgeBaseState {
+  name: string;
+  /** The digits before the dash of its document IDs. */
+  uuid: string;
+  adminUserIds: number[];
+  /** Bytes of its processed documents (what `/bluevector info` shows as 存储空间). */
+  storageBytes: number;
+}
+
 export interface Sandbox {
   /** e.g. `http://127.0.0.1:PORT` */
   readonly url: string;
@@ -101,12 +264,19 @@ export interface Sandbox {
   state(): SandboxState;
   /** Replaces the fault rules. Throws on an invalid rule. */
   setFaults(rules: FaultRule[]): void;
+  /**
+   * Resolves once nothing is pending: no API, storage or site request being handled, and no download, ingestion
+   * or notice of the chatbot in progress (the moment to check that something did NOT happen). Rejects after
+   * `timeoutMs` (default 10 s).
+   */
+  idle(timeoutMs?: number): Promise<void>;
   /** Sets a page under `/_sandbox/site/<path>`. */
   setPage(path: string, page: SitePage): void;
   /**
    * Drops traffic: messages, transaction records, documents (and pending ingestion), push records, stored objects
-   * and upload slots, and the request log. Keeps configuration: users, rosters, groups, fault rules and site pages.
-   * ID counters keep running, so an ID is never handed out twice.
+   * and upload slots, and the request log; requests still waiting out a latency fault are cut off and never run.
+   * Keeps configuration: users, rosters, groups, fault rules and site pages. ID counters keep running, so an ID is
+   * never handed out twice.
    */
   reset(): void;
   /** A ready-to-use lanying-kb configuration for this sandbox. */
@@ -126,13 +296,19 @@ export type KbDocumentStatus = 'wait' | 'processing' | 'finish' | 'error';
 
 export interface KbDocumentState {
   doc_id: string;
+  /** The knowledge base it belongs to. */
+  kb: string;
   type: 'url' | 'file';
   filename: string;
   source: string;
   status: KbDocumentStatus;
   reason?: string;
   metadata: Record<string, string>;
-  msg_id: number;
+  /** Blocks processed / in total, as `/bluevector status` shows them (`-` while unset). */
+  progress_finish?: number;
+  progress_total?: number;
+  /** The message that brought it (64-bit, decimal text). */
+  msg_id: string;
   from_user_id: number;
   file_size?: number;
   sha256?: string;
@@ -171,7 +347,8 @@ export interface GroupState {
 }
 
 export interface MessageState {
-  msg_id: number;
+  /** 64-bit, decimal text. */
+  msg_id: string;
   /** 1 one-to-one, 2 group. */
   type: 1 | 2;
   conversation_id: string;
@@ -184,9 +361,11 @@ export interface MessageState {
   attachment: string;
   ext: string;
   config: string;
-  transaction_id?: number;
+  /** A number, or decimal text when beyond 2^53 (it is an int64). */
+  transaction_id?: number | string;
   online_only?: boolean;
-  related_mid?: number;
+  /** 64-bit, decimal text. */
+  related_mid?: string;
   status: string;
   timestamp: number;
 }
@@ -225,14 +404,19 @@ export interface RequestLogEntry {
   /** Whether an access token was sent, and whether it was the admin token. */
   token: 'absent' | 'valid' | 'invalid';
   user_id_header?: string;
-  transaction_id?: number;
+  /** A number, or decimal text when beyond 2^53. */
+  transaction_id?: number | string;
   at: number;
   duration_ms?: number;
 }
 
 export interface SandboxState {
   appId: string;
+  /** The main knowledge base; `documents` holds the listed documents of every knowledge base, in list order. */
   knowledgeBase: SandboxKnowledgeBase & { documents: KbDocumentState[] };
+  knowledgeBases: KnowledgeBaseState[];
+  /** Downloads, ingestions and notices in progress (0 when the chatbot is idle). */
+  chatbotPending: number;
   users: UserState[];
   rosters: { user_id: number; friends: number[] }[];
   groups: GroupState[];

@@ -1,8 +1,11 @@
 import { badParam } from './envelope.js';
+import { parseJson } from './json-body.js';
 
 /**
  * Strict checks of request fields. Every failure is code 10002 with a message naming the field. Numbers must be
- * JSON numbers (a string holding digits is refused); IDs must be positive safe integers.
+ * JSON numbers, except IDs: an ID (int64 in swagger) may be a JSON number or a string of digits, because the
+ * vendor's own chatbot sends its `from_user_id` and `targets` as strings (`services/openai_service.py:459-471`
+ * builds them with `str()`, `lanying_connector.py:570-571` sends them) and relies on the answer's `msg_ids`.
  */
 
 export type JsonObject = Record<string, unknown>;
@@ -17,15 +20,41 @@ export function objectBody(value: unknown): JsonObject {
   return value;
 }
 
-function isId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+const INT64_END = 2n ** 63n;
+
+/**
+ * A positive int64 ID given as a JSON number, a bigint (a JSON number beyond 2^53, read exactly) or a string of
+ * digits; its decimal text, or undefined when it is none of these.
+ */
+export function idText(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? String(value) : undefined;
+  let big: bigint;
+  if (typeof value === 'bigint') big = value;
+  else if (typeof value === 'string' && /^\d{1,19}$/.test(value)) big = BigInt(value);
+  else return undefined;
+  return big > 0n && big < INT64_END ? big.toString() : undefined;
 }
 
+/**
+ * A user or group ID as a number. The sandbox's own IDs are far below 2^53; a larger one names nobody here, and its
+ * rounded value cannot collide with one of them.
+ */
 export function requiredId(obj: JsonObject, field: string, label = field): number {
   const value = obj[field];
   if (value === undefined || value === null) throw badParam(`${label} is required`);
-  if (!isId(value)) throw badParam(`${label} must be a positive integer`);
-  return value;
+  const text = idText(value);
+  if (text === undefined) throw badParam(`${label} must be a positive integer`);
+  return Number(text);
+}
+
+/** A message or transaction ID (int64) as decimal text. */
+export function optionalIdText(obj: JsonObject, field: string, options: { zeroIsNone?: boolean } = {}, label = field): string | undefined {
+  const value = obj[field];
+  if (value === undefined || value === null) return undefined;
+  if (options.zeroIsNone && (value === 0 || value === '0')) return undefined;
+  const text = idText(value);
+  if (text === undefined) throw badParam(`${label} must be a positive integer`);
+  return text;
 }
 
 export function optionalId(obj: JsonObject, field: string, label = field): number | undefined {
@@ -72,12 +101,14 @@ export function requiredIdList(obj: JsonObject, field: string, options: { max?: 
   const value = obj[field];
   if (value === undefined || value === null) throw badParam(`${label} is required`);
   if (!Array.isArray(value) || value.length === 0) throw badParam(`${label} must be a non-empty array of integers`);
-  value.forEach((item, i) => {
-    if (!isId(item)) throw badParam(`${label}[${i}] must be a positive integer`);
+  const ids = value.map((item, i) => {
+    const text = idText(item);
+    if (text === undefined) throw badParam(`${label}[${i}] must be a positive integer`);
+    return Number(text);
   });
-  if (options.max !== undefined && value.length > options.max) throw badParam(`${label} has more than ${options.max} entries`);
-  if (new Set(value).size !== value.length) throw badParam(`${label} has duplicate entries`);
-  return value as number[];
+  if (options.max !== undefined && ids.length > options.max) throw badParam(`${label} has more than ${options.max} entries`);
+  if (new Set(ids).size !== ids.length) throw badParam(`${label} has duplicate entries`);
+  return ids;
 }
 
 export function optionalIdList(obj: JsonObject, field: string, options: { max?: number } = {}, label = field): number[] | undefined {
@@ -93,7 +124,7 @@ export function optionalJsonObjectString(obj: JsonObject, field: string): { text
   if (text === '') return { text, value: undefined };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch {
     throw badParam(`${field} must be a string holding JSON`);
   }

@@ -59,7 +59,22 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ) WITHOUT ROWID;
     `);
   },
-  // 3: the folder of each document (everything before the key's last "/"), so that a folder's documents are read
+  // 3: documents.msg_id as TEXT. Message IDs are 64-bit; an INTEGER column would turn the decimal text back into a
+  // number that JavaScript reads rounded above 2^53. SQLite cannot change a column's type: the table is rebuilt.
+  (db) => {
+    const columns = (db.prepare('SELECT name FROM pragma_table_info(?)').all('documents') as { name: string }[]).map((c) => c.name);
+    const select = columns.map((c) => (c === 'msg_id' ? 'CAST(msg_id AS TEXT)' : c)).join(', ');
+    const definition = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'").get() as { sql: string }).sql;
+    const rebuilt = definition.replace(/^CREATE TABLE documents\b/, 'CREATE TABLE documents_v3').replace(/\bmsg_id(\s+)INTEGER\b/, 'msg_id$1TEXT   ');
+    if (rebuilt === definition || !/\bmsg_id\s+TEXT\b/.test(rebuilt)) throw new Error('migration 3: unexpected documents table definition');
+    db.exec(rebuilt);
+    db.exec(`INSERT INTO documents_v3 (${columns.join(', ')}) SELECT ${select} FROM documents`);
+    db.exec('DROP TABLE documents');
+    db.exec('ALTER TABLE documents_v3 RENAME TO documents');
+    db.exec('CREATE INDEX documents_by_uploaded_hash ON documents (uploaded_hash)');
+    db.exec('CREATE INDEX documents_by_status ON documents (status)');
+  },
+  // 4: the folder of each document (everything before the key's last "/"), so that a folder's documents are read
   // without reading the whole source.
   (db) => {
     db.exec(`
@@ -69,7 +84,7 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX documents_by_dir ON documents (source, dir);
     `);
   },
-  // 4: folder digests: a digest of what a folder source saw in one folder when every document in it was settled, so
+  // 5: folder digests: a digest of what a folder source saw in one folder when every document in it was settled, so
   // that an unchanged folder is not read from the state again. Any write to a document of the folder clears its
   // digest (the triggers), so a digest never outlives the rows it vouches for.
   (db) => {

@@ -31,7 +31,8 @@ export interface DocumentRecord {
   syncId: string | null;
   /** sha256 of the version the chatbot accepted. */
   uploadedHash: string | null;
-  msgId: number | null;
+  /** The send's message ID (64-bit, decimal text). */
+  msgId: string | null;
   downloadUrl: string | null;
   /** The chatbot's document ID, once known. */
   docId: string | null;

@@ -12,7 +12,7 @@ import PQueue from 'p-queue';
 import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError, UnavailableError } from '../api/errors.js';
 import { generateTransactionId } from '../api/resources/messages.js';
-import { kbExtensionOf } from '../api/knowledge-base.js';
+import { kbExtensionOf } from '../protocol/kb-files.js';
 import { LocalFileError } from '../errors.js';
 import type { ResolvedSource } from '../sources/registry.js';
 import type { ObservedItem, SourceAdapter } from '../sources/types.js';
@@ -31,7 +31,7 @@ export function isRunStopping(error: unknown): boolean {
 
 /** What happened to one send. */
 export type SendResult =
-  | { outcome: 'sent'; bytes: number; msgId: number | undefined; durationMs: number }
+  | { outcome: 'sent'; bytes: number; msgId: string | undefined; durationMs: number }
   | { outcome: 'failed'; error: unknown; message: string }
   | { outcome: 'vanished' }
   | { outcome: 'cancelled'; error: unknown };

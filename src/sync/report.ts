@@ -22,7 +22,8 @@ export interface ReportEntry {
   /** For a document to send: what happened when it was sent (absent in a dry run). */
   outcome?: SendOutcome;
   error?: string;
-  msgId?: number;
+  /** The send's message ID (64-bit, decimal text). */
+  msgId?: string;
 }
 
 export interface SyncCounts {
@@ -107,7 +108,7 @@ export class ReportBuilder {
   }
 
   /** Records a send's outcome on its entry. */
-  sendFinished(entry: ReportEntry, outcome: SendOutcome, detail: { bytes?: number; msgId?: number | undefined; error?: string } = {}): void {
+  sendFinished(entry: ReportEntry, outcome: SendOutcome, detail: { bytes?: number; msgId?: string | undefined; error?: string } = {}): void {
     entry.outcome = outcome;
     if (detail.msgId !== undefined) entry.msgId = detail.msgId;
     if (detail.error !== undefined) entry.error = detail.error;

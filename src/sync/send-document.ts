@@ -13,7 +13,8 @@ export interface SendTarget {
 }
 
 export interface SentDocument {
-  msgId: number | undefined;
+  /** 64-bit, as decimal text. */
+  msgId: string | undefined;
   downloadUrl: string | undefined;
   bytes: number;
 }

@@ -124,7 +124,7 @@ export function pendingRecord(
 /** The row once the chatbot accepted the send. */
 export function sentRecord(
   pending: DocumentRecord,
-  sent: { msgId: number | undefined; downloadUrl: string | undefined },
+  sent: { msgId: string | undefined; downloadUrl: string | undefined },
   item: ObservedItem,
   now: number,
 ): DocumentRecord {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api/errors.js';
 import { ContentType } from '../../src/api/resources/messages.js';
 import { splitAudience } from '../../src/api/resources/push.js';
-import { usernameProblem } from '../../src/api/resources/users.js';
+import { usernameProblem } from '../../src/protocol/username.js';
 import { ValidationError } from '../../src/errors.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
 import { caught } from '../helpers/errors.js';
@@ -99,13 +99,15 @@ describe('messages', () => {
     const sandbox = await useSandbox();
     const { client } = clientFor(sandbox);
     const [a, b] = await registerUsers(client, ['amy', 'bill']);
-    const ids: number[] = [];
+    const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
       const sent = await client.messages.send({ to: { users: [b as number] }, contentType: ContentType.TEXT, content: `m${i}`, from: a as number, ext: { n: i }, config: { c: true } });
       expect(sent.msgIds).toHaveLength(1);
-      ids.push(sent.msgIds[0] as number);
+      ids.push(sent.msgIds[0] as string);
     }
-    const stored = sandbox.state().messages.find((m: { msg_id: number }) => m.msg_id === ids[0]) as { ext: string; config: string };
+    // Message IDs are 64-bit, read exactly: the one the send returned names the stored message.
+    expect(ids[0]).toMatch(/^\d{19}$/);
+    const stored = sandbox.state().messages.find((m) => m.msg_id === ids[0]) as { ext: string; config: string };
     expect(typeof stored.ext).toBe('string');
     expect(JSON.parse(stored.ext)).toEqual({ n: 0 });
     expect(JSON.parse(stored.config)).toEqual({ c: true });

@@ -9,6 +9,19 @@ type Stored = { content: string; ext?: string; attachment?: string; content_type
 const sends = (sandbox: { state(): { requests: unknown[] } }) => (sandbox.state().requests as Req[]).filter((r) => r.path === '/message/send');
 
 describe('lanying-kb message send', () => {
+  it('sends a text without --from, as the quick start\'s admin send does (server-api-quick-start.md:391-431)', async () => {
+    const sandbox = await useSandbox();
+    const cli = cliFor(sandbox);
+    const admin = sandbox.knowledgeBase.adminUserIds[0] as number;
+    const run = await cli.run(['--json', 'message', 'send', '--user', String(admin), '--text', 'hello']);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as { ok: boolean; msgIds: string[] };
+    const stored = sandbox.state().messages[0]!;
+    expect(stored).toMatchObject({ from_user_id: 0, to_id: admin, content: 'hello' });
+    // The message ID is 64-bit: printed exactly, as text.
+    expect(out.msgIds).toEqual([stored.msg_id]);
+  });
+
   it('sends a text with ext to several users in one send', async () => {
     const sandbox = await useSandbox();
     const [from, b, c] = await registerUsers(clientFor(sandbox).client, ['amy', 'bill', 'cora']);
@@ -46,15 +59,15 @@ describe('lanying-kb message send', () => {
     expect(sandbox.state().objects).toHaveLength(3);
   });
 
-  it('refuses mixed receivers, a missing --from, an --ext that is not a JSON object, and a missing file, sending nothing', async () => {
+  it('refuses mixed receivers, a file without --from, an --ext that is not a JSON object, and a missing file, sending nothing', async () => {
     const sandbox = await useSandbox();
     const cli = cliFor(sandbox);
     const mixed = await cli.run(['message', 'send', '--from', '1', '--user', '2', '--group', '3', '--text', 'x']);
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toMatch(/--user and --group cannot be mixed/);
-    const noFrom = await cli.run(['message', 'send', '--user', '2', '--text', 'x']);
+    const noFrom = await cli.run(['message', 'send', '--user', '2', '--file', 'notes.md']);
     expect(noFrom.code).toBe(2);
-    expect(noFrom.stderr).toMatch(/--from USER_ID is required: the configured token is the admin token/);
+    expect(noFrom.stderr).toMatch(/--file needs --from USER_ID: the upload slot is asked for as the user who sends the file/);
     const notJson = await cli.run(['message', 'send', '--from', '1', '--user', '2', '--text', 'x', '--ext', '{k:1}']);
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/^lanying-kb: --ext: is not valid JSON/);

@@ -18,6 +18,15 @@ describe('lanying-kb push notify', () => {
     expect(pushes[0]?.message).toMatchObject({ type: 'text', title: 'T', body: 'B', ext: { x: 1 } });
   });
 
+  it('sends a text push with an audio attachment and a string badge, as swagger allows (api-docs.json:14049,14055-14058)', async () => {
+    const sandbox = await useSandbox();
+    const cli = cliFor(sandbox);
+    // No image check (no download of the URL): only an image push must be a jpg/jpeg/png under 1 MB.
+    const run = await cli.run(['push', 'notify', '--all', '--body', 'listen', '--attachment-url', 'https://cdn.example.invalid/voice.mp3', '--badge', '+1']);
+    expect(run.code).toBe(0);
+    expect((sandbox.state().push as PushRecord[])[0]?.message).toMatchObject({ type: 'text', attachment_url: 'https://cdn.example.invalid/voice.mp3', badge: '+1' });
+  });
+
   it('sends to all, or to tags', async () => {
     const sandbox = await useSandbox();
     const cli = cliFor(sandbox);

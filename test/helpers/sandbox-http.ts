@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { crc32 } from 'node:zlib';
+import { parse as parseLossless } from 'lossless-json';
 import { request } from 'undici';
 import type { Sandbox } from '../../src/sandbox/index.js';
 
@@ -35,11 +36,19 @@ export interface ApiCallOptions {
   headers?: Record<string, string>;
 }
 
+/**
+ * JSON with every integer beyond 2^53 kept as its decimal text (message IDs are 64-bit): `msg_ids[0]` of a send
+ * is a string, comparable with `state().messages[i].msg_id`. Never `JSON.parse`, which would round them.
+ */
+export function parseJsonExact(text: string): Json {
+  return parseLossless(text, null, (n) => (/^-?\d+$/.test(n) && !Number.isSafeInteger(Number(n)) ? n : Number(n)));
+}
+
 async function toResult(res: Awaited<ReturnType<typeof request>>): Promise<HttpResult> {
   const text = await res.body.text();
   let body: Json;
   try {
-    body = JSON.parse(text);
+    body = parseJsonExact(text);
   } catch {
     body = undefined;
   }

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { api, codeOf, registerUser } from '../helpers/sandbox-http.js';
 
@@ -72,16 +72,30 @@ describe('users', () => {
   });
 
   it.each([
-    ['a-b', 'letters, digits and underscore'],
+    ['a-b', 'letters, digits, underscore'],
     ['12345', 'all digits'],
     ['maxim_user', 'maxim'],
-    ['MTA1', 'maxim'],
+    ['mta1', 'mta'],
+    ['张-三', 'letters, digits, underscore'],
     ['', 'empty'],
     ['x'.repeat(65), 'at most 64'],
   ])('refuses the username %j with 10002', async (username, why) => {
     const r = await api(sb, 'POST', '/user/register/v2', { body: { username, password: 'pw' }, token: null });
     expect(r.body.code).toBe(10002);
     expect(r.body.message).toContain(why);
+  });
+
+  // Swagger's rule (api-docs.json:15579): CJK ideographs are letters; the mta/maxim look-ahead is case-sensitive.
+  it.each(['张三', '张三_2', 'Maxim_fan', 'MTA1', '_1', 'a1'])('registers the username %j', async (username) => {
+    const r = await api(sb, 'POST', '/user/register/v2', { body: { username, password: 'pw' }, token: null });
+    expect(r.body.code).toBe(200);
+  });
+
+  it('makes the invented username length an option', async () => {
+    const wide = await startSandbox({ limits: { usernameMaxLength: 100 } });
+    onTestFinished(() => wide.close());
+    expect((await api(wide, 'POST', '/user/register/v2', { body: { username: 'x'.repeat(100), password: 'pw' }, token: null })).body.code).toBe(200);
+    expect((await api(wide, 'POST', '/user/register/v2', { body: { username: 'x'.repeat(101), password: 'pw' }, token: null })).body.code).toBe(10002);
   });
 
   it('names the missing or mistyped field', async () => {

@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { api, http, sendText } from '../helpers/sandbox-http.js';
+import { api, http, sendText, waitFor } from '../helpers/sandbox-http.js';
 
 let sb: Sandbox | undefined;
 afterEach(async () => {
@@ -92,6 +92,27 @@ describe('fault injection', () => {
     const cleared = await http(`${sb.url}/_sandbox/faults`, { method: 'DELETE' });
     expect(cleared.body).toEqual({ ok: true, rules: [] });
     expect((await http(`${sb.url}/_sandbox/site/p.html`)).status).toBe(200);
+  });
+
+  // Issue 10, item 14: a request waiting out a latency fault when the sandbox is reset must never run afterwards.
+  it('cuts off requests still waiting out a latency fault when reset (over HTTP too), so they never run after it', async () => {
+    sb = await startSandbox({ faults: [{ route: 'POST /message/send', latencyMs: 800 }] });
+    const s = sb;
+    const admin = s.knowledgeBase.adminUserIds[0] as number;
+    const waiting = [sendText(s, admin, s.knowledgeBase.chatbotUserId, 'before reset 1'), sendText(s, admin, s.knowledgeBase.chatbotUserId, 'before reset 2')];
+    const settled = Promise.allSettled(waiting);
+    // Both requests are in, waiting (the log shows the fault), when the reset comes.
+    await waitFor(() => s.state().requests.filter((r) => r.fault === 'latency(800ms)').length === 2, 2000, 'two delayed sends');
+    s.setFaults([]);
+    expect((await http(`${s.url}/_sandbox/reset`, { method: 'POST' })).body).toEqual({ ok: true });
+    const results = await settled;
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    // idle() waits for every request still being handled (a delayed one would run, then end): nothing happened.
+    await s.idle();
+    expect(s.state().messages).toEqual([]);
+    expect(s.state().requests).toEqual([]);
+    // The sandbox serves on: a new send after the reset runs normally.
+    expect((await sendText(s, admin, s.knowledgeBase.chatbotUserId, 'after reset')).body.code).toBe(200);
   });
 
   it('refuses invalid rules (400 over HTTP, a thrown error from setFaults)', async () => {

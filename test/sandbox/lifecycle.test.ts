@@ -84,7 +84,7 @@ describe('reset', () => {
     expect(state.users.map((u) => u.username)).toContain('amy');
     expect(state.groups.map((g) => g.group_id)).toEqual([group.group_id]);
     const second = (await sendText(sb, a, sb.knowledgeBase.adminUserIds[0] as number, 'two')).body.msg_ids[0];
-    expect(second).toBeGreaterThan(first);
+    expect(BigInt(second)).toBeGreaterThan(BigInt(first));
     const r = await http(`${sb.url}/_sandbox/reset`, { method: 'POST' });
     expect(r.body).toEqual({ ok: true });
     state = sb.state();

@@ -18,28 +18,30 @@ describe('POST /message/send', () => {
     const b = await registerUser(sb, 'ben');
     const c = await registerUser(sb, 'cat');
     const one = await sendText(sb, a, b, 'hi');
-    expect(one.body).toEqual({ code: 200, message: null, data: true, msg_ids: [expect.any(Number)] });
+    // Message IDs are 64-bit: above 2^60 by default, written as JSON numbers, read here exactly (as text).
+    expect(one.body).toEqual({ code: 200, message: null, data: true, msg_ids: [expect.stringMatching(/^\d{19}$/)] });
+    expect(one.text).toMatch(/"msg_ids":\[\d{19}\]/);
     const two = await sendMessage(sb, { targets: [b, c], type: 1, content_type: 0, content: 'hi all', from_user_id: a });
     expect(two.body).toEqual({ code: 200, message: null, data: true });
     expect(sb.state().messages).toHaveLength(3);
     const [m2, m3] = sb.state().messages.slice(1);
-    expect(m3!.msg_id).toBeGreaterThan(m2!.msg_id);
-    expect(m2!.msg_id).toBeGreaterThan(one.body.msg_ids[0]);
+    expect(BigInt(m3!.msg_id)).toBeGreaterThan(BigInt(m2!.msg_id));
+    expect(BigInt(m2!.msg_id)).toBeGreaterThan(BigInt(one.body.msg_ids[0]));
   });
 
   it.each([
     [{ targets: [] }, /targets must be a non-empty array/],
-    [{ targets: ['1'] }, /targets\[0\] must be a positive integer/],
+    [{ targets: ['x1'] }, /targets\[0\] must be a positive integer/],
+    [{ targets: [-1] }, /targets\[0\] must be a positive integer/],
     [{ type: 3 }, /type must be one of 1, 2/],
     [{ content_type: 8 }, /content_type must be one of/],
-    [{ content: undefined }, /content is required/],
+    [{ content: 5 }, /content must be a string/],
     [{ content_type: 4, attachment: { url: 'http://x/a', dName: 'a.txt' } }, /attachment must be a string holding JSON/],
     [{ content_type: 4 }, /attachment is required for content_type 4/],
     [{ content_type: 4, attachment: '{"dName":"a.txt"}' }, /attachment.url is required/],
     [{ attachment: 'not json' }, /attachment must be a string holding JSON/],
     [{ ext: '{bad' }, /ext must be a string holding JSON/],
     [{ ext: { ai: {} } }, /ext must be a string holding JSON/],
-    [{ from_user_id: undefined }, /from_user_id is required/],
     [{ transaction_id: 'abc' }, /transaction_id must be a positive integer/],
     [{ content_type: 10 }, /related_mid is required/],
   ])('refuses %j with 10002 naming the field', async (patch, message) => {
@@ -51,6 +53,32 @@ describe('POST /message/send', () => {
     expect(r.body.code).toBe(10002);
     expect(r.body.message).toMatch(message);
     expect(sb.state().messages).toHaveLength(0);
+  });
+
+  it('takes a message without content as "" (the knowledge-base guide sends one), unless requireContent is set', async () => {
+    const a = sb.knowledgeBase.adminUserIds[0] as number;
+    const body = { targets: [sb.knowledgeBase.chatbotUserId], type: 1, content_type: 0, from_user_id: a };
+    expect((await sendMessage(sb, body)).body.code).toBe(200);
+    expect(sb.state().messages[0]!.content).toBe('');
+    const strict = await startSandbox({ requireContent: true });
+    try {
+      const r = await sendMessage(strict, { ...body, targets: [strict.knowledgeBase.chatbotUserId], from_user_id: strict.knowledgeBase.adminUserIds[0] });
+      expect(r.body.code).toBe(10002);
+      expect(r.body.message).toMatch(/content is required/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('takes IDs as strings of digits, related_mid 0 as none, and an admin send without a sender (user 0)', async () => {
+    const a = await registerUser(sb, 'amy');
+    const b = await registerUser(sb, 'ben');
+    expect((await sendMessage(sb, { targets: [String(b)], type: 1, content_type: 0, content: 's', from_user_id: String(a), related_mid: 0, online_only: true })).body.code).toBe(200);
+    expect(sb.state().messages[0]).toMatchObject({ from_user_id: a, to_id: b, online_only: true });
+    expect(sb.state().messages[0]!.related_mid).toBeUndefined();
+    expect((await sendMessage(sb, { targets: [b], type: 1, content_type: 0, content: 'from the app' })).body.code).toBe(200);
+    expect(sb.state().messages[1]).toMatchObject({ from_user_id: 0, to_id: b });
+    expect((await sendMessage(sb, { targets: [b], type: 1, content_type: 9, content: '', related_mid: 0 })).body.message).toMatch(/related_mid is required/);
   });
 
   it('takes the sender from a user_id header, and refuses a conflicting from_user_id', async () => {
@@ -99,10 +127,10 @@ describe('GET /message/conversation', () => {
   it('pages newest first from msg_id_start, with next_msg_id and is_last', async () => {
     const a = await registerUser(sb, 'amy');
     const b = await registerUser(sb, 'ben');
-    const sent: number[] = [];
+    const sent: string[] = [];
     for (let i = 0; i < 7; i++) sent.push((await sendText(sb, i % 2 ? b : a, i % 2 ? a : b, `m${i}`)).body.msg_ids[0]);
     const contents: string[] = [];
-    let start = 0;
+    let start: number | string = 0;
     let pages = 0;
     for (;;) {
       const r = await api(sb, 'GET', '/message/conversation', { userId: a, query: { opposite_id: b, msg_id_start: start, limit: 3 } });
@@ -117,7 +145,7 @@ describe('GET /message/conversation', () => {
     }
     expect(pages).toBe(3);
     expect(contents).toEqual(['m6', 'm5', 'm4', 'm3', 'm2', 'm1', 'm0']);
-    const page = await api(sb, 'GET', '/message/conversation', { userId: b, query: { opposite_id: a, msg_id_start: sent[2] as number, limit: 10 } });
+    const page = await api(sb, 'GET', '/message/conversation', { userId: b, query: { opposite_id: a, msg_id_start: sent[2] as string, limit: 10 } });
     const first = page.body.data.messages[0];
     expect(page.body.data.messages.map((m: { content: string }) => m.content)).toEqual(['m2', 'm1', 'm0']);
     expect(first).toEqual({
@@ -132,6 +160,19 @@ describe('GET /message/conversation', () => {
       status: 'UNREAD',
       timestamp: now,
     });
+  });
+
+  it('bounds limit by the conversationPageMax option (the real bound is unknown)', async () => {
+    const a = await registerUser(sb, 'amy');
+    const b = await registerUser(sb, 'ben');
+    expect(await codeOf(api(sb, 'GET', '/message/conversation', { userId: a, query: { opposite_id: b, msg_id_start: 0, limit: 101 } }))).toBe(10002);
+    const wide = await startSandbox({ limits: { conversationPageMax: 500 } });
+    try {
+      const c = await registerUser(wide, 'cat');
+      expect(await codeOf(api(wide, 'GET', '/message/conversation', { userId: c, query: { opposite_id: wide.knowledgeBase.chatbotUserId, msg_id_start: 0, limit: 500 } }))).toBe(200);
+    } finally {
+      await wide.close();
+    }
   });
 
   it('requires all three parameters and a user_id header; reads group history for members only', async () => {

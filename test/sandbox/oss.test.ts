@@ -123,6 +123,23 @@ describe('OSS PostObject', () => {
     expect(s.state().objects).toHaveLength(0);
   });
 
+  // Issue 10, item 11: a control character in the file part's name made the parser give up and the upload hang.
+  it('answers (400 MalformedPOSTRequest, at once) an upload whose file name holds a control character, then serves on', async () => {
+    const s = await start();
+    for (const filename of ['bell\u0007.md', 'esc\u001b[2J.md', 'nul\u0000.md']) {
+      const slot = await uploadSlot(s, ids(s).admin, ids(s).bot);
+      const form = slotForm(slot, Buffer.alloc(200_000, 'x'), filename);
+      const r = await postForm(slot.upload_url, form);
+      expect(r.status).toBe(400);
+      expect(ossCode(r)).toBe('MalformedPOSTRequest');
+      expect(r.text).toMatch(/control characters/);
+    }
+    await s.idle();
+    expect(s.state().objects).toHaveLength(0);
+    const slot = await uploadSlot(s, ids(s).admin, ids(s).bot);
+    expect((await postForm(slot.upload_url, slotForm(slot, Buffer.from('ok'), 'plain.md'))).status).toBe(200);
+  });
+
   it('answers 403 SignatureDoesNotMatch for a tampered signature or policy', async () => {
     const s = await start();
     const slot = await uploadSlot(s, ids(s).admin, ids(s).bot);

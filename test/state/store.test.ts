@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -31,11 +31,31 @@ describe('StateStore', () => {
     store.put(record);
     expect(store.get('docs', 'a/b.md')).toEqual(record);
     expect([...store.documentsOf('docs').keys()]).toEqual(['a/b.md']);
-    store.put({ ...record, status: 'uploaded', uploadedHash: 'h1', msgId: 9 });
+    store.put({ ...record, status: 'uploaded', uploadedHash: 'h1', msgId: '9' });
     expect(store.findByUploadedHash('h1')).toHaveLength(1);
     expect(store.statusCounts()).toEqual([{ source: 'docs', status: 'uploaded', count: 1 }]);
     store.delete('docs', 'a/b.md');
     expect(store.get('docs', 'a/b.md')).toBeUndefined();
+  });
+
+  it('keeps a 64-bit message ID exactly, also in a database made before migration 3 (msg_id was INTEGER)', () => {
+    const dir = path.join(tmpDir(), 'state');
+    // A schema-2 database with a row, as an older lanying-kb left it.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const old = new Database(path.join(dir, 'state.db'));
+    for (const step of MIGRATIONS.slice(0, 2)) step(old);
+    old.pragma('user_version = 2');
+    old.prepare("INSERT INTO documents (source, key, kind, status, msg_id, updated_at) VALUES ('docs', 'old.md', 'file', 'uploaded', 5102128600001, 1)").run();
+    old.close();
+    const store = open(dir);
+    expect(store.get('docs', 'old.md')?.msgId).toBe('5102128600001');
+    const big = '1152921504606846977';
+    store.put({ ...newDocumentRecord('docs', 'new.md', 'file', 1000), status: 'uploaded', msgId: big });
+    expect(store.get('docs', 'new.md')?.msgId).toBe(big);
+    store.close();
+    const raw = new Database(path.join(dir, 'state.db'), { readonly: true });
+    onTestFinished(() => void raw.close());
+    expect(raw.prepare("SELECT typeof(msg_id) AS t FROM documents WHERE key = 'new.md'").get()).toEqual({ t: 'text' });
   });
 
   it('reads the documents of one folder, the folders of a source, and whether anything was uploaded', () => {

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { LosslessNumber } from 'lossless-json';
 import { ValidationError } from '../../errors.js';
 import type { RequestOptions } from '../request.js';
 import { Resource } from './resource.js';
@@ -34,23 +35,31 @@ export interface SendMessageInput {
   ext?: Record<string, unknown> | string;
   /** Encoded as a JSON string. */
   config?: Record<string, unknown> | string;
-  /** The sender, when the admin token sends on a user's behalf. */
+  /**
+   * The sender, when the admin token sends on a user's behalf. Without it the admin token sends as the app's
+   * administrator, as the quick start's example does (who the receiver sees as the sender is not documented).
+   */
   from?: number;
   /** Deduplication key: the server does not execute a second send with the same ID. Generated when absent. */
   transactionId?: number;
   /** Deliver only to users who are online. */
   onlineOnly?: boolean;
+  /**
+   * The message a READ_ACK, RECALL, APPEND or REPLACE acts on: a message ID (decimal text; message IDs are 64-bit).
+   */
+  relatedMid?: string;
 }
 
 export interface SendResult {
-  /** The new message's ID; present when there was exactly one receiver. */
-  msgIds: number[];
+  /** The new message's ID (64-bit, as decimal text); present when there was exactly one receiver. */
+  msgIds: string[];
   /** The transaction ID the send carried (generated unless given). */
   transactionId: number;
 }
 
 export interface ConversationMessage {
-  msg_id: number;
+  /** 64-bit, as decimal text. */
+  msg_id: string;
   ctype: string;
   content: string;
   attachment?: string;
@@ -65,13 +74,23 @@ export interface ConversationMessage {
 
 export interface ConversationPage {
   messages: ConversationMessage[];
-  nextMsgId: number | undefined;
+  /** Where the next page starts (a message ID as decimal text); undefined after the last page. */
+  nextMsgId: string | undefined;
   isLast: boolean;
 }
 
 /** A random transaction ID: a positive integer well inside JavaScript's safe range. */
 export function generateTransactionId(): number {
   return randomInt(1, 2 ** 47);
+}
+
+/**
+ * A message ID for a request body: the JSON number (int64) the API wants, written from its decimal text without
+ * passing through a JavaScript number (the client writes bodies with `lossless-json`).
+ */
+function messageIdForJson(id: string): LosslessNumber {
+  if (!/^\d+$/.test(id)) throw new ValidationError('relatedMid', `"${id}" is not a message ID (decimal digits)`);
+  return new LosslessNumber(id);
 }
 
 function encodeJson(field: string, value: Record<string, unknown> | string | undefined): string | undefined {
@@ -108,8 +127,9 @@ export class Messages extends Resource {
     if (config !== undefined) body.config = config;
     if (input.from !== undefined) body.from_user_id = input.from;
     if (input.onlineOnly !== undefined) body.online_only = input.onlineOnly;
+    if (input.relatedMid !== undefined) body.related_mid = messageIdForJson(input.relatedMid);
     const res = await this.client.call<boolean>({ ...options, method: 'POST', path: '/message/send', body, retry: true });
-    return { msgIds: Array.isArray(res.msg_ids) ? res.msg_ids : [], transactionId };
+    return { msgIds: Array.isArray(res.msg_ids) ? res.msg_ids.map(String) : [], transactionId };
   }
 
   /** Sends a text message. */
@@ -120,24 +140,25 @@ export class Messages extends Resource {
   /** `GET /message/conversation`: one page of the conversation between `actAs` and `oppositeId`, newest first. */
   async conversationPage(
     oppositeId: number,
-    page: { msgIdStart?: number; limit?: number },
+    page: { msgIdStart?: string; limit?: number },
     options: RequestOptions & { actAs: number },
   ): Promise<ConversationPage> {
-    const res = await this.client.get<{ messages?: ConversationMessage[]; next_msg_id?: number; is_last?: boolean }>(
+    const res = await this.client.get<{ messages?: ConversationMessage[]; next_msg_id?: string; is_last?: boolean }>(
       '/message/conversation',
-      { opposite_id: oppositeId, msg_id_start: page.msgIdStart ?? 0, limit: page.limit ?? 50 },
+      { opposite_id: oppositeId, msg_id_start: page.msgIdStart ?? '0', limit: page.limit ?? 50 },
       options,
     );
     const data = res.data ?? {};
-    return { messages: data.messages ?? [], nextMsgId: data.next_msg_id || undefined, isLast: data.is_last ?? true };
+    const next = data.next_msg_id === undefined || data.next_msg_id === null || /^0*$/.test(String(data.next_msg_id)) ? undefined : String(data.next_msg_id);
+    return { messages: data.messages ?? [], nextMsgId: next, isLast: data.is_last ?? true };
   }
 
   /** The whole conversation history, newest first, following `next_msg_id` until the server says it is the last page. */
   async *conversation(
     oppositeId: number,
-    options: RequestOptions & { actAs: number; pageSize?: number; msgIdStart?: number },
+    options: RequestOptions & { actAs: number; pageSize?: number; msgIdStart?: string },
   ): AsyncGenerator<ConversationMessage> {
-    let msgIdStart = options.msgIdStart ?? 0;
+    let msgIdStart = options.msgIdStart ?? '0';
     for (;;) {
       const page = await this.conversationPage(oppositeId, { msgIdStart, limit: options.pageSize ?? 50 }, options);
       yield* page.messages;

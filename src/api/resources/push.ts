@@ -19,8 +19,9 @@ export interface PushMessage {
   title?: string;
   body?: string;
   big_text?: string;
-  /** An image: jpg, jpeg or png, under 1 MB. */
+  /** An image, audio or video URL; an image must be a jpg, jpeg or png under 1 MB (swagger `PushMessage`). */
   attachment_url?: string;
+  /** Swagger types it as a string: a number sets the badge, "+N" adds N. */
   badge?: number | string;
   /** A JSON object (not a string, unlike message ext). */
   ext?: Record<string, unknown>;

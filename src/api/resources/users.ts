@@ -1,4 +1,5 @@
 import { ValidationError } from '../../errors.js';
+import { usernameProblem } from '../../protocol/username.js';
 import type { RequestOptions } from '../request.js';
 import { Resource } from './resource.js';
 
@@ -34,18 +35,7 @@ export interface BatchRegisterResult {
   reason?: string;
 }
 
-/**
- * Checks the API guide's username rules: letters, digits and underscore only; not all digits; not starting with
- * `maxim` or `mta`. Returns the reason it is refused, or undefined when it is fine.
- */
-export function usernameProblem(username: string): string | undefined {
-  if (username.length === 0) return 'must not be empty';
-  if (!/^[A-Za-z0-9_]+$/.test(username)) return 'may contain only letters, digits and underscore';
-  if (/^\d+$/.test(username)) return 'must not be all digits';
-  if (/^(maxim|mta)/i.test(username)) return 'must not start with "maxim" or "mta"';
-  return undefined;
-}
-
+/** The swagger's username rule (`src/protocol/username.ts`), checked before anything is sent. */
 function checkUsername(username: string, field = 'username'): void {
   const problem = usernameProblem(username);
   if (problem) throw new ValidationError(field, `"${username}" ${problem}`);

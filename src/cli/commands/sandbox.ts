@@ -9,17 +9,25 @@ export interface SandboxCommandOptions {
   siteDir?: string;
   appId: string;
   accessToken?: string;
+  /** `--fault`, repeatable: JSON or key=value pairs. */
+  fault?: string[];
+  otherKb?: string[];
+  storageLimit?: number;
 }
 
 /** `lanying-kb sandbox`: runs until SIGINT or SIGTERM. */
 export async function sandboxCommand(options: SandboxCommandOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
-  const { startSandbox, formatSandboxBanner } = await import('../../sandbox/index.js');
+  const { startSandbox, formatSandboxBanner, parseFaultArgument } = await import('../../sandbox/index.js');
+  const faults = (options.fault ?? []).flatMap((text) => parseFaultArgument(text));
   const sandbox = await startSandbox({
     host: options.host,
     port: options.port,
     appId: options.appId,
     accessToken: options.accessToken,
     siteDir: options.siteDir === undefined ? undefined : path.resolve(ctx.cwd, options.siteDir),
+    faults,
+    ...(options.otherKb ? { knowledgeBase: { otherKnowledgeBases: options.otherKb } } : {}),
+    ...(options.storageLimit !== undefined ? { chatbot: { storageLimitBytes: options.storageLimit } } : {}),
   });
   if (globals.json) writeJson(ctx.stdout, { url: sandbox.url, config: sandbox.configSnippet() });
   else writeLine(ctx.stdout, formatSandboxBanner(sandbox));

@@ -11,12 +11,10 @@ import { objectBody, optionalIdList, optionalInt, optionalString, queryInt, requ
  *   mutation needs an acting user (10002). The notes are silent; read-only app access is the stricter reading.
  */
 
-/** Members a group may hold (error 20010 beyond). Not documented; a plausible default. */
-export const GROUP_CAPACITY = 2000;
-/** The default and largest page of `/group/member_list`. */
+/** The default and largest page of `/group/member_list` (the quick start: "可选，默认1000", server-api-quick-start.md:328). */
 export const MEMBER_PAGE_LIMIT = 1000;
 
-export function groupObject(group: GroupRecord): Record<string, unknown> {
+export function groupObject(group: GroupRecord, capacity: number): Record<string, unknown> {
   return {
     group_id: group.group_id,
     name: group.name,
@@ -25,7 +23,7 @@ export function groupObject(group: GroupRecord): Record<string, unknown> {
     owner_id: group.owner_id,
     type: group.type,
     status: 0,
-    capacity: GROUP_CAPACITY,
+    capacity,
     count: group.members.size,
     apply_approval: 1,
     member_invite: true,
@@ -55,33 +53,35 @@ function requireMember(group: GroupRecord, userId: number): void {
 function create({ ctx, body, actingUser }: RouteInput) {
   const owner = actingUser('POST /group/create');
   const input = objectBody(body);
-  const name = requiredString(input, 'name', { nonEmpty: true, maxLength: 128 });
-  const description = optionalString(input, 'description', { maxLength: 1024 }) ?? '';
+  const { limits } = ctx.options;
+  const name = requiredString(input, 'name', { nonEmpty: true, maxLength: limits.groupNameMaxChars });
+  const description = optionalString(input, 'description', { maxLength: limits.groupDescriptionMaxChars }) ?? '';
   const avatar = optionalString(input, 'avatar') ?? '';
   const type = optionalInt(input, 'type', [0, 2]) ?? 0;
-  const invitees = optionalIdList(input, 'user_list', { max: GROUP_CAPACITY }) ?? [];
+  const invitees = optionalIdList(input, 'user_list', { max: limits.groupCapacity }) ?? [];
   for (const id of invitees) {
     if (!ctx.store.users.has(id)) throw new ApiFailure(10000, `user ${id} (user_list) does not exist`);
   }
-  if (new Set([owner, ...invitees]).size > GROUP_CAPACITY) throw new ApiFailure(20010);
+  if (new Set([owner, ...invitees]).size > limits.groupCapacity) throw new ApiFailure(20010);
   const group = ctx.store.addGroup({ name, description, avatar, owner_id: owner, type });
   ctx.store.groups.set(group.group_id, group);
   for (const id of invitees) if (!group.members.has(id)) ctx.store.addMember(group, id);
-  return { data: groupObject(group) };
+  return { data: groupObject(group, limits.groupCapacity) };
 }
 
 function invite({ ctx, body, actingUser }: RouteInput) {
   const inviter = actingUser('POST /group/invite');
   const input = objectBody(body);
   const groupId = requiredId(input, 'group_id');
-  const list = requiredIdList(input, 'user_list', { max: GROUP_CAPACITY });
+  const capacity = ctx.options.limits.groupCapacity;
+  const list = requiredIdList(input, 'user_list', { max: capacity });
   optionalString(input, 'reason', { maxLength: 1024 });
   const group = findGroup(ctx.store, groupId);
   requireMember(group, inviter);
   const data = list.map((userId) => {
     if (!ctx.store.users.has(userId)) return { user_id: userId, result: 'fail', reason: 'user does not exist' };
     if (group.members.has(userId)) return { user_id: userId, result: 'fail', reason: 'already a member' };
-    if (group.members.size >= GROUP_CAPACITY) return { user_id: userId, result: 'fail', reason: 'group member limit reached' };
+    if (group.members.size >= capacity) return { user_id: userId, result: 'fail', reason: 'group member limit reached' };
     ctx.store.addMember(group, userId);
     return { user_id: userId, result: 'success', reason: '' };
   });
@@ -121,7 +121,7 @@ function memberList(input: RouteInput) {
 }
 
 function info(input: RouteInput) {
-  return { data: groupObject(readableGroup(input)) };
+  return { data: groupObject(readableGroup(input), input.ctx.options.limits.groupCapacity) };
 }
 
 function destroy({ ctx, query, actingUser }: RouteInput) {

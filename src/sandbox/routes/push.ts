@@ -4,9 +4,9 @@ import { ApiFailure, badParam } from '../envelope.js';
 import type { ApiRoute, RouteInput } from '../router.js';
 import { isPlainObject, objectBody, optionalInt, optionalString, type JsonObject } from '../validate.js';
 
-/** The most entries an audience list may have (error 12005 beyond). */
+/** The most entries an audience list may have (error 12005 beyond; server-api-quick-start.md:464, error table :600). */
 export const PUSH_AUDIENCE_LIMIT = 500;
-/** A push image must be smaller than this (error 12002). */
+/** A push image must be smaller than this (error 12002; swagger `PushMessage.attachment_url`, api-docs.json:14049). */
 export const PUSH_IMAGE_MAX_BYTES = 1024 * 1024;
 
 const AUDIENCE_KEYS = ['tag', 'alias', 'user_id', 'push_token'] as const;
@@ -40,9 +40,11 @@ function checkMessage(value: unknown): JsonObject {
   if (type !== undefined && !MESSAGE_TYPES.includes(type)) throw badParam(`message.type must be one of ${MESSAGE_TYPES.join(', ')}`);
   for (const field of ['title', 'body', 'big_text', 'attachment_url']) optionalString(value, field, { maxLength: 4096 }, `message.${field}`);
   if (type === 'image' && !value.attachment_url) throw badParam('message.attachment_url is required for an image push');
+  // Swagger (api-docs.json:14055-14058): a string; a number sets the badge, "+N" adds N. A JSON number is taken too.
+  // What the service does with other text is unknown; the sandbox refuses it.
   const badge = value.badge;
-  if (badge !== undefined && !(typeof badge === 'number' && Number.isSafeInteger(badge) && badge >= 0) && !(typeof badge === 'string' && /^\+\d+$/.test(badge))) {
-    throw badParam('message.badge must be a number or "+N"');
+  if (badge !== undefined && !(typeof badge === 'number' && Number.isSafeInteger(badge) && badge >= 0) && !(typeof badge === 'string' && /^\+?\d+$/.test(badge))) {
+    throw badParam('message.badge must be a number, a string of digits, or "+N"');
   }
   if (value.ext !== undefined && !isPlainObject(value.ext)) throw badParam('message.ext must be a JSON object');
   optionalInt(value, 'show_begin_time', undefined, 'message.show_begin_time');
@@ -67,10 +69,11 @@ function checkSetting(value: unknown): JsonObject | undefined {
 }
 
 /**
- * The image rules. The extension (jpg, jpeg, png, case-insensitive, on the URL's path) is checked for every URL;
- * a wrong one answers 12002, the code the table gives for push images (the notes state the extension and the
- * size rule together). An image on this sandbox is also downloaded: it must answer 200 (else 12004) and be under
- * 1 MB (else 12002). Other hosts cannot be reached from here, so they are not downloaded.
+ * The image rules (swagger `PushMessage.attachment_url`, api-docs.json:14049: "图片/音频/视频的URL地址…如果是图片地址，
+ * 需要以jpg/jpeg/png结尾，图片大小需小于1M"). They apply to an image push only: a text or cmd push may carry an audio or
+ * video URL. The extension (jpg, jpeg, png, case-insensitive, on the URL's path) must match, else 12002. An image
+ * on this sandbox is also downloaded: it must answer 200 (else 12004) and be under 1 MB (else 12002). Other hosts
+ * cannot be reached from here, so they are not downloaded.
  */
 async function checkImage(ctx: SandboxContext, raw: string): Promise<void> {
   let url: URL;
@@ -113,7 +116,7 @@ async function notify({ ctx, body }: RouteInput) {
   checkAudience(input.audience);
   const message = checkMessage(input.message);
   const setting = checkSetting(input.setting);
-  if (typeof message.attachment_url === 'string') await checkImage(ctx, message.attachment_url);
+  if (message.type === 'image' && typeof message.attachment_url === 'string') await checkImage(ctx, message.attachment_url);
 
   // Assumption: `setting.request_id` deduplicates like a message's transaction_id: a repeat within the
   // transaction window is not pushed again and answers the original task_id.

@@ -11,7 +11,7 @@ import { objectBody, requiredIdList } from '../validate.js';
  */
 function addRoster({ ctx, body, actingUser }: RouteInput) {
   const adder = actingUser('POST /user/add_roster');
-  const list = requiredIdList(objectBody(body), 'list', { max: 100 });
+  const list = requiredIdList(objectBody(body), 'list', { max: ctx.options.limits.addRosterMax });
   const friends = ctx.store.friendsOf(adder);
   for (const id of list) {
     if (id === adder) throw badParam('list must not contain the user themself');

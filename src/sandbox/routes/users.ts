@@ -1,24 +1,22 @@
 import { ApiFailure, badParam } from '../envelope.js';
 import type { ApiRoute, RouteInput } from '../router.js';
 import type { SandboxStore, UserRecord } from '../store.js';
+import type { SandboxLimits } from '../types.js';
 import { isPlainObject, objectBody, optionalString, requiredString } from '../validate.js';
-
-/** Longest username accepted. The notes give no limit; 64 is the stricter plausible choice. */
-export const MAX_USERNAME_LENGTH = 64;
-/** Most entries in one `/user/register/batch`. Not documented; 100 is the stricter plausible choice. */
-export const MAX_BATCH_REGISTER = 100;
+import { USERNAME_PATTERN } from '../vendor-texts.js';
 
 /**
- * The API guide's username rules: letters, digits and underscore; not all digits; not starting with `maxim` or
- * `mta` (case-insensitively: the stricter reading). Returns the reason it is refused, or undefined.
+ * The swagger's username rule (`USERNAME_PATTERN`: letters, digits, underscore and CJK ideographs; not all
+ * digits; not starting with `mta` or `maxim`, case-sensitively), plus the sandbox's length limit (the real one is
+ * unknown). Returns the reason it is refused, or undefined.
  */
-export function usernameProblem(username: string): string | undefined {
+export function usernameProblem(username: string, maxLength: number): string | undefined {
+  if (username.length > maxLength) return `must be at most ${maxLength} characters`;
+  if (USERNAME_PATTERN.test(username)) return undefined;
   if (username.length === 0) return 'must not be empty';
-  if (username.length > MAX_USERNAME_LENGTH) return `must be at most ${MAX_USERNAME_LENGTH} characters`;
-  if (!/^[A-Za-z0-9_]+$/.test(username)) return 'may contain only letters, digits and underscore';
-  if (/^\d+$/.test(username)) return 'must not be all digits';
-  if (/^(maxim|mta)/i.test(username)) return 'must not start with "maxim" or "mta"';
-  return undefined;
+  if (/^(mta|maxim)/.test(username)) return 'must not start with "mta" or "maxim"';
+  if (/^[0-9]+$/.test(username)) return 'must not be all digits';
+  return 'may contain only letters, digits, underscore and CJK ideographs';
 }
 
 /** The settings object registration returns. */
@@ -44,11 +42,12 @@ export function settingsOf(user: UserRecord): Record<string, unknown> {
 }
 
 /**
- * Registers one user; throws 10002 for a bad username or password, 10004 when the name is taken. Usernames are
- * unique regardless of case (the stricter reading: `Alice` is taken once `alice` exists).
+ * Registers one user; throws 10002 for a bad username or password, 10004 when the name is taken. By default
+ * usernames are unique regardless of case (`Alice` is taken once `alice` exists; unknown for the real service,
+ * the `usernamesIgnoreCase` option).
  */
-export function registerUser(store: SandboxStore, username: string, password: string, field = 'username'): UserRecord {
-  const problem = usernameProblem(username);
+export function registerUser(store: SandboxStore, username: string, password: string, limits: SandboxLimits, field = 'username'): UserRecord {
+  const problem = usernameProblem(username, limits.usernameMaxLength);
   if (problem) throw badParam(`${field} ${problem}`);
   if (password.length === 0) throw badParam('password must not be empty');
   if (store.userByName(username)) throw new ApiFailure(10004, `user already exists: ${username}`);
@@ -59,7 +58,7 @@ function register({ ctx, body }: RouteInput) {
   const input = objectBody(body);
   const username = requiredString(input, 'username');
   const password = requiredString(input, 'password');
-  return { data: settingsOf(registerUser(ctx.store, username, password)) };
+  return { data: settingsOf(registerUser(ctx.store, username, password, ctx.options.limits)) };
 }
 
 function registerBatch({ ctx, body }: RouteInput) {
@@ -67,7 +66,8 @@ function registerBatch({ ctx, body }: RouteInput) {
   const list = input.list;
   if (list === undefined || list === null) throw badParam('list is required');
   if (!Array.isArray(list) || list.length === 0) throw badParam('list must be a non-empty array');
-  if (list.length > MAX_BATCH_REGISTER) throw badParam(`list has more than ${MAX_BATCH_REGISTER} entries`);
+  const max = ctx.options.limits.batchRegisterMax;
+  if (list.length > max) throw badParam(`list has more than ${max} entries`);
   // Shape errors fail the whole call; rule violations and taken names fail only their entry.
   const entries = list.map((item, i) => {
     if (!isPlainObject(item)) throw badParam(`list[${i}] must be an object`);
@@ -75,7 +75,7 @@ function registerBatch({ ctx, body }: RouteInput) {
   });
   const data = entries.map(({ username, password }) => {
     try {
-      const user = registerUser(ctx.store, username, password);
+      const user = registerUser(ctx.store, username, password, ctx.options.limits);
       return { user_id: user.user_id, username, success: true, reason: '' };
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error;
@@ -108,8 +108,9 @@ function setProfile({ ctx, body, actingUser }: RouteInput) {
   const user = ctx.store.users.get(actingUser('POST /user/profile')) as UserRecord;
   const input = objectBody(body);
   const update: Partial<Record<(typeof PROFILE_FIELDS)[number], string>> = {};
+  const { limits } = ctx.options;
   for (const field of PROFILE_FIELDS) {
-    const value = optionalString(input, field, { maxLength: field === 'nick_name' ? 64 : 4096 });
+    const value = optionalString(input, field, { maxLength: field === 'nick_name' ? limits.nickNameMaxChars : limits.profileFieldMaxChars });
     if (value !== undefined) update[field] = value;
   }
   Object.assign(user, update);

@@ -22,7 +22,7 @@ import { PathRules, createPathFilter, joinFsPath } from './path-filter.js';
 import type { DirState, PathFilter } from './path-filter.js';
 import { keyOfName, keyOfNameBytes, keyOfPathBytes } from './path-key.js';
 import { FsWorker, STAT_FAILED, STAT_FIELDS, STAT_GONE } from './fs-worker.js';
-import { KB_SUPPORTED_EXTENSIONS } from '../../api/knowledge-base.js';
+import { KB_SUPPORTED_EXTENSIONS } from '../../protocol/kb-files.js';
 
 /** Why a reported file must not be uploaded (machine-readable; `skipReason` is the human-readable text). */
 export type SkipCode =

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { KB_MAX_DOCUMENT_BYTES } from '../../api/knowledge-base.js';
+import { KB_MAX_DOCUMENT_BYTES } from '../../protocol/kb-files.js';
 import { boundedDuration, byteSizeField, DAY, HOUR, httpUrlField, milliseconds } from '../../util/schema-fields.js';
 import { parseByteSize, parseDuration } from '../../util/units.js';
 import { resolveCommon, sourceCommonShape } from '../common.js';

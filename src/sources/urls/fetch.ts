@@ -10,7 +10,7 @@ import { FetchError } from '../../errors.js';
 import { sha256 } from '../../util/sha256.js';
 import { htmlToText } from '../../util/html-text.js';
 import { expandSitemapWithProblems } from './sitemap.js';
-import { isKbSupportedExtension, kbExtensionOf } from '../../api/knowledge-base.js';
+import { isKbSupportedExtension, kbExtensionOf } from '../../protocol/kb-files.js';
 import {
   type FetchOptions,
   type FinalResponse,

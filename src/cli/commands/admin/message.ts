@@ -18,7 +18,7 @@ export interface MessageSendOptions {
 }
 
 /**
- * `lanying-kb message send (--user ID... | --group ID...) (--text T | --file PATH) --from ID [--ext JSON]`.
+ * `lanying-kb message send (--user ID... | --group ID...) (--text T | --file PATH) [--from ID] [--ext JSON]`.
  * Text goes to every receiver in one send; a file is uploaded once per receiver (an upload slot is per receiver)
  * and sent as a file message. Exit 3 when some receivers failed.
  */
@@ -28,8 +28,10 @@ export async function messageSendCommand(options: MessageSendOptions, globals: G
   if (users.length > 0 && groups.length > 0) throw new UsageError('--user and --group cannot be mixed: the API sends to users or to groups, not both at once');
   if (users.length === 0 && groups.length === 0) throw new UsageError('name the receivers with --user ID... or --group ID...');
   if ((options.text === undefined) === (options.file === undefined)) throw new UsageError('give exactly one of --text or --file');
-  if (options.from === undefined) {
-    throw new UsageError('--from USER_ID is required: the configured token is the admin token, which sends on behalf of a user; name the sender with --from');
+  // A text needs no sender: the admin token sends as the app's administrator, as the quick start's example does
+  // (server-api-quick-start.md:391-431). A file does: its upload slot is asked for as the sending user.
+  if (options.from === undefined && options.file !== undefined) {
+    throw new UsageError('--file needs --from USER_ID: the upload slot is asked for as the user who sends the file');
   }
   const ext = options.ext === undefined ? undefined : parseJsonObject(options.ext, '--ext');
   const filepath = options.file === undefined ? undefined : path.resolve(ctx.cwd, options.file);
@@ -40,13 +42,13 @@ export async function messageSendCommand(options: MessageSendOptions, globals: G
   const { client } = await adminClient(globals, ctx);
 
   if (filepath === undefined) {
-    const sent = await client.messages.sendText(to, options.text as string, { from: options.from, ...(ext ? { ext } : {}) });
+    const sent = await client.messages.sendText(to, options.text as string, { ...(options.from !== undefined ? { from: options.from } : {}), ...(ext ? { ext } : {}) });
     if (globals.json) writeJson(ctx.stdout, { ok: true, to: { [`${kind}s`]: ids }, msgIds: sent.msgIds });
     else writeLine(ctx.stdout, `sent to ${plural(ids.length, kind)} (${ids.join(', ')})${sent.msgIds.length ? `: message ID ${sent.msgIds.join(', ')}` : ''}`);
     return EXIT.OK;
   }
 
-  const results = await sendFileMessage(client, { from: options.from, to, path: filepath, ...(ext ? { ext } : {}) });
+  const results = await sendFileMessage(client, { from: options.from as number, to, path: filepath, ...(ext ? { ext } : {}) });
   const failed = results.filter((r) => !r.ok);
   const exitCode = failed.length > 0 ? EXIT.FAILED : EXIT.OK;
   if (globals.json) {

@@ -16,6 +16,7 @@ export interface PushNotifyOptions {
   title?: string;
   body?: string;
   attachmentUrl?: string;
+  badge?: string;
   ext?: string;
 }
 
@@ -34,10 +35,13 @@ export async function pushNotifyCommand(options: PushNotifyOptions, globals: Glo
     ...(options.title !== undefined ? { title: options.title } : {}),
     ...(options.body !== undefined ? { body: options.body } : {}),
     ...(options.attachmentUrl !== undefined ? { attachment_url: options.attachmentUrl } : {}),
+    ...(options.badge !== undefined ? { badge: options.badge } : {}),
     ...(ext ? { ext } : {}),
   };
   const { client } = await adminClient(globals, ctx);
-  const image = options.attachmentUrl === undefined ? undefined : await checkPushImage(options.attachmentUrl, { field: '--attachment-url' });
+  // Swagger (api-docs.json:14049): the attachment may be an image, audio or video URL; only an image must be a
+  // jpg/jpeg/png under 1 MB, so only an image push is checked.
+  const image = type === 'image' && options.attachmentUrl !== undefined ? await checkPushImage(options.attachmentUrl, { field: '--attachment-url' }) : undefined;
   const result = await client.push.notify({ audience, message });
 
   const size = audience === 'all' ? undefined : (Object.values(audience)[0] as unknown[]).length;

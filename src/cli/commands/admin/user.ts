@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { usernameProblem } from '../../../api/resources/users.js';
+import { usernameProblem } from '../../../protocol/username.js';
 import type { BatchRegisterResult } from '../../../api/resources/users.js';
 import { parseUserList } from '../../../admin/user-list.js';
 import { UsageError, ValidationError } from '../../../errors.js';

@@ -1,7 +1,10 @@
 /**
  * Business codes carried in the `code` field of the Lanying API envelope, with their meaning in English.
- * Source: the API guide's error table (`lanying-api.md`, section 5), plus 401 and 402, which the vendor's own
- * SDK and AI connector use for a bad or expired credential.
+ * Source: the quick start's error table (`maxim-top/im.gitbook` `zh-hans/quick-start/server-api-quick-start.md:575-630`,
+ * "错误码说明"), plus 401 and 402: the vendor's connector answers `{'code':401, 'message':'bad authorization'}` for a bad
+ * credential (`blockmessage/lanying-connector` branch `lanying`, `lanying_connector.py:141`), and a refused download
+ * can come back as HTTP 200 `{"code":402,"message":"Operation rejected"}` (`lanying_file_storage.py:101`); the
+ * floo SDK reads 402 as an expired token.
  */
 export const API_ERROR_CODES: Readonly<Record<number, string>> = Object.freeze({
   200: 'success',
