@@ -1,9 +1,11 @@
 /**
- * lanying-kb as a library: the typed Lanying API client, the sync engine, the daemon, configuration loading,
- * the admin pipelines and the local sandbox.
+ * lanying-kb as a library: the typed Lanying API client, configuration loading, one-shot sync (`syncOnce`, the sync
+ * engine and its state) and the protocol's parsers. The rest has its own entry point, so that importing this one
+ * loads none of it: `lanying-kb/daemon` (the watch daemon and its logger), `lanying-kb/admin` (the admin pipelines)
+ * and `lanying-kb/sandbox` (the local fake of the Lanying API, with its HTTP form parser).
  *
  * ```ts
- * import { createClient, loadConfig, startDaemon, syncOnce } from 'lanying-kb';
+ * import { createClient, loadConfig, syncOnce } from 'lanying-kb';
  *
  * const config = await loadConfig({ cwd: process.cwd(), env: process.env });
  * const report = await syncOnce({ config });
@@ -63,16 +65,3 @@ export { syncOnce, type SyncOnceOptions } from './sync/sync-once.js';
 export { SyncEngine, type ReconcileOptions, type SyncEngineOptions, type SyncEvent } from './sync/engine.js';
 export type { PlanAction, ReportEntry, SyncCounts, SyncOutcome, SyncReport } from './sync/report.js';
 export { StateStore, type DocumentRecord, type DocumentStatus } from './sync/state-store.js';
-
-// The watch daemon.
-export { startDaemon, type Daemon, type DaemonOptions, type ReloadResult } from './daemon/daemon.js';
-export { createLogger, silentLogger, type CreateLoggerOptions, type LogFormat, type Logger } from './daemon/logger.js';
-
-// Admin pipelines.
-export { applyProvision, type ApplyOptions, type ApplyResult, type ProvisionAction } from './admin/provision.js';
-export { notifyRun, type NotifyResult } from './admin/notify.js';
-export { checkPushImage } from './admin/push-image.js';
-export { sendFileMessage } from './admin/send-file.js';
-
-// The local sandbox.
-export { formatSandboxBanner, startSandbox, type FaultRule, type Sandbox, type SandboxOptions, type SandboxState } from './sandbox/index.js';

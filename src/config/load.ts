@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatKeyPath } from './key-path.js';
-import { type ResolvedConfig, resolveConfig } from './resolve.js';
+import { type ResolveOptions, type ResolvedConfig, resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
 
 export const MODULE_NAME = 'lanying-kb';
@@ -36,7 +36,7 @@ export const ENV_OVERRIDES = {
   LANYING_ACCESS_TOKEN: 'accessToken',
 } as const;
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions extends ResolveOptions {
   /** A config file to load instead of searching. Relative paths are resolved from `cwd`. */
   file?: string | undefined;
   /** The folder the search starts from (upward), and the base of a relative `file`. Required unless `file` is absolute. */
@@ -45,7 +45,7 @@ export interface LoadConfigOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
-export interface ParseConfigOptions {
+export interface ParseConfigOptions extends ResolveOptions {
   /** Folder that relative paths in the config are resolved from. */
   baseDir: string;
   /** Named in error messages. */
@@ -94,7 +94,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   if (result.isEmpty || result.config === undefined || result.config === null) {
     throw new ConfigError(result.filepath, 'the file is empty');
   }
-  return parseConfig(result.config, { baseDir: path.dirname(result.filepath), filepath: result.filepath, env: options.env });
+  return parseConfig(result.config, {
+    baseDir: path.dirname(result.filepath),
+    filepath: result.filepath,
+    env: options.env,
+    defaultStateDir: options.defaultStateDir,
+    credentialsDirectory: options.credentialsDirectory,
+  });
 }
 
 /** Validates and resolves a configuration object (already parsed from JSON or YAML, or built in code). */
@@ -113,7 +119,7 @@ export function parseConfig(raw: unknown, options: ParseConfigOptions): Resolved
   problems.push(...duplicateSourceNames(withOverrides.sources));
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(options.filepath, dedupe(problems));
-  return resolveConfig(parsed.data, options.baseDir, options.filepath);
+  return resolveConfig(parsed.data, options.baseDir, options.filepath, options);
 }
 
 function applyEnvOverrides(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {

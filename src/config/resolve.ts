@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { KB_MAX_DOCUMENT_BYTES } from '../api/knowledge-base.js';
+import { readAccessTokenFile } from './access-token-file.js';
 import type { ParsedConfig, PushAudience } from './schema.js';
 import { parseByteSize, parseDuration } from './units.js';
 
@@ -24,7 +25,10 @@ export const DEFAULTS = Object.freeze({
 export interface ResolvedApiConfig {
   endpoint: string;
   appId: string;
+  /** The token (from `api.accessToken`, or read from `api.accessTokenFile`). Never log it. */
   accessToken: string;
+  /** The absolute path the token was read from, when it came from `api.accessTokenFile`. */
+  accessTokenFile?: string | undefined;
   timeoutMs: number;
   maxRetries: number;
   allowInsecureHttp: boolean;
@@ -120,8 +124,25 @@ export interface ResolvedConfig {
   notify: ResolvedNotifyConfig;
 }
 
-/** Applies defaults, converts units and resolves paths against `baseDir`. The input must be schema-valid. */
-export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string): ResolvedConfig {
+/** Where the environment puts things, as the CLI reads it (library code never reads the environment). */
+export interface ResolveOptions {
+  /**
+   * The state folder when `sync.stateDir` is not set (the CLI passes systemd's `$STATE_DIRECTORY`).
+   * @default `.lanying-kb` beside the configuration file
+   */
+  defaultStateDir?: string | undefined;
+  /**
+   * Where a relative `api.accessTokenFile` is looked up (the CLI passes systemd's `$CREDENTIALS_DIRECTORY`).
+   * @default the configuration file's folder
+   */
+  credentialsDirectory?: string | undefined;
+}
+
+/**
+ * Applies defaults, converts units and resolves paths against `baseDir`; reads `api.accessTokenFile`. The input must
+ * be schema-valid. A token file that cannot be read is a `ConfigError` naming it.
+ */
+export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string, options: ResolveOptions = {}): ResolvedConfig {
   const abs = (p: string) => path.resolve(baseDir, p);
   const sources: ResolvedSource[] = parsed.sources.map((s) => {
     const common: ResolvedSourceCommon = {
@@ -157,13 +178,17 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
   });
 
   const daemon = parsed.daemon ?? {};
+  const tokenFile = parsed.api.accessTokenFile === undefined ? undefined : path.resolve(options.credentialsDirectory || baseDir, parsed.api.accessTokenFile);
+  // The schema makes sure exactly one of the two is set.
+  const accessToken = tokenFile === undefined ? (parsed.api.accessToken as string) : readAccessTokenFile(tokenFile, filepath);
   return {
     filepath,
     baseDir,
     api: {
       endpoint: parsed.api.endpoint.replace(/\/+$/, ''),
       appId: parsed.api.appId,
-      accessToken: parsed.api.accessToken,
+      accessToken,
+      accessTokenFile: tokenFile,
       timeoutMs: parsed.api.timeoutMs ?? DEFAULTS.timeoutMs,
       maxRetries: parsed.api.maxRetries ?? DEFAULTS.maxRetries,
       allowInsecureHttp: parsed.api.allowInsecureHttp ?? false,
@@ -171,7 +196,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
     knowledgeBase: parsed.knowledgeBase ? { ...parsed.knowledgeBase } : undefined,
     sources,
     sync: {
-      stateDir: abs(parsed.sync?.stateDir ?? DEFAULTS.stateDirName),
+      stateDir: parsed.sync?.stateDir !== undefined ? abs(parsed.sync.stateDir) : options.defaultStateDir ? path.resolve(baseDir, options.defaultStateDir) : abs(DEFAULTS.stateDirName),
       concurrency: parsed.sync?.concurrency ?? DEFAULTS.concurrency,
       requestsPerSecond: parsed.sync?.requestsPerSecond,
       maxAttempts: parsed.sync?.maxAttempts ?? DEFAULTS.maxAttempts,
