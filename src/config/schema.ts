@@ -79,7 +79,12 @@ export const syncSchema = z.strictObject({
   maxDelete: z
     .strictObject({
       count: z.number().int().min(0).optional().describe('Most documents deleted in one run. Default 1000.'),
-      percent: z.number().min(0).max(100).optional().describe('Most documents deleted in one run, as a share of the documents in the knowledge base. Default 50.'),
+      percent: z
+        .number()
+        .min(0)
+        .max(100)
+        .optional()
+        .describe('Most documents deleted in one run, as a share of the documents in the knowledge base; applies to runs that would delete more than 10. Default 50.'),
     })
     .optional()
     .describe('Over either bound, a run deletes nothing, warns, and exits 3 (like rclone --max-delete).'),
