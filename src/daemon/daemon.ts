@@ -214,6 +214,7 @@ class WatchDaemon implements Daemon {
         pendingPaths: () => this.#paths.size() + this.#scheduler.pendingPaths(),
         ready: () => this.#ready,
         watcherStates: () => this.#watchers.states(),
+        documentStatuses: () => store.statusCounts(),
       });
       this.#engine = new SyncEngine({
         config,
