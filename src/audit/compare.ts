@@ -99,8 +99,9 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
   for (const r of records) {
     const doc = view(r.docId);
     if (r.docId !== null) claimed.add(r.docId);
-    // While a new version is on its way, the one it replaces stays until the new one is ingested.
-    if (r.prevDocId !== null && r.status === 'sent') claimed.add(r.prevDocId);
+    // While a new version is on its way (or unconfirmed: maybe not in the knowledge base at all), the one it replaces
+    // stays until the new one is proven ingested.
+    if (r.prevDocId !== null && (r.status === 'sent' || r.status === 'unconfirmed')) claimed.add(r.prevDocId);
     const at = { source: r.source, key: r.key, docId: r.docId };
     switch (r.status) {
       case 'ingested':
