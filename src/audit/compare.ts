@@ -173,6 +173,9 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
       const recorded = view(r.docId);
       if (r.docId === null || recorded?.state === 'gone' || (recorded?.state === 'present' && recorded.metadata.sync_id !== r.syncId)) {
         add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
+      } else if (recorded?.state === 'unreadable') {
+        // Maybe the only copy: nothing says the recorded document is still there.
+        add({ kind: 'unreadable', ...at, detail: `a copy of the current version, kept while document ${r.docId} cannot be read` });
       } else {
         add({ kind: 'duplicate', ...at, detail: `a second copy of document ${r.docId}`, prunable: true, guarded: r.status !== 'ingested' });
       }
