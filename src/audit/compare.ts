@@ -92,6 +92,12 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
   const add = (f: Omit<Finding, 'prunable' | 'guarded'> & Partial<Pick<Finding, 'prunable' | 'guarded'>>) => findings.push({ prunable: false, guarded: false, ...f });
 
   const records = input.records.filter((r) => r.target === null || r.target === input.target);
+  // Documents already reported as unreadable (the survey loop reports the others).
+  const unreadable = new Set<string>();
+  const addUnreadable = (doc: SurveyedDocument & { state: 'unreadable' }, at: Pick<Finding, 'source' | 'key'>) => {
+    unreadable.add(doc.docId);
+    add({ kind: 'unreadable', ...at, docId: doc.docId, detail: `document ${doc.docId}: ${doc.reason}` });
+  };
   for (const r of input.records) {
     if (r.target === null || r.target === input.target || r.status === 'skipped' || r.status === 'removed' || r.status === 'deleted') continue;
     add({ kind: 'missing', source: r.source, key: r.key, docId: null, detail: `recorded for another knowledge base (${r.target}) only: the next sync sends it here` });
@@ -113,7 +119,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
           break;
         }
         if (doc?.state === 'gone') add({ kind: 'missing', ...at, detail: `recorded as document ${r.docId}, which the knowledge base does not hold (resend sends it again)` });
-        else if (doc?.state === 'unreadable') add({ kind: 'unreadable', ...at, detail: `document ${r.docId}: ${doc.reason}` });
+        else if (doc?.state === 'unreadable') addUnreadable(doc, at);
         else if (doc?.state === 'present' && doc.metadata.sync_id !== r.syncId) {
           add({ kind: 'missing', ...at, detail: `recorded as document ${r.docId}, which holds another version (sync_id ${doc.metadata.sync_id ?? 'none'})` });
         } else if (doc?.state === 'present') matching++;
@@ -121,6 +127,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
       }
       case 'removed':
         if (r.docId !== null && doc?.state === 'present') add({ kind: 'removed', ...at, detail: 'left its source; deleted after sync.deleteAfter, or by prune', prunable: true, guarded: true });
+        else if (doc?.state === 'unreadable') addUnreadable(doc, at);
         break;
       case 'ingest-failed':
       case 'refused':
@@ -141,13 +148,15 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     const doc = view(v.docId);
     if (v.state === 'delete' && doc?.state === 'present') {
       add({ kind: 'stale', source: v.source, key: v.key, docId: v.docId, detail: `to delete: ${v.reason}`, prunable: true, guarded: false });
-    }
+    } else if (doc?.state === 'unreadable' && !unreadable.has(v.docId)) addUnreadable(doc, { source: v.source, key: v.key });
   }
 
   const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
   let notManaged = 0;
   let present = 0;
   for (const doc of survey.documents.values()) {
+    // The chatbot would not say (a walk that ran into the round limit, ...): never silently taken for nothing there.
+    if (doc.state === 'unreadable' && !unreadable.has(doc.docId)) addUnreadable(doc, { source: null, key: null });
     if (doc.state !== 'present') continue;
     present++;
     if (claimed.has(doc.docId)) continue;

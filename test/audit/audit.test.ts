@@ -228,6 +228,20 @@ describe('check', () => {
     expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
   });
 
+  it('a document the chatbot would not read during a walk is reported, never taken for nothing there', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'A');
+    writeFile(s.root, 'b.md', 'B');
+    await settledSync(s);
+    await forgetDocuments({ config: s.config, keys: ['a.md'] });
+    const docId = kbDocuments(s.sandbox).find((d) => d.path === 'a.md')?.docId as string;
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: `/bluevector metadata get ${docId}` }]);
+    const report = await checkKnowledgeBase({ config: s.config, walk: true });
+    expect(report.differs).toBe(true);
+    expect(counts(report)).toEqual({ unreadable: 1 });
+    expect(report.knowledgeBases[0]?.findings[0]).toMatchObject({ kind: 'unreadable', docId, prunable: false });
+  });
+
   it('a chatbot that runs no commands: check fails with one clear error', async () => {
     const s = await setupSync({ sync: { commandTimeout: 300 }, sandbox: { faults: [{ chatbot: 'no_commands', answer: 'silent' }] } });
     const error = await caught(checkKnowledgeBase({ config: s.config }));

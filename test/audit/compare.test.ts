@@ -77,6 +77,9 @@ describe('compareWithKnowledgeBase', () => {
     ['an old version of a failed document', [row('a.md', { status: 'ingest-failed', docId: null, lastError: 'x' })], [present('u-5', ours('a.md', 'older'))], [], [['failed', 'a.md', null, false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version without a sync ID', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', { managed_by: 'lanying-kb', source: 'docs', path: 'a.md' })], [], [['stale', 'a.md', 'u-5', true, false]], 1, 0],
     ['an unreadable recorded document', [row('a.md', { docId: 'u-1' })], [{ docId: 'u-1', state: 'unreadable', reason: 'no permission' }], [], [['unreadable', 'a.md', 'u-1', false, false]], 0, 0],
+    ['an unreadable document no record names (a walk the chatbot would not answer)', [], [{ docId: 'u-5', state: 'unreadable', reason: 'round limit' }], [], [['unreadable', null, 'u-5', false, false]], 0, 0],
+    ['a removed document whose document is unreadable', [row('a.md', { status: 'removed', docId: 'u-1' })], [{ docId: 'u-1', state: 'unreadable', reason: 'round limit' }], [], [['unreadable', 'a.md', 'u-1', false, false]], 0, 0],
+    ['a version to delete that is unreadable', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), { docId: 'u-90', state: 'unreadable', reason: 'round limit' }], [version('a.md')], [['unreadable', 'a.md', 'u-90', false, false]], 1, 0],
     // Whether the recorded document is still there is unknown: the copy may be the only one.
     [
       'a copy of the current version while the recorded document is unreadable',
