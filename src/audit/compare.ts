@@ -92,6 +92,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
   const add = (f: Omit<Finding, 'prunable' | 'guarded'> & Partial<Pick<Finding, 'prunable' | 'guarded'>>) => findings.push({ prunable: false, guarded: false, ...f });
 
   const records = input.records.filter((r) => r.target === null || r.target === input.target);
+  const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
   // Documents already reported as unreadable (the survey loop reports the others).
   const unreadable = new Set<string>();
   const addUnreadable = (doc: SurveyedDocument & { state: 'unreadable' }, at: Pick<Finding, 'source' | 'key'>) => {
@@ -144,6 +145,10 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
 
   for (const v of input.versions) {
     if (v.docId === null || v.state === 'deleted' || (v.target !== null && v.target !== input.target)) continue;
+    // A superseded version waits for its document's next version to be ingested: only while that document is tracked
+    // and in its source (one forgotten, skipped or gone from its source brings no successor).
+    const row = byPath.get(`${v.source}\n${v.key}`);
+    if (v.state === 'superseded' && (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped')) continue;
     claimed.add(v.docId);
     const doc = view(v.docId);
     if (v.state === 'delete' && doc?.state === 'present') {
@@ -151,7 +156,6 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     } else if (doc?.state === 'unreadable' && !unreadable.has(v.docId)) addUnreadable(doc, { source: v.source, key: v.key });
   }
 
-  const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
   let notManaged = 0;
   let present = 0;
   for (const doc of survey.documents.values()) {

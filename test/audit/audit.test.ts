@@ -228,6 +228,33 @@ describe('check', () => {
     expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
   });
 
+  it('resend --all after a file left its source: the copy it leaves behind is not hidden from check, and prune deletes it', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'A');
+    writeFile(s.root, 'b.md', 'B');
+    await settledSync(s);
+    rmSync(path.join(s.root, 'a.md'));
+    const resent = await resendDocuments({ config: s.config, all: true });
+    await s.sandbox.idle();
+    expect(resent.marked.map((d) => d.key)).toEqual(['a.md', 'b.md']);
+    // a.md was not sent again (its file is gone) and its row is forgotten; its first copy is still there.
+    let store = s.state();
+    expect(store.get('docs', 'a.md')).toBeUndefined();
+    store.close();
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['a.md', 'b.md']);
+    const check = await checkKnowledgeBase({ config: s.config });
+    expect(counts(check)).toEqual({ extra: 1 });
+    expect(check.knowledgeBases[0]?.findings[0]).toMatchObject({ kind: 'extra', key: 'a.md', prunable: true });
+    const pruned = await pruneKnowledgeBase({ config: s.config });
+    await s.sandbox.idle();
+    expect(pruned).toMatchObject({ deleted: 1, failed: 0 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['b.md']);
+    store = s.state();
+    expect(store.kbVersions({ states: ['superseded', 'delete'] })).toEqual([]);
+    store.close();
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
   it('a document the chatbot would not read during a walk is reported, never taken for nothing there', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'A');
