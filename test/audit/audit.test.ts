@@ -8,6 +8,7 @@ import { forgetDocuments } from '../../src/documents/forget.js';
 import { resendDocuments } from '../../src/documents/resend.js';
 import { CommandTimeoutError } from '../../src/kb/channel.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { type DocumentRecord, StateStore } from '../../src/state/store.js';
 import { syncOnce } from '../../src/sync/sync-once.js';
 import { caught } from '../helpers/errors.js';
 import { clientFor } from '../helpers/sandbox.js';
@@ -95,6 +96,48 @@ describe('check', () => {
     store.close();
     expect(row).toMatchObject({ status: 'ingested', docId: kbDocuments(s.sandbox).find((d) => d.path === 'lost.md')?.docId });
     expect((await checkKnowledgeBase({ config: s.config })).differs).toBe(false);
+  });
+
+  it('check --adopt of an interrupted first send: the adopted document is its sent version, not sent again', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'A');
+    await settledSync(s);
+    // A crash after the server took the send and before its answer was recorded leaves the row of an interrupted send.
+    const writable = StateStore.open(s.config.sync.stateDir);
+    const row = writable.get('docs', 'a.md') as DocumentRecord;
+    writable.put({ ...row, status: 'pending', uploadedHash: null, msgId: null, downloadUrl: null, docId: null, uploadedAt: null, ingestedAt: null });
+    writable.close();
+    const adopted = await checkKnowledgeBase({ config: s.config, adopt: true });
+    expect(adopted.knowledgeBases[0]?.adopted).toBe(1);
+    await settledSync(s);
+    expect(s.sends()).toHaveLength(1);
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
+  it('check --adopt of versions whose confirmation was lost: the versions they replace go, as with a confirmation', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 } });
+    writeFile(s.root, 'a.md', 'A');
+    writeFile(s.root, 'b.md', 'B1');
+    await settledSync(s);
+    s.sandbox.setFaults([{ chatbot: 'lose_notice' }]);
+    // a.md sent again (its copy superseded), b.md changed (its first version replaced): both confirmations lost.
+    await resendDocuments({ config: s.config, keys: ['a.md'] });
+    writeFile(s.root, 'b.md', 'B2, longer');
+    await settledSync(s);
+    s.sandbox.setFaults([]);
+    let store = s.state();
+    expect(store.list({ status: ['unconfirmed'] }).map((r) => r.key)).toEqual(['a.md', 'b.md']);
+    store.close();
+    expect(kbDocuments(s.sandbox)).toHaveLength(4);
+    const adopted = await checkKnowledgeBase({ config: s.config, adopt: true });
+    expect(adopted.knowledgeBases[0]?.adopted).toBe(2);
+    await settledSync(s);
+    store = s.state();
+    const current = [store.get('docs', 'a.md')?.syncId, store.get('docs', 'b.md')?.syncId];
+    store.close();
+    expect(kbDocuments(s.sandbox).map((d) => d.syncId).sort()).toEqual(current.sort());
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
   });
 
   it('adopts a knowledge base filled before confirmations were followed: the walk reaches beyond the last 20 listed', async () => {
