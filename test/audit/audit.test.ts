@@ -80,6 +80,27 @@ describe('check', () => {
     expect((await checkKnowledgeBase({ config: s.config })).differs).toBe(false);
   });
 
+  it('resend of a document whose new version is unconfirmed: the version that one replaced goes once the resent copy is ingested', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 } });
+    writeFile(s.root, 'a.md', 'v1');
+    await settledSync(s);
+    const first = kbDocuments(s.sandbox)[0]?.docId;
+    s.sandbox.setFaults([{ chatbot: 'lose_notice' }]);
+    writeFile(s.root, 'a.md', 'v2, longer');
+    await settledSync(s);
+    s.sandbox.setFaults([]);
+    let store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'unconfirmed', prevDocId: first });
+    store.close();
+    const resent = await resendDocuments({ config: s.config, keys: ['a.md'] });
+    await s.sandbox.idle();
+    expect(resent.report?.counts).toMatchObject({ sent: 1, ingested: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.docId)).not.toContain(first);
+    store = s.state();
+    expect(store.kbVersions({ states: ['superseded', 'delete'] })).toEqual([]);
+    store.close();
+  });
+
   it('a lost confirmation leaves a document unconfirmed; check --adopt proves it by its metadata and records it', async () => {
     const s = await setupSync({ sync: { confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'lose_notice', match: 'lost.md' }] } });
     writeFile(s.root, 'lost.md', 'lost');
