@@ -65,6 +65,12 @@ export interface Comparison {
   notManaged: number;
   /** Documents the knowledge base counts that no read reached (a survey without `walk`). */
   unexamined: number;
+  /**
+   * Documents found in the knowledge base that are this configuration's, of the sources checked: recorded by the
+   * state, or lanying-kb's with such a source. The base of `sync.maxDelete.percent` for `prune`: documents it can
+   * never delete (another configuration's, not lanying-kb's) must not make a deletion of all of these look small.
+   */
+  ours: number;
 }
 
 export interface CompareInput {
@@ -158,12 +164,16 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
 
   let notManaged = 0;
   let present = 0;
+  let ours = 0;
   for (const doc of survey.documents.values()) {
     // The chatbot would not say (a walk that ran into the round limit, ...): never silently taken for nothing there.
     if (doc.state === 'unreadable' && !unreadable.has(doc.docId)) addUnreadable(doc, { source: null, key: null });
     if (doc.state !== 'present') continue;
     present++;
-    if (claimed.has(doc.docId)) continue;
+    if (claimed.has(doc.docId)) {
+      ours++;
+      continue;
+    }
     const m = doc.metadata;
     if (m.managed_by !== MANAGED_BY) {
       notManaged++;
@@ -177,6 +187,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
       continue;
     }
     if (!input.checkedSources.has(source)) continue;
+    ours++;
     const r = key === null ? undefined : byPath.get(`${source}\n${key}`);
     if (r === undefined || r.status === 'deleted' || r.status === 'skipped') {
       add({ kind: 'extra', ...at, detail: 'a lanying-kb document that the state does not track', prunable: true, guarded: true });
@@ -197,5 +208,5 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     }
   }
   const unexamined = survey.walked ? 0 : Math.max(0, survey.total - present);
-  return { findings, matching, notManaged, unexamined };
+  return { findings, matching, notManaged, unexamined, ours };
 }

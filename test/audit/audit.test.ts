@@ -240,6 +240,26 @@ describe('check', () => {
     expect(kbDocuments(s.sandbox)).toHaveLength(3);
   });
 
+  it('prune weighs sync.maxDelete.percent against this configuration\'s documents, not the whole knowledge base', async () => {
+    const s = await setupSync();
+    for (let i = 0; i < 11; i++) writeFile(s.root, `doc-${i}.md`, `doc ${i}`);
+    await settledSync(s);
+    // Another configuration's 12 documents in the same knowledge base: prune never deletes them.
+    const otherDir = path.join(s.dir, 'other');
+    for (let i = 0; i < 12; i++) writeFile(otherDir, `x-${i}.md`, `x ${i}`);
+    const other = parseConfig({ ...s.raw, sources: [{ type: 'folder', name: 'theirs', path: otherDir }], sync: { ...(s.raw.sync as object), stateDir: path.join(s.dir, 'other-state') } }, { baseDir: s.dir, env: {} });
+    await syncOnce({ config: other });
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox)).toHaveLength(23);
+    // The state folder is lost (a new machine, a wiped volume): every document of ours looks untracked.
+    rmSync(s.config.sync.stateDir, { recursive: true, force: true });
+    const pruned = await pruneKnowledgeBase({ config: s.config, walk: true });
+    await s.sandbox.idle();
+    expect(pruned.blocked).toBe(true);
+    expect(pruned.knowledgeBases[0]?.plan.blocked?.reason).toBe('11 of 11 documents would be pruned (100 %), more than sync.maxDelete.percent (50 %)');
+    expect(kbDocuments(s.sandbox)).toHaveLength(23);
+  });
+
   it('never touches documents that are not lanying-kb\'s, nor those of another configuration\'s sources', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'A');

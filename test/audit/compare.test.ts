@@ -105,6 +105,19 @@ describe('compareWithKnowledgeBase', () => {
     expect(result.notManaged).toBe(notManaged);
   });
 
+  it('counts the documents of this configuration\'s checked sources found (the base of maxDelete.percent for prune)', () => {
+    const docs = [
+      present('u-1', ours('a.md', 's-a.md')),
+      present('u-2', ours('x.md', 's')),
+      present('u-3', ours('y.md', 's', 'web')),
+      present('u-4', ours('z.md', 's', 'gone-source')),
+      present('u-5', { title: 'by hand' }),
+      present('u-90', {}),
+      gone('u-6'),
+    ];
+    expect(compare([row('a.md', { docId: 'u-1' })], docs, [version('b.md', { docId: 'u-90', reason: 'the chatbot failed to ingest it: exception' })]).ours).toBe(3);
+  });
+
   it('counts the documents no read reached when the knowledge base was not walked', () => {
     const docs = [present('u-1', ours('a.md', 's-a.md'))];
     expect(compare([row('a.md', { docId: 'u-1' })], docs, [], { total: 5, walked: false }).unexamined).toBe(4);
