@@ -106,10 +106,14 @@ export async function checkKnowledgeBase(options: CheckOptions): Promise<CheckRe
 /**
  * The row of a document whose document in the knowledge base was found and proven to be its current version, as a
  * confirmation of it would leave it: `uploadedHash` the content of that version (`uploadedHash`, its metadata's
- * `sha256`: a row whose send was interrupted has none yet), and the version it replaced to retire.
+ * `sha256`: a row whose send was interrupted has none yet), and the version it replaced to retire (`prevDocId`, or
+ * for an interrupted send the document the row still names).
  */
 export function adoptedRecord(row: DocumentRecord, docId: string, uploadedHash: string | null, target: string, now: number): { record: DocumentRecord; retire: RetiredVersion[] } {
-  const next = ingestedRecord({ ...row, target, uploadedHash }, docId, now);
+  // A send interrupted before it was recorded as sent left the version it replaces as the row's document, not as prev.
+  const replaced =
+    row.prevDocId === null && row.docId !== null && row.docId !== docId && row.uploadedHash !== null && row.uploadedHash !== uploadedHash ? { prevHash: row.uploadedHash, prevDocId: row.docId } : {};
+  const next = ingestedRecord({ ...row, ...replaced, target, uploadedHash }, docId, now);
   return { record: { ...next.record, ingestedAt: row.ingestedAt ?? now }, retire: next.retire };
 }
 

@@ -136,6 +136,32 @@ describe('check', () => {
     expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
   });
 
+  it('check --adopt of an interrupted send of a changed document: the version it replaces goes, as with a confirmation', async () => {
+    const s = await setupSync({ sync: { onChange: 'append' } });
+    writeFile(s.root, 'a.md', 'v1');
+    await settledSync(s);
+    let store = s.state();
+    const v1 = store.get('docs', 'a.md') as DocumentRecord;
+    store.close();
+    writeFile(s.root, 'a.md', 'v2, longer');
+    await settledSync(s);
+    expect(kbDocuments(s.sandbox)).toHaveLength(2);
+    // As if the send of v2 had been interrupted after the server took it: the row still names v1's document.
+    const writable = StateStore.open(s.config.sync.stateDir);
+    const v2 = writable.get('docs', 'a.md') as DocumentRecord;
+    writable.put({ ...v2, status: 'pending', uploadedHash: v1.uploadedHash, docId: v1.docId, msgId: null, uploadedAt: null, ingestedAt: null });
+    writable.close();
+    const replace = parseConfig({ ...s.raw, sync: { ...(s.raw.sync as object), onChange: 'replace' } }, { baseDir: s.dir, env: {} });
+    const adopted = await checkKnowledgeBase({ config: replace, adopt: true });
+    expect(adopted.knowledgeBases[0]?.adopted).toBe(1);
+    await syncOnce({ config: replace });
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox).map((d) => d.syncId)).toEqual([v2.syncId]);
+    store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested', uploadedHash: v2.hash });
+    store.close();
+  });
+
   it('check --adopt of versions whose confirmation was lost: the versions they replace go, as with a confirmation', async () => {
     const s = await setupSync({ sync: { confirmTimeout: 1000 } });
     writeFile(s.root, 'a.md', 'A');
