@@ -196,7 +196,10 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     } else if (m.sync_id !== undefined && m.sync_id === r.syncId) {
       const recorded = view(r.docId);
       if (r.docId === null || recorded?.state === 'gone' || (recorded?.state === 'present' && recorded.metadata.sync_id !== r.syncId)) {
-        add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
+        // The listing says how its ingestion went (the last 20 documents only): only a finished one is adopted.
+        if (doc.listedStatus === 'error') add({ kind: 'failed', ...at, detail: 'the current version, whose ingestion failed (status error in the listing): resend sends it again' });
+        else if (doc.listedStatus !== undefined && doc.listedStatus !== 'finish') add({ kind: 'pending', ...at, detail: `the current version, being ingested (status ${doc.listedStatus}): check --adopt records it once finished` });
+        else add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
       } else if (recorded?.state === 'unreadable') {
         // Maybe the only copy: nothing says the recorded document is still there.
         add({ kind: 'unreadable', ...at, detail: `a copy of the current version, kept while document ${r.docId} cannot be read` });

@@ -187,6 +187,19 @@ describe('check', () => {
     expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
   });
 
+  it('check --adopt never records a document the chatbot failed to ingest as ingested', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'fail', reason: 'exception' }, { chatbot: 'lose_notice' }] } });
+    writeFile(s.root, 'a.md', 'A');
+    await settledSync(s);
+    expect(s.sandbox.state().knowledgeBase.documents.map((d) => [d.status, d.metadata.managed_by])).toEqual([['error', 'lanying-kb']]);
+    const report = await checkKnowledgeBase({ config: s.config, adopt: true });
+    expect(report.knowledgeBases[0]?.adopted).toBe(0);
+    expect(counts(report)).toEqual({ unconfirmed: 1, failed: 1 });
+    const store = s.state();
+    expect(store.get('docs', 'a.md')?.status).toBe('unconfirmed');
+    store.close();
+  });
+
   it('adopts a knowledge base filled before confirmations were followed: the walk reaches beyond the last 20 listed', async () => {
     const s = await setupSync({ sync: { confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'lose_notice' }] } });
     for (let i = 0; i < 25; i++) writeFile(s.root, `doc-${String(i).padStart(2, '0')}.md`, `doc ${i}`);

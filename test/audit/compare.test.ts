@@ -22,6 +22,7 @@ function survey(docs: SurveyedDocument[], fields: Partial<KnowledgeBaseSurvey> =
 
 const present = (docId: string, metadata: Record<string, string>): SurveyedDocument => ({ docId, state: 'present', metadata, listedStatus: undefined });
 const gone = (docId: string): SurveyedDocument => ({ docId, state: 'gone' });
+const listed = (docId: string, metadata: Record<string, string>, listedStatus: string): SurveyedDocument => ({ docId, state: 'present', metadata, listedStatus });
 
 function compare(records: DocumentRecord[], docs: SurveyedDocument[], versions: KbVersionRecord[] = [], surveyFields: Partial<KnowledgeBaseSurvey> = {}) {
   return compareWithKnowledgeBase({
@@ -70,6 +71,10 @@ describe('compareWithKnowledgeBase', () => {
     ['a copy of a skipped row', [row('a.md', { status: 'skipped', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version of a removed row', [row('a.md', { status: 'removed', docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 'older'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['the unconfirmed current version, found', [row('a.md', { status: 'unconfirmed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['unconfirmed', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    // Only a document whose ingestion finished (or that the listing does not show) is adopted.
+    ['the unconfirmed current version, failed', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'error')], [], [['unconfirmed', 'a.md', null, false, false], ['failed', 'a.md', 'u-5', false, false]], 0, 0],
+    ['the unconfirmed current version, being ingested', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'processing')], [], [['unconfirmed', 'a.md', null, false, false], ['pending', 'a.md', 'u-5', false, false]], 0, 0],
+    ['the unconfirmed current version, finished', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'finish')], [], [['unconfirmed', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
     ['the current version under another ID than the recorded, gone one', [row('a.md', { docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 's-a.md'))], [], [['missing', 'a.md', 'u-1', false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
     ['a second copy of an ingested document', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', ours('a.md', 's-a.md'))], [], [['duplicate', 'a.md', 'u-5', true, false]], 1, 0],
     ['a second copy of an unconfirmed document with an ID', [row('a.md', { status: 'unconfirmed', docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', ours('a.md', 's-a.md'))], [], [['duplicate', 'a.md', 'u-5', true, true]], 1, 0],
