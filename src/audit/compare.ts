@@ -207,7 +207,10 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
         add({ kind: 'duplicate', ...at, detail: `a second copy of document ${r.docId}`, prunable: true, guarded: r.status !== 'ingested' });
       }
     } else {
-      add({ kind: 'stale', ...at, detail: `an old version (sync_id ${m.sync_id ?? 'none'}; the current one is ${r.syncId ?? 'unsent'})`, prunable: true, guarded: r.status !== 'ingested' });
+      // Proven replaced only when the row's own document was read and holds the current version.
+      const recorded = view(r.docId);
+      const replaced = r.status === 'ingested' && recorded?.state === 'present' && recorded.metadata.sync_id === r.syncId;
+      add({ kind: 'stale', ...at, detail: `an old version (sync_id ${m.sync_id ?? 'none'}; the current one is ${r.syncId ?? 'unsent'})`, prunable: true, guarded: !replaced });
     }
   }
   const unexamined = survey.walked ? 0 : Math.max(0, survey.total - present);
