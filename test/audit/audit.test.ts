@@ -102,7 +102,7 @@ describe('check', () => {
   });
 
   it('a lost confirmation leaves a document unconfirmed; check --adopt proves it by its metadata and records it', async () => {
-    const s = await setupSync({ sync: { confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'lose_notice', match: 'lost.md' }] } });
+    const s = await setupSync({ sync: { confirmTimeout: 3000 }, sandbox: { faults: [{ chatbot: 'lose_notice', match: 'lost.md' }] } });
     writeFile(s.root, 'lost.md', 'lost');
     writeFile(s.root, 'kept.md', 'kept');
     await settledSync(s);
