@@ -3,7 +3,7 @@ import type { LanyingClient } from '../api/client.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
-import type { KbCommands } from '../kb/commands.js';
+import { commandsInFlight, type KbCommands } from '../kb/commands.js';
 import { openRuntime } from '../runtime/open-runtime.js';
 import type { StateStore } from '../state/store.js';
 import { deleteDocument } from '../sync/cleanup.js';
@@ -113,8 +113,7 @@ async function carryOut(
 ): Promise<PruneOutcome[]> {
   const versions = new Map(audit.versions.map((v) => [v.docId, v]));
   const outcomes: PruneOutcome[] = [];
-  for (const finding of plan.delete) {
-    deps.signal?.throwIfAborted();
+  const deleteOne = async (finding: Finding) => {
     const docId = finding.docId as string;
     const version = versions.get(docId);
     const seen = audit.survey.documents.get(docId);
@@ -126,7 +125,8 @@ async function carryOut(
     if (result.result === 'deleted' || result.result === 'already-gone') recordDeleted(audit, deps.store, docId, deps.now());
     outcomes.push(outcome);
     deps.onOutcome?.(outcome);
-  }
+  };
+  await commandsInFlight(plan.delete.map((finding) => () => deleteOne(finding)), deps.signal);
   return outcomes;
 }
 

@@ -6,7 +6,7 @@
  */
 
 import PQueue from 'p-queue';
-import { CommandRefusedError, type KbCommands } from '../kb/commands.js';
+import { COMMANDS_IN_FLIGHT, CommandRefusedError, type KbCommands } from '../kb/commands.js';
 import { bluevectorStatusCommand } from '../protocol/kb-commands.js';
 import type { StatusDocument } from '../protocol/kb-command-replies.js';
 
@@ -36,7 +36,7 @@ export interface SurveyOptions {
   docIds: Iterable<string>;
   /** Read every document ID of the knowledge base (one command each), not only the known and the listed ones. */
   walk: boolean;
-  /** Commands in flight at once. @default 4 */
+  /** Commands in flight at once. @default COMMANDS_IN_FLIGHT */
   concurrency?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Called after each document ID read, with how many are read and how many there are to read. */
@@ -89,7 +89,7 @@ export async function surveyKnowledgeBase(commands: KbCommands, options: SurveyO
   if (options.walk) for (const id of walkIds(status.documents, known)) ids.add(id);
   const listedStatus = new Map(status.documents.map((d) => [d.docId, d.status]));
   const documents = new Map<string, SurveyedDocument>();
-  const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
+  const queue = new PQueue({ concurrency: options.concurrency ?? COMMANDS_IN_FLIGHT });
   // The first failure stops the survey: the reads in flight are abandoned and no other one starts (a walk has one
   // per document ID, each of which would wait out sync.commandTimeout once the chatbot stopped answering).
   const stop = new AbortController();

@@ -3,6 +3,7 @@
  * the channel and reads the chatbot's answer with the protocol's parser (`protocol/kb-command-replies.ts`).
  */
 
+import PQueue from 'p-queue';
 import { LanyingKbError } from '../errors.js';
 import {
   type DeleteReply,
@@ -17,6 +18,36 @@ import {
 } from '../protocol/kb-command-replies.js';
 import { bluevectorDeleteCommand, bluevectorMetadataGetCommand, bluevectorMetadataSetCommand, bluevectorStatusCommand } from '../protocol/kb-commands.js';
 import type { KbChannel } from './channel.js';
+
+/**
+ * Commands one caller keeps in flight at once (proofs of completion notices, deletions, a survey's reads). Every
+ * answer waits for the channel's next read of the conversation (`sync.confirmPollInterval`), so commands one at a
+ * time would cost a poll interval each; a few at once share the reads without flooding the chatbot.
+ */
+export const COMMANDS_IN_FLIGHT = 8;
+
+/**
+ * Runs the tasks `COMMANDS_IN_FLIGHT` at a time. The first failure (the chatbot runs no commands, the signal) stops
+ * the ones not started, waits for those in flight, and is thrown.
+ */
+export async function commandsInFlight(tasks: (() => Promise<void>)[], signal: AbortSignal | undefined): Promise<void> {
+  const queue = new PQueue({ concurrency: COMMANDS_IN_FLIGHT });
+  let failure: { error: unknown } | undefined;
+  for (const task of tasks) {
+    void queue.add(async () => {
+      if (failure) return;
+      try {
+        signal?.throwIfAborted();
+        await task();
+      } catch (error) {
+        failure ??= { error };
+        queue.clear();
+      }
+    });
+  }
+  await queue.onIdle();
+  if (failure) throw failure.error;
+}
 
 /** The chatbot answered a command with something that is no answer to it (a chat answer: it does not run commands). */
 export class CommandNotRunError extends LanyingKbError {

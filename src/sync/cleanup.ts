@@ -12,7 +12,7 @@
  */
 
 import { CommandTimeoutError } from '../kb/channel.js';
-import { CommandNotRunError, type KbCommands } from '../kb/commands.js';
+import { CommandNotRunError, commandsInFlight, type KbCommands } from '../kb/commands.js';
 import type { DocumentRecord, KbVersionRecord, StateStore } from '../state/store.js';
 import { MANAGED_BY } from './document-metadata.js';
 import { deletedRecord } from './transitions.js';
@@ -95,15 +95,13 @@ export async function runDeletions(
     outcomes.push(outcome);
     deps.onOutcome?.(outcome);
   };
-  for (const version of plan.versions) {
-    deps.signal?.throwIfAborted();
+  const deleteVersion = async (version: KbVersionRecord) => {
     const docId = version.docId as string;
     const result = await deleteDocument(deps.commands, docId, { syncId: version.syncId, failedIngestion: version.reason.startsWith('the chatbot failed to ingest') }, deps.signal);
     if (result.result === 'deleted' || result.result === 'already-gone') deps.store.setKbVersionState(version.id, 'deleted', deps.now());
     report({ what: 'version', source: version.source, key: version.key, docId, ...result } as DeletionOutcome);
-  }
-  for (const row of plan.removed) {
-    deps.signal?.throwIfAborted();
+  };
+  const deleteRemoved = async (row: DocumentRecord) => {
     const docId = row.docId as string;
     const result = await deleteDocument(deps.commands, docId, { syncId: row.syncId, failedIngestion: false }, deps.signal);
     if (result.result === 'deleted' || result.result === 'already-gone') {
@@ -117,7 +115,8 @@ export async function runDeletions(
       });
     }
     report({ what: 'removed', source: row.source, key: row.key, docId, ...result } as DeletionOutcome);
-  }
+  };
+  await commandsInFlight([...plan.versions.map((v) => () => deleteVersion(v)), ...plan.removed.map((r) => () => deleteRemoved(r))], deps.signal);
   return outcomes;
 }
 

@@ -15,7 +15,7 @@
 import PQueue from 'p-queue';
 import { LanyingKbError } from '../errors.js';
 import { CommandTimeoutError, type ChatbotMessage, type KbChannel } from '../kb/channel.js';
-import { CommandNotRunError, type KbCommands } from '../kb/commands.js';
+import { COMMANDS_IN_FLIGHT, CommandNotRunError, type KbCommands } from '../kb/commands.js';
 import { type CompletionNotice, parseCompletionNotice } from '../protocol/kb-notices.js';
 import { classifySendReply, type SendRefusalReason } from '../protocol/kb-send-replies.js';
 import type { DocumentRecord, StateStore } from '../state/store.js';
@@ -255,7 +255,7 @@ export class Confirmer {
     if (!commands) return undefined;
     try {
       const metadata = await commands.metadataGet(notice.docId, this.#closing.signal);
-      this.#proofs.concurrency = 4;
+      this.#proofs.concurrency = COMMANDS_IN_FLIGHT;
       const syncId = metadata.ok ? metadata.metadata.sync_id : undefined;
       if (this.#closing.signal.aborted) return undefined;
       if (syncId !== undefined) {
