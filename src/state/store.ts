@@ -131,6 +131,7 @@ export class StateStore {
   readonly #delete: Database.Statement;
   readonly #bySource: Database.Statement;
   readonly #byDir: Database.Statement;
+  readonly #byDirRange: Database.Statement;
   readonly #dirs: Database.Statement;
   readonly #one: Database.Statement;
   readonly #byUploadedHash: Database.Statement;
@@ -138,6 +139,8 @@ export class StateStore {
   readonly #folderDigest: Database.Statement;
   readonly #setFolderDigest: Database.Statement;
   readonly #forgetEmptyFolders: Database.Statement;
+  /** The temporary table of `startRunContent`, made on first use. */
+  #runContent: { get: Database.Statement; put: Database.Statement; end: Database.Statement; filters: Map<number, HashFilter>; next: number } | undefined;
 
   /** True when there is no state database yet and this store is an empty stand-in. */
   readonly isEmpty: boolean;
@@ -154,6 +157,9 @@ export class StateStore {
     this.#delete = db.prepare('DELETE FROM documents WHERE source = ? AND key = ?');
     this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
     this.#byDir = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND dir = ?`);
+    this.#byDirRange = db.prepare(
+      `SELECT ${SELECT_COLUMNS} FROM documents WHERE source = @source AND dir = @dir AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`,
+    );
     this.#dirs = db.prepare('SELECT DISTINCT dir FROM documents WHERE source = ?').pluck();
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
@@ -237,10 +243,16 @@ export class StateStore {
     return map;
   }
 
-  /** The documents of `source` directly in the folder `dir` (the part of their key before the last "/"; '' at the top). */
-  documentsInDir(source: string, dir: string): Map<string, DocumentRecord> {
+  /**
+   * The documents of `source` directly in the folder `dir` (the part of their key before the last "/"; '' at the top);
+   * with `range`, only those whose keys lie in [`from`, `to`) (SQLite's text order: UTF-8 bytes; an absent bound is open).
+   */
+  documentsInDir(source: string, dir: string, range?: { from?: string | undefined; to?: string | undefined }): Map<string, DocumentRecord> {
     const map = new Map<string, DocumentRecord>();
-    for (const row of this.#byDir.iterate(source, dir) as IterableIterator<DocumentRecord>) map.set(row.key, row);
+    const rows = range
+      ? this.#byDirRange.iterate({ source, dir, from: range.from ?? null, to: range.to ?? null })
+      : this.#byDir.iterate(source, dir);
+    for (const row of rows as IterableIterator<DocumentRecord>) map.set(row.key, row);
     return map;
   }
 
@@ -350,12 +362,91 @@ export class StateStore {
     this.#forgetEmptyFolders.run(source);
   }
 
+  /**
+   * Starts one run's record of the content it sends first (see `firstWithContent`) and returns its token. The record
+   * lives in a temporary table of this connection (spilled to a temporary file by SQLite, not held in the heap), so a
+   * run of a million new documents does not grow the process; `endRunContent` drops it.
+   */
+  startRunContent(): number {
+    if (this.#runContent === undefined) {
+      this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS run_content (run INTEGER NOT NULL, hash TEXT NOT NULL, first TEXT NOT NULL, PRIMARY KEY (run, hash)) WITHOUT ROWID');
+      this.#runContent = {
+        get: this.#db.prepare('SELECT first FROM temp.run_content WHERE run = ? AND hash = ?').pluck(),
+        put: this.#db.prepare('INSERT OR IGNORE INTO temp.run_content (run, hash, first) VALUES (?, ?, ?)'),
+        end: this.#db.prepare('DELETE FROM temp.run_content WHERE run = ?'),
+        filters: new Map(),
+        next: 0,
+      };
+    }
+    return ++this.#runContent.next;
+  }
+
+  /** The document (`source:key`) that run `run` sends first with this content, if `recordFirstContent` recorded one. */
+  firstWithContent(run: number, hash: string): string | undefined {
+    // Most contents are new: a filter in memory (1 MiB, whatever the number of documents) answers those without a query.
+    if (!this.#runContent?.filters.get(run)?.mayHave(hash)) return undefined;
+    return (this.#runContent.get.get(run, hash) as string | undefined) ?? undefined;
+  }
+
+  /** Records, for run `run`, which document sends each content first (one transaction; the first record of a hash stays). */
+  recordFirstContent(run: number, firsts: Iterable<[hash: string, first: string]>): void {
+    const runContent = this.#runContent;
+    if (!runContent) throw new Error('recordFirstContent before startRunContent');
+    let filter = runContent.filters.get(run);
+    if (!filter) runContent.filters.set(run, (filter = new HashFilter()));
+    const f = filter;
+    this.#db.transaction(() => {
+      for (const [hash, first] of firsts) {
+        runContent.put.run(run, hash, first);
+        f.add(hash);
+      }
+    })();
+  }
+
+  /** Forgets run `run`'s record of content. */
+  endRunContent(run: number): void {
+    this.#runContent?.filters.delete(run);
+    if (this.#db.open) this.#runContent?.end.run(run);
+  }
+
   close(): void {
     if (!this.#db.open) return;
     const writable = !this.#db.readonly && !this.isEmpty;
     this.#db.close();
     // Closing checkpointed the log into the file: record that the file is whole, so the next open skips the check.
     if (writable && !existsSync(`${this.filepath}-wal`)) markCleanlyClosed(this.filepath);
+  }
+}
+
+/**
+ * A Bloom filter of content hashes (lower-case hex SHA-256) of fixed size: `mayHave` is false for a hash never added,
+ * and true for one added (and, at a million hashes, for about 3 % of the others).
+ */
+class HashFilter {
+  static readonly #BITS = 1 << 23;
+  readonly #bits = new Uint8Array(HashFilter.#BITS / 8);
+
+  add(hash: string): void {
+    for (let k = 0; k < 3; k++) {
+      const bit = HashFilter.#bit(hash, k);
+      if (bit < 0) return;
+      this.#bits[bit >>> 3] = (this.#bits[bit >>> 3] as number) | (1 << (bit & 7));
+    }
+  }
+
+  mayHave(hash: string): boolean {
+    for (let k = 0; k < 3; k++) {
+      const bit = HashFilter.#bit(hash, k);
+      if (bit < 0) return true;
+      if (((this.#bits[bit >>> 3] as number) & (1 << (bit & 7))) === 0) return false;
+    }
+    return true;
+  }
+
+  /** Bit `k` of a hash: 23 bits of its hex digits (-1 when they are not hex). */
+  static #bit(hash: string, k: number): number {
+    const value = Number.parseInt(hash.slice(k * 6, k * 6 + 6), 16);
+    return Number.isNaN(value) ? -1 : value & (HashFilter.#BITS - 1);
   }
 }
 

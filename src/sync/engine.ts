@@ -208,6 +208,7 @@ export class SyncEngine {
     const sends = new SendTracker(this.#onEvent, report);
     let stopError: unknown;
     const observations: Observation[] = [];
+    let moves: RunMoveLookups | undefined;
 
     try {
       const ctx = this.#observeContext(signal, downloadDir);
@@ -220,12 +221,13 @@ export class SyncEngine {
         observations.push(observation);
         opened.push([source, adapter, observation]);
       }
-      const moves = this.#moveLookups();
+      moves = this.#moveLookups();
+      const folders = new Map<string, FolderTrack>();
       for (const [source, adapter, observation] of opened) {
         const settings = digestSettings(source, target, knowledgeBase.name);
         for await (const batch of observation) {
           signal.throwIfAborted();
-          await this.#handleBatch(batch, { run, source, adapter, settings, moves, report, sends, target, runId, signal, abort });
+          await this.#handleBatch(batch, { run, source, adapter, settings, moves, folders, report, sends, target, runId, signal, abort });
         }
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
@@ -238,6 +240,7 @@ export class SyncEngine {
       if (isRunStopping(abort.signal.reason)) stopError = abort.signal.reason;
     } finally {
       for (const observation of observations) observation.close();
+      moves?.end();
       rmSync(downloadDir, { recursive: true, force: true });
       this.#runs.delete(abort);
     }
@@ -273,10 +276,12 @@ export class SyncEngine {
       if (run.collectEntries) report.entries.push(entry);
       this.#onEvent?.({ type: 'decision', entry, repeated: false });
     }
-    const dir = batch.scope.kind === 'folder' ? batch.scope.dir : undefined;
-    const digest = dir !== undefined && !run.checksum ? folderDigest(batch.items, env.settings) : undefined;
-    if (digest !== undefined && this.store.folderDigest(source.name, dir as string) === digest) {
+    const scope = batch.scope;
+    const track = scope.kind === 'folder' && !run.checksum ? this.#folderTrack(scope, env) : undefined;
+    const digest = track?.addPart(batch, env.settings);
+    if (track && digest !== undefined && track.recorded(scope.kind === 'folder' ? scope.part?.index : undefined) === digest) {
       this.#reportUnchangedFolder(batch, env);
+      this.#folderSettled(track, env);
       return;
     }
     const planned = await planBatch(
@@ -288,18 +293,18 @@ export class SyncEngine {
         return entry;
       },
     );
-    if (run.dryRun) return;
+    env.moves.flush();
+    if (run.dryRun) {
+      if (track) env.folders.delete(track.id);
+      return;
+    }
     this.#applier.writeAll(planned.actions);
     // The folder's digest is recorded once every document in it is settled: now, or when its last send succeeded.
-    let settled = digest !== undefined && !planned.decisions.some((d) => d.action === 'failed');
-    let sending = 0;
-    const recordDigest = () => {
-      if (settled && sending === 0) this.store.setFolderDigest(source.name, dir as string, digest as string);
-    };
+    if (track && planned.decisions.some((d) => d.action === 'failed')) track.settled = false;
     for (const action of planned.actions) {
       if (action.type !== 'send') continue;
       sends.planned(action.entry);
-      sending++;
+      if (track) track.sending++;
       const { settled: done } = await this.#applier.enqueue({
         action,
         source,
@@ -310,14 +315,37 @@ export class SyncEngine {
         done: (result, entry) => {
           if (result.outcome === 'cancelled' && isRunStopping(result.error)) env.abort.abort(result.error);
           sends.finished(result, entry);
-          sending--;
-          if (result.outcome !== 'sent') settled = false;
-          recordDigest();
+          if (track) {
+            track.sending--;
+            if (result.outcome !== 'sent') track.settled = false;
+            this.#folderSettled(track, env);
+          }
         },
       });
       sends.track(done);
     }
-    recordDigest();
+    if (track) this.#folderSettled(track, env);
+  }
+
+  /** The digest record of the folder a batch belongs to (its parts share one). */
+  #folderTrack(scope: Extract<ObservationBatch['scope'], { kind: 'folder' }>, env: BatchEnv): FolderTrack {
+    const id = `${env.source.name}\0${scope.dir}`;
+    let track = env.folders.get(id);
+    if (track === undefined || (scope.part?.index ?? 0) === 0) {
+      track = new FolderTrack(id, env.source.name, scope.dir, this.store.folderDigest(env.source.name, scope.dir), scope.part !== undefined);
+      env.folders.set(id, track);
+    }
+    if (scope.part === undefined || scope.part.last) track.complete = true;
+    return track;
+  }
+
+  /** Records a folder's digest once all of it was seen and every document in it is settled. */
+  #folderSettled(track: FolderTrack, env: BatchEnv): void {
+    if (!track.complete || track.sending > 0) return;
+    if (env.folders.get(track.id) === track) env.folders.delete(track.id);
+    const digest = track.settled ? track.digest() : undefined;
+    if (digest !== undefined && digest !== track.stored && !env.run.dryRun && !track.done) this.store.setFolderDigest(track.source, track.dir, digest);
+    track.done = true;
   }
 
   /** Reports a folder that looks exactly as when all its documents were settled: nothing to read, decide or write. */
@@ -352,18 +380,27 @@ export class SyncEngine {
     }
   }
 
-  #moveLookups(): MoveLookups {
+  #moveLookups(): RunMoveLookups {
     // Note: on a first sync nothing has reached the knowledge base yet: no query per new file.
     const anyUploaded = this.store.hasUploaded();
-    const firstInRun = new Map<string, string>();
+    // The content this run sends first: the last batch's in memory, the rest in the state's temporary table (a run of
+    // a million new documents must not keep a million hashes in the heap).
+    const runContent = this.store.startRunContent();
+    const recent = new Map<string, string>();
     return {
       sameContent: (hash) => (anyUploaded ? this.store.findByUploadedHash(hash) : []),
       exists: (record) => {
         const source = this.config.sources.find((s) => s.name === record.source);
         return source ? (this.session(source).exists?.(record.key) ?? true) : true;
       },
-      firstInRun: (hash) => firstInRun.get(hash),
-      registerFirst: (hash, sourceKey) => void firstInRun.set(hash, sourceKey),
+      firstInRun: (hash) => recent.get(hash) ?? this.store.firstWithContent(runContent, hash),
+      registerFirst: (hash, sourceKey) => void recent.set(hash, sourceKey),
+      flush: () => {
+        if (recent.size === 0) return;
+        this.store.recordFirstContent(runContent, recent);
+        recent.clear();
+      },
+      end: () => this.store.endRunContent(runContent),
     };
   }
 
@@ -385,6 +422,62 @@ export class SyncEngine {
   }
 }
 
+/** The move rules' lookups for one run, with the run's record of content sent first (`flush` after each batch). */
+interface RunMoveLookups extends MoveLookups {
+  flush(): void;
+  end(): void;
+}
+
+/**
+ * What the engine knows of one folder while its batches (one, or its parts) are handled and its sends settle: the
+ * digests of what was seen, against the one recorded when the folder was last settled.
+ */
+class FolderTrack {
+  /** Every part's batch was handled. */
+  complete = false;
+  /** No decision failed and every send succeeded. */
+  settled = true;
+  sending = 0;
+  /** The digest was recorded (or could not be). */
+  done = false;
+  readonly #digests: (string | undefined)[] = [];
+  #recordedParts: string[] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly source: string,
+    readonly dir: string,
+    /** The digest recorded for the folder (cleared by any write to its documents since). */
+    readonly stored: string | undefined,
+    readonly parted: boolean,
+  ) {}
+
+  /** The digest of one batch of the folder (undefined when it must be looked at in any case). */
+  addPart(batch: ObservationBatch, settings: string): string | undefined {
+    const part = batch.scope.kind === 'folder' ? batch.scope.part : undefined;
+    // A part's digest covers its range too: a part whose range moved is not the part that was recorded.
+    const digest = batch.complete ? folderDigest(batch.items, part ? `${settings}\0${part.index}\0${part.last}\0${part.from ?? ''}\0${part.to ?? ''}` : settings) : undefined;
+    this.#digests.push(digest);
+    return digest;
+  }
+
+  /** The digest recorded for part `index` (or for the whole folder). */
+  recorded(index: number | undefined): string | undefined {
+    if (index === undefined) return this.parted ? undefined : this.stored;
+    this.#recordedParts ??= this.stored?.startsWith(PARTS_PREFIX) ? this.stored.slice(PARTS_PREFIX.length).split(' ') : [];
+    return this.#recordedParts[index];
+  }
+
+  /** What to record for the folder: its digest, or its parts' digests in order. */
+  digest(): string | undefined {
+    if (this.#digests.some((d) => d === undefined)) return undefined;
+    return this.parted ? PARTS_PREFIX + this.#digests.join(' ') : this.#digests[0];
+  }
+}
+
+/** Marks a recorded digest that lists a folder's parts' digests. */
+const PARTS_PREFIX = 'parts:';
+
 /** What one batch is handled with. */
 interface BatchEnv {
   run: RunSpec;
@@ -392,7 +485,9 @@ interface BatchEnv {
   adapter: SourceAdapter;
   /** What besides the folder's content a folder digest depends on (see `digestSettings`). */
   settings: string;
-  moves: MoveLookups;
+  moves: RunMoveLookups;
+  /** The folders whose batches were handled and whose sends are not all settled. */
+  folders: Map<string, FolderTrack>;
   report: ReportBuilder;
   sends: SendTracker;
   target: SendTarget;
