@@ -83,7 +83,7 @@ export interface ScannedFile {
 
 
 /**
- * One part of a folder listed in parts (a folder of more than `PART_ENTRIES` entries): the files whose keys lie in
+ * One part of a folder listed in parts (a folder of more than `scanLimits.partEntries` entries): the files whose keys lie in
  * [`from`, `to`) in UTF-8 byte order (the order SQLite compares text in); an absent bound is open.
  */
 export interface FolderPart {
@@ -120,6 +120,8 @@ export interface ScanOptions {
    * result is the same either way.
    */
   statWorker?: 'auto' | 'always' | 'never';
+  /** Entries per part of a large folder. @default scanLimits.partEntries */
+  partEntries?: number;
 }
 
 /** A scan in progress: read its folders once, in order; `close()` frees it if it is not read to its end. */
@@ -162,8 +164,8 @@ const enum EntryType {
   Settled = 3,
 }
 
-/** Entries per part of a large folder (parts are yielded one at a time). */
-export const PART_ENTRIES = 4096;
+/** Limits of every scan. `partEntries`: entries per part of a large folder (parts are yielded one at a time). */
+export const scanLimits = { partEntries: 4096 };
 /** Entries per `lstat` batch. */
 const JOB_SIZE = 256;
 /** Entries listed and not yet yielded before the scan stops listing more folders. */
@@ -301,13 +303,17 @@ class Scanner {
   readonly ready: ScannedFolder[] = [];
   /** Entries listed so far. */
   listed = 0;
+  /** Entries per part of a large folder. */
+  readonly partEntries: number;
   /** Reused for the numbers of a batch's answer. */
   private readonly scratch: StatLike = { mode: 0, size: 0, mtimeMs: 0, ino: 0, uid: 0, gid: 0 };
 
   constructor(
     readonly source: ResolvedFolderSource,
     rules: PathRules,
+    partEntries = scanLimits.partEntries,
   ) {
+    this.partEntries = Math.max(1, partEntries);
     this.rules = rules;
     this.root = rules.root;
     this.follow = source.followSymlinks;
@@ -459,14 +465,14 @@ class Scanner {
 
   /** Takes a folder's listing: its subfolders are made now (no `lstat` needed), its other entries wait to be queued. */
   private accept(task: DirTask, listing: Listing): void {
-    if (listing.names.length > PART_ENTRIES) task.bounds = sortByKey(task.keyPrefix, listing);
+    if (listing.names.length > this.partEntries) task.bounds = sortByKey(task.keyPrefix, listing, this.partEntries);
     const { names, types } = listing;
     const count = names.length;
     task.names = names;
     task.types = types;
     task.count = count;
     task.slots = new Array(count);
-    task.parts = Math.max(1, Math.ceil(count / PART_ENTRIES));
+    task.parts = Math.max(1, Math.ceil(count / this.partEntries));
     task.pending = new Int32Array(task.parts);
     const prefix = task.keyPrefix;
     for (let i = 0; i < count; i++) {
@@ -531,7 +537,7 @@ class Scanner {
           fsChild = joinFsPath(fsDir, raw);
         }
       }
-      (task.pending[Math.floor(i / PART_ENTRIES)] as number)++;
+      (task.pending[Math.floor(i / this.partEntries)] as number)++;
       job.tasks.push(task);
       job.slots.push(i);
       job.names.push(name);
@@ -574,7 +580,7 @@ class Scanner {
       }
       if (result !== undefined) task.slots[slot] = result;
       if (maybeDir) (task.types as Uint8Array)[slot] = EntryType.Settled;
-      (task.pending[Math.floor(slot / PART_ENTRIES)] as number)--;
+      (task.pending[Math.floor(slot / this.partEntries)] as number)--;
     }
     this.collectReady();
   }
@@ -589,8 +595,8 @@ class Scanner {
       } else {
         while (task.yielded < task.parts) {
           const p = task.yielded;
-          const start = p * PART_ENTRIES;
-          const end = Math.min(task.count, start + PART_ENTRIES);
+          const start = p * this.partEntries;
+          const end = Math.min(task.count, start + this.partEntries);
           if (task.queued < end || (task.pending[p] as number) > 0) return;
           this.ready.push(this.partOf(task, p, start, end));
           task.yielded++;
@@ -881,7 +887,7 @@ function readEntries(fsPath: string | Buffer, follow: boolean): Listing {
  * that each part holds exactly the keys of its range; returns the key of the first entry of each part. Names that
  * are their own keys and hold no astral character are in that order already (the common case, checked in one pass).
  */
-function sortByKey(prefix: string, listing: Listing): string[] {
+function sortByKey(prefix: string, listing: Listing, partEntries: number): string[] {
   const { names, types } = listing;
   let regular = true;
   for (const raw of names) {
@@ -899,7 +905,7 @@ function sortByKey(prefix: string, listing: Listing): string[] {
     });
   }
   const bounds: string[] = [];
-  for (let i = 0; i < names.length; i += PART_ENTRIES) bounds.push(prefix + keyOfEntry(names[i] as string | Buffer));
+  for (let i = 0; i < names.length; i += partEntries) bounds.push(prefix + keyOfEntry(names[i] as string | Buffer));
   return bounds;
 }
 
@@ -944,7 +950,7 @@ function readKbignore(dir: string | Buffer): string | undefined {
 export function openScan(source: ResolvedFolderSource, options: ScanOptions = {}): FolderScan {
   const { signal } = options;
   signal?.throwIfAborted();
-  const scanner = new Scanner(source, new PathRules(source, options.excludeDirs ?? []));
+  const scanner = new Scanner(source, new PathRules(source, options.excludeDirs ?? []), options.partEntries);
   scanner.openRoot();
   const mode = options.statWorker ?? 'auto';
   const pump = new BatchPump(scanner, {
