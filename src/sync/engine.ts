@@ -344,7 +344,10 @@ export class SyncEngine {
     if (!track.complete || track.sending > 0) return;
     if (env.folders.get(track.id) === track) env.folders.delete(track.id);
     const digest = track.settled ? track.digest() : undefined;
-    if (digest !== undefined && digest !== track.stored && !env.run.dryRun && !track.done) this.store.setFolderDigest(track.source, track.dir, digest);
+    if (digest !== undefined && digest !== track.stored && !env.run.dryRun && !track.done) {
+      // After the rows of the folder's sends (each clears the folder's digest when written).
+      env.sends.track(this.#applier.afterRowWrites(() => this.store.setFolderDigest(track.source, track.dir, digest)));
+    }
     track.done = true;
   }
 
