@@ -7,17 +7,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { measure } from './lib/proc.mjs';
 import { startSandboxProcess } from './lib/sandbox-process.mjs';
-import { generateTree } from './lib/tree.mjs';
+import { generateShapedTree, generateTree } from './lib/tree.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 export class BenchContext {
-  /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean }} options */
-  constructor({ quick, log, keep = false }) {
+  /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean, large?: boolean, outDir?: string }} options */
+  constructor({ quick, log, keep = false, large = false, outDir = REPO_ROOT }) {
     this.quick = quick;
+    this.large = large;
+    /** Where the report and its figures go. */
+    this.outDir = outDir;
+    /** Tree sizes (files) of the scaling benchmark: 1M only with `--large` (a first sync of a million files takes hours). */
+    this.scaleSizes = quick ? [10_000] : large ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
     this.log = log;
     this.keep = keep;
     this.node = process.execPath;
@@ -56,6 +62,67 @@ export class BenchContext {
     }
     return tree;
   }
+
+  /** A generated tree of one of the shapes of `SHAPES` (scripts/bench/lib/tree.mjs), made once per run. */
+  shapedTree(shape, files, largeFiles) {
+    const id = `${shape}-${files}`;
+    let tree = this.#trees.get(id);
+    if (!tree) {
+      this.log(`generating a ${shape} tree of ${files.toLocaleString('en')} files ...`);
+      tree = generateShapedTree(path.join(this.tmp, `shape-${id}`), { shape, files, seed: files + shape.length, largeFiles });
+      this.log(`  ${(tree.bytes / 1e6).toFixed(1)} MB in ${tree.folders.toLocaleString('en')} folders, ${tree.ms} ms`);
+      this.#trees.set(id, tree);
+    }
+    return tree;
+  }
+
+  /** Removes a shaped tree (room on the disk for the next one). */
+  dropShapedTree(shape, files) {
+    const id = `${shape}-${files}`;
+    const tree = this.#trees.get(id);
+    if (tree && !this.keep) fs.rmSync(tree.root, { recursive: true, force: true });
+    this.#trees.delete(id);
+  }
+
+  /**
+   * rclone: found on PATH, or installed from the distribution's packages (`apt-get install -y rclone`) when this runs
+   * as root on a system with apt-get. Returns `{ path, version, how }`, or `{ path: undefined, reason }`.
+   */
+  rclone() {
+    if (this.#rclone) return this.#rclone;
+    const find = () => spawnSync('sh', ['-c', 'command -v rclone'], { encoding: 'utf8' }).stdout.trim() || undefined;
+    let found = find();
+    let how = 'found on PATH';
+    let reason = 'not on PATH';
+    if (!found && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
+      this.log('rclone is not on PATH: apt-get install -y rclone ...');
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      let install = spawnSync('apt-get', ['install', '-y', 'rclone'], { encoding: 'utf8', env });
+      if (install.status !== 0) {
+        spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
+        install = spawnSync('apt-get', ['install', '-y', 'rclone'], { encoding: 'utf8', env });
+      }
+      found = find();
+      how = 'installed by the bench with apt-get';
+      if (!found) reason = `apt-get install rclone failed: ${(install.stderr || install.stdout || '').trim().split('\n').pop()}`;
+    } else if (!found) {
+      reason = 'not on PATH, and the bench is not root with apt-get to install it';
+    }
+    if (!found) {
+      this.log(`rclone: not installed (${reason}); its rows say so`);
+      return (this.#rclone = { path: undefined, reason });
+    }
+    let version = 'rclone';
+    try {
+      version = execFileSync(found, ['version'], { encoding: 'utf8' }).split('\n')[0].trim();
+    } catch {
+      // the version stays unknown
+    }
+    this.log(`rclone: ${version} (${how})`);
+    return (this.#rclone = { path: found, version, how });
+  }
+
+  #rclone;
 
   /** Starts a sandbox in its own process; stopped by `close()`. */
   async startSandbox() {

@@ -103,6 +103,7 @@ export function renderReport(data) {
       if (s.title) out.push(`### ${s.title}`, '');
       if (s.text) out.push(s.text, '');
       if (s.table) out.push(table(s.table), '');
+      if (s.image) out.push(`![${s.title ?? s.image}](${s.image})`, '');
     }
   }
 
