@@ -74,6 +74,17 @@ export function renderReport(data) {
     out.push('');
   }
 
+  // Comparisons of builds side by side (scripts/bench/compare-builds.mjs), kept across runs.
+  for (const h of data.history ?? []) {
+    out.push(`## ${h.title}`);
+    out.push('');
+    out.push(`Measured ${h.measuredAt} (lanying-kb commit ${h.machine?.commit ?? 'unknown'}, ${h.machine?.cores ?? '?'} cores, Node ${h.machine?.node ?? '?'}).`);
+    out.push('');
+    if (h.text) out.push(h.text, '');
+    if (h.table) out.push(table(h.table), '');
+    for (const note of h.notes ?? []) out.push(note, '');
+  }
+
   for (const { b, r } of results) {
     out.push(`## (${b.letter}) ${b.title}`);
     out.push('');

@@ -140,7 +140,7 @@ export class StateStore {
   readonly #setFolderDigest: Database.Statement;
   readonly #forgetEmptyFolders: Database.Statement;
   /** The temporary table of `startRunContent`, made on first use. */
-  #runContent: { get: Database.Statement; put: Database.Statement; end: Database.Statement; filters: Map<number, HashFilter>; next: number } | undefined;
+  #runContent: { get: Database.Statement; put: Database.Statement; end: Database.Statement; tables: Map<number, FingerprintTable>; next: number } | undefined;
 
   /** True when there is no state database yet and this store is an empty stand-in. */
   readonly isEmpty: boolean;
@@ -363,49 +363,53 @@ export class StateStore {
   }
 
   /**
-   * Starts one run's record of the content it sends first (see `firstWithContent`) and returns its token. The record
-   * lives in a temporary table of this connection (spilled to a temporary file by SQLite, not held in the heap), so a
-   * run of a million new documents does not grow the process; `endRunContent` drops it.
+   * Starts one run's record of the content it sends first (see `firstWithContent`) and returns its token. Memory stays
+   * small however many documents the run sends: in the heap only a table of 64-bit fingerprints (12 bytes a slot,
+   * about 24 MB for a million contents); the documents' names go to an append-only temporary table of this
+   * connection (spilled to a temporary file by SQLite). `endRunContent` drops both.
    */
   startRunContent(): number {
     if (this.#runContent === undefined) {
-      this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS run_content (run INTEGER NOT NULL, hash TEXT NOT NULL, first TEXT NOT NULL, PRIMARY KEY (run, hash)) WITHOUT ROWID');
+      this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS run_content (id INTEGER PRIMARY KEY, run INTEGER NOT NULL, hash TEXT NOT NULL, first TEXT NOT NULL)');
       this.#runContent = {
-        get: this.#db.prepare('SELECT first FROM temp.run_content WHERE run = ? AND hash = ?').pluck(),
-        put: this.#db.prepare('INSERT OR IGNORE INTO temp.run_content (run, hash, first) VALUES (?, ?, ?)'),
+        get: this.#db.prepare('SELECT hash, first FROM temp.run_content WHERE id = ?'),
+        put: this.#db.prepare('INSERT INTO temp.run_content (run, hash, first) VALUES (?, ?, ?)'),
         end: this.#db.prepare('DELETE FROM temp.run_content WHERE run = ?'),
-        filters: new Map(),
+        tables: new Map(),
         next: 0,
       };
     }
-    return ++this.#runContent.next;
+    const run = ++this.#runContent.next;
+    this.#runContent.tables.set(run, new FingerprintTable());
+    return run;
   }
 
   /** The document (`source:key`) that run `run` sends first with this content, if `recordFirstContent` recorded one. */
   firstWithContent(run: number, hash: string): string | undefined {
-    // Most contents are new: a filter in memory (1 MiB, whatever the number of documents) answers those without a query.
-    if (!this.#runContent?.filters.get(run)?.mayHave(hash)) return undefined;
-    return (this.#runContent.get.get(run, hash) as string | undefined) ?? undefined;
+    const runContent = this.#runContent;
+    const id = runContent?.tables.get(run)?.get(hash);
+    if (runContent === undefined || id === undefined) return undefined;
+    const row = runContent.get.get(id) as { hash: string; first: string } | undefined;
+    // A fingerprint shared by two contents (odds of 1 in 2^64 a pair) is no match.
+    return row?.hash === hash ? row.first : undefined;
   }
 
   /** Records, for run `run`, which document sends each content first (one transaction; the first record of a hash stays). */
   recordFirstContent(run: number, firsts: Iterable<[hash: string, first: string]>): void {
     const runContent = this.#runContent;
-    if (!runContent) throw new Error('recordFirstContent before startRunContent');
-    let filter = runContent.filters.get(run);
-    if (!filter) runContent.filters.set(run, (filter = new HashFilter()));
-    const f = filter;
+    const table = runContent?.tables.get(run);
+    if (!runContent || !table) throw new Error('recordFirstContent before startRunContent');
     this.#db.transaction(() => {
       for (const [hash, first] of firsts) {
-        runContent.put.run(run, hash, first);
-        f.add(hash);
+        if (table.get(hash) !== undefined) continue;
+        table.set(hash, Number(runContent.put.run(run, hash, first).lastInsertRowid));
       }
     })();
   }
 
   /** Forgets run `run`'s record of content. */
   endRunContent(run: number): void {
-    this.#runContent?.filters.delete(run);
+    this.#runContent?.tables.delete(run);
     if (this.#db.open) this.#runContent?.end.run(run);
   }
 
@@ -419,35 +423,67 @@ export class StateStore {
 }
 
 /**
- * A Bloom filter of content hashes (lower-case hex SHA-256) of fixed size: `mayHave` is false for a hash never added,
- * and true for one added (and, at a million hashes, for about 3 % of the others).
+ * An open-addressing table from a string's 64-bit fingerprint (two FNV-1a hashes) to a positive number, in typed
+ * arrays: 12 bytes a slot, at most half full.
  */
-class HashFilter {
-  static readonly #BITS = 1 << 23;
-  readonly #bits = new Uint8Array(HashFilter.#BITS / 8);
+class FingerprintTable {
+  #hi = new Uint32Array(1024);
+  #lo = new Uint32Array(1024);
+  #value = new Uint32Array(1024);
+  #size = 0;
 
-  add(hash: string): void {
-    for (let k = 0; k < 3; k++) {
-      const bit = HashFilter.#bit(hash, k);
-      if (bit < 0) return;
-      this.#bits[bit >>> 3] = (this.#bits[bit >>> 3] as number) | (1 << (bit & 7));
+  get(text: string): number | undefined {
+    const [hi, lo] = fingerprint(text);
+    const mask = this.#value.length - 1;
+    for (let i = (hi ^ lo) & mask; ; i = (i + 1) & mask) {
+      const value = this.#value[i] as number;
+      if (value === 0) return undefined;
+      if (this.#hi[i] === hi && this.#lo[i] === lo) return value;
     }
   }
 
-  mayHave(hash: string): boolean {
-    for (let k = 0; k < 3; k++) {
-      const bit = HashFilter.#bit(hash, k);
-      if (bit < 0) return true;
-      if (((this.#bits[bit >>> 3] as number) & (1 << (bit & 7))) === 0) return false;
-    }
-    return true;
+  /** `value` must be at least 1. */
+  set(text: string, value: number): void {
+    if ((this.#size + 1) * 2 > this.#value.length) this.#grow();
+    const [hi, lo] = fingerprint(text);
+    this.#put(hi, lo, value);
   }
 
-  /** Bit `k` of a hash: 23 bits of its hex digits (-1 when they are not hex). */
-  static #bit(hash: string, k: number): number {
-    const value = Number.parseInt(hash.slice(k * 6, k * 6 + 6), 16);
-    return Number.isNaN(value) ? -1 : value & (HashFilter.#BITS - 1);
+  #put(hi: number, lo: number, value: number): void {
+    const mask = this.#value.length - 1;
+    for (let i = (hi ^ lo) & mask; ; i = (i + 1) & mask) {
+      if (this.#value[i] === 0) {
+        this.#hi[i] = hi;
+        this.#lo[i] = lo;
+        this.#value[i] = value;
+        this.#size++;
+        return;
+      }
+      if (this.#hi[i] === hi && this.#lo[i] === lo) return;
+    }
   }
+
+  #grow(): void {
+    const [hi, lo, value] = [this.#hi, this.#lo, this.#value];
+    this.#hi = new Uint32Array(hi.length * 2);
+    this.#lo = new Uint32Array(hi.length * 2);
+    this.#value = new Uint32Array(hi.length * 2);
+    this.#size = 0;
+    for (let i = 0; i < value.length; i++) if (value[i] !== 0) this.#put(hi[i] as number, lo[i] as number, value[i] as number);
+  }
+}
+
+/** Two 32-bit FNV-1a hashes of a string (different offsets), as its 64-bit fingerprint. */
+function fingerprint(text: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x9747b28c;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return [a >>> 0, b >>> 0];
 }
 
 /** The folder part of a key: everything before its last "/" ('' when there is none). */
