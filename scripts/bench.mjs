@@ -129,6 +129,9 @@ for (const [id, r] of Object.entries(fresh)) {
   results[id] = error && results[id] && !results[id].error ? { ...results[id], laterFailure: { measuredAt, commit, error } } : r;
 }
 const data = {
+  // Notes and side-by-side comparisons of builds are kept from the file (see scripts/bench/compare-builds.mjs).
+  ...(existing?.notes ? { notes: existing.notes } : {}),
+  ...(existing?.history ? { history: existing.history } : {}),
   generatedBy: 'scripts/bench.mjs',
   quick: args.quick,
   machine,

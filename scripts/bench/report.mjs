@@ -74,6 +74,13 @@ export function renderReport(data) {
     out.push('');
   }
 
+  // Notes kept across runs (what changed since the measured runs, what is still to measure): `notes` in benchmarks.json.
+  for (const note of data.notes ?? []) {
+    out.push(`## ${note.title}`);
+    out.push('');
+    out.push(note.text, '');
+  }
+
   // Comparisons of builds side by side (scripts/bench/compare-builds.mjs), kept across runs.
   for (const h of data.history ?? []) {
     out.push(`## ${h.title}`);
