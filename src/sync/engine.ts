@@ -289,7 +289,8 @@ export class SyncEngine {
       { store: this.store, adapter, source, checksum: run.checksum, signal: env.signal, moves: env.moves, now: this.#now(), runId: env.runId },
       (decision) => {
         const entry = report.decided(source.name, decision);
-        if (entry.action !== 'unchanged') this.#onEvent?.({ type: 'decision', entry, repeated: decision.action === 'skipped' && decision.repeated });
+        // Unchanged documents only when they are to be listed: a report that streams its entries gets them from here.
+        if (entry.action !== 'unchanged' || run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: decision.action === 'skipped' && decision.repeated });
         return entry;
       },
     );
@@ -358,7 +359,7 @@ export class SyncEngine {
       const entry: ReportEntry = { action, source: env.source.name, key: item.key, kind: item.kind, bytes: item.size, reason: item.skip?.reason ?? UNCHANGED_BY_STAT };
       env.report.countDecision(entry);
       if (env.run.collectEntries && (action === 'skipped' || env.run.listUnchanged)) env.report.entries.push(entry);
-      if (action === 'skipped') this.#onEvent?.({ type: 'decision', entry, repeated: true });
+      if (action === 'skipped' || env.run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: true });
     }
   }
 

@@ -4,6 +4,7 @@ import { unlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { scanLimits } from '../../src/sources/folder/scan.js';
 import { StateStore } from '../../src/state/store.js';
+import type { SyncEvent } from '../../src/sync/engine.js';
 import { setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
 
@@ -54,5 +55,28 @@ describe('sync engine: a folder observed in parts', () => {
     writeFile(s.root, '.a.md', 'hidden');
     const report = await s.sync();
     expect(report.counts).toMatchObject({ unchanged: 6, removed: 0, new: 0, sent: 0 });
+  });
+});
+
+describe('sync engine: a report that streams (collectEntries: false)', () => {
+  it('keeps no entry, and hands every decision and outcome to onEvent (unchanged ones when they are to be listed)', async () => {
+    const s = await setupSync();
+    for (let i = 0; i < 8; i++) writeFile(s.root, `d${i % 2}/f${i}.md`, `file ${i}`);
+    writeFile(s.root, 'd0/x.exe', 'binary');
+    const events: SyncEvent[] = [];
+    const first = await s.sync({ collectEntries: false, onEvent: (e) => events.push(e) });
+    expect(first.entries).toEqual([]);
+    expect(first.counts).toMatchObject({ new: 8, sent: 8, skipped: 1 });
+    const decided = events.filter((e) => e.type === 'decision').map((e) => (e.type === 'decision' ? `${e.entry.action} ${e.entry.key}` : ''));
+    expect(decided.sort()).toEqual([...Array.from({ length: 8 }, (_, i) => `new d${i % 2}/f${i}.md`), 'skipped d0/x.exe'].sort());
+    expect(events.filter((e) => e.type === 'sent')).toHaveLength(8);
+
+    events.length = 0;
+    const second = await s.sync({ collectEntries: false, listUnchanged: true, onEvent: (e) => events.push(e) });
+    expect(second.entries).toEqual([]);
+    expect(events.filter((e) => e.type === 'decision' && e.entry.action === 'unchanged')).toHaveLength(8);
+    events.length = 0;
+    await s.sync({ collectEntries: false, onEvent: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === 'decision' && e.entry.action === 'unchanged')).toHaveLength(0);
   });
 });
