@@ -15,7 +15,7 @@ import { folderSourceSchema, type ResolvedFolderSource, resolveFolderSource } fr
 import { hashFiles } from './hash.js';
 import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
 import { keyToFsPath } from './path-key.js';
-import { type FolderScan, openScan, scanFolder, type ScannedFile, statToFile } from './scan.js';
+import { type FolderScan, openScan, scanFolders, type ScannedFile, statToFile } from './scan.js';
 import { SourceWatcher, type WatcherFactory } from './watcher.js';
 
 /** The name under which folder sources keep their run-wide state in `ObserveContext.runState`. */
@@ -24,7 +24,8 @@ const RUN_STATE = 'folder';
 interface FolderRunState {
   /**
    * Real path → the source that reports it. Undefined when no two folder sources can share a file (no overlap, no
-   * followed links): then no map entry per file is spent.
+   * followed links): then no map entry per file is spent. (When it is defined, it holds one entry per file of the
+   * run: the one structure of a folder sync that grows with the tree.)
    */
   claims: Map<string, string> | undefined;
 }
@@ -81,8 +82,8 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     }
     for (const source of claimants) {
       try {
-        for (const file of await scanFolder(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal })) {
-          if (!file.skipReason && !state.claims.has(file.realPath)) state.claims.set(file.realPath, source.name);
+        for await (const folder of scanFolders(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal })) {
+          for (const file of folder.files) if (!file.skipReason && !state.claims.has(file.realPath)) state.claims.set(file.realPath, source.name);
         }
       } catch (error) {
         if (!(error instanceof LanyingKbError)) throw error;
