@@ -267,7 +267,7 @@ function render({ cells, sizes, rclone, figures, ctx }) {
   ];
   const result = { summary, met, goals, sections, raw: { sizes, cells, rclone } };
   const missed = goals.filter((g) => g.met === false);
-  if (missed.length) result.why = `Missed: ${missed.map((g) => `${g.shape}: ${g.what} (${g.measured}; goal ${g.goal})`).join('; ')}. See docs/BENCHMARKS.md "Where the time and memory go" for the profiles and what was tried.`;
+  if (missed.length) result.why = `Missed: ${missed.map((g) => `${g.shape}: ${g.what} (${g.measured}; goal ${g.goal})`).join('; ')}. See "This round (issue 12)" in docs/BENCHMARKS.md for where the time and memory go and what was tried.`;
   return result;
 }
 
