@@ -400,7 +400,8 @@ export class SyncEngine {
       firstInRun: (hash) => recent.get(hash) ?? this.store.firstWithContent(runContent, hash),
       registerFirst: (hash, sourceKey) => void recent.set(hash, sourceKey),
       flush: () => {
-        if (recent.size === 0) return;
+        // In memory up to a few thousand (a transaction per batch of 100 costs more than the rows it writes).
+        if (recent.size < RECENT_CONTENT) return;
         this.store.recordFirstContent(runContent, recent);
         recent.clear();
       },
@@ -478,6 +479,9 @@ class FolderTrack {
     return this.parted ? PARTS_PREFIX + this.#digests.join(' ') : this.#digests[0];
   }
 }
+
+/** Contents a run sends first that are kept in memory before they are written to the state's temporary table. */
+const RECENT_CONTENT = 4096;
 
 /** Marks a recorded digest that lists a folder's parts' digests. */
 const PARTS_PREFIX = 'parts:';
