@@ -371,6 +371,8 @@ export class StateStore {
   startRunContent(): number {
     if (this.#runContent === undefined) {
       this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS run_content (id INTEGER PRIMARY KEY, run INTEGER NOT NULL, hash TEXT NOT NULL, first TEXT NOT NULL)');
+      // Rows are appended and read back only for a content seen twice: a small page cache is enough (default 16 MB).
+      this.#db.pragma('temp.cache_size = -2000');
       this.#runContent = {
         get: this.#db.prepare('SELECT hash, first FROM temp.run_content WHERE id = ?'),
         put: this.#db.prepare('INSERT INTO temp.run_content (run, hash, first) VALUES (?, ?, ?)'),
