@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { ADMIN_COMMANDS } from './admin-commands.js';
+import { KB_COMMANDS } from './kb-commands.js';
 import type { CommandAction, Register } from './command-types.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './report-error.js';
@@ -57,7 +58,7 @@ function buildProgram(ctx: CliContext): Command {
       }
     };
 
-  for (const register of [...COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
+  for (const register of [...COMMANDS, ...KB_COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
   return program;
 }
 
@@ -92,6 +93,8 @@ const COMMANDS: Register[] = [
       .option('-s, --source <name...>', 'only these sources')
       .option('-n, --dry-run', 'print the plan (new, changed, moved, unchanged, removed, skipped) and send nothing')
       .option('--checksum', 'hash every file, not only those whose size, time or inode changed')
+      .option('--no-wait', 'do not wait for the chatbot to confirm what was sent (it is confirmed by a later run or the daemon)')
+      .option('--prune', 'also delete from the knowledge base the documents that left their sources (within sync.maxDelete)')
       .action(lazy(async () => (await import('./commands/sync.js')).syncCommand)),
   (program, lazy) =>
     program
@@ -102,10 +105,15 @@ const COMMANDS: Register[] = [
   (program, lazy) =>
     program
       .command('watch')
-      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP reloads the config, SIGTERM stops)')
+      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP or `lanying-kb reload` reloads the config, SIGTERM stops)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty', 'auto')
       .option('--log-level <level>', 'trace, debug, info, warn or error (default: info; debug with --verbose)')
       .action(lazy(async () => (await import('./commands/watch.js')).watchCommand)),
+  (program, lazy) =>
+    program
+      .command('reload')
+      .description('ask the running watch daemon of this configuration to reload it, and wait for its answer (exit 2 when refused)')
+      .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand)),
 ];
 
 function parseCount(value: string): number {
