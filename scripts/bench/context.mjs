@@ -7,17 +7,24 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { measure } from './lib/proc.mjs';
+import { markConfirmed } from './lib/settled-state.mjs';
 import { startSandboxProcess } from './lib/sandbox-process.mjs';
-import { generateTree } from './lib/tree.mjs';
+import { generateShapedTree, generateTree } from './lib/tree.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 export class BenchContext {
-  /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean }} options */
-  constructor({ quick, log, keep = false }) {
+  /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean, large?: boolean, outDir?: string }} options */
+  constructor({ quick, log, keep = false, large = false, outDir = REPO_ROOT }) {
     this.quick = quick;
+    this.large = large;
+    /** Where the report and its figures go. */
+    this.outDir = outDir;
+    /** Tree sizes (files) of the scaling benchmark: 1M only with `--large` (a first sync of a million files takes hours). */
+    this.scaleSizes = quick ? [10_000] : large ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
     this.log = log;
     this.keep = keep;
     this.node = process.execPath;
@@ -57,6 +64,67 @@ export class BenchContext {
     return tree;
   }
 
+  /** A generated tree of one of the shapes of `SHAPES` (scripts/bench/lib/tree.mjs), made once per run. */
+  shapedTree(shape, files, largeFiles) {
+    const id = `${shape}-${files}`;
+    let tree = this.#trees.get(id);
+    if (!tree) {
+      this.log(`generating a ${shape} tree of ${files.toLocaleString('en')} files ...`);
+      tree = generateShapedTree(path.join(this.tmp, `shape-${id}`), { shape, files, seed: files + shape.length, largeFiles });
+      this.log(`  ${(tree.bytes / 1e6).toFixed(1)} MB in ${tree.folders.toLocaleString('en')} folders, ${tree.ms} ms`);
+      this.#trees.set(id, tree);
+    }
+    return tree;
+  }
+
+  /** Removes a shaped tree (room on the disk for the next one). */
+  dropShapedTree(shape, files) {
+    const id = `${shape}-${files}`;
+    const tree = this.#trees.get(id);
+    if (tree && !this.keep) fs.rmSync(tree.root, { recursive: true, force: true });
+    this.#trees.delete(id);
+  }
+
+  /**
+   * rclone: found on PATH, or installed from the distribution's packages (`apt-get install -y rclone`) when this runs
+   * as root on a system with apt-get. Returns `{ path, version, how }`, or `{ path: undefined, reason }`.
+   */
+  rclone() {
+    if (this.#rclone) return this.#rclone;
+    const find = () => spawnSync('sh', ['-c', 'command -v rclone'], { encoding: 'utf8' }).stdout.trim() || undefined;
+    let found = find();
+    let how = 'found on PATH';
+    let reason = 'not on PATH';
+    if (!found && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get']).status === 0) {
+      this.log('rclone is not on PATH: apt-get install -y rclone ...');
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      let install = spawnSync('apt-get', ['install', '-y', 'rclone'], { encoding: 'utf8', env });
+      if (install.status !== 0) {
+        spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
+        install = spawnSync('apt-get', ['install', '-y', 'rclone'], { encoding: 'utf8', env });
+      }
+      found = find();
+      how = 'installed by the bench with apt-get';
+      if (!found) reason = `apt-get install rclone failed: ${(install.stderr || install.stdout || '').trim().split('\n').pop()}`;
+    } else if (!found) {
+      reason = 'not on PATH, and the bench is not root with apt-get to install it';
+    }
+    if (!found) {
+      this.log(`rclone: not installed (${reason}); its rows say so`);
+      return (this.#rclone = { path: undefined, reason });
+    }
+    let version = 'rclone';
+    try {
+      version = execFileSync(found, ['version'], { encoding: 'utf8' }).split('\n')[0].trim();
+    } catch {
+      // the version stays unknown
+    }
+    this.log(`rclone: ${version} (${how})`);
+    return (this.#rclone = { path: found, version, how });
+  }
+
+  #rclone;
+
   /** Starts a sandbox in its own process; stopped by `close()`. */
   async startSandbox() {
     const sandbox = await startSandboxProcess({ cli: this.cli, cwd: this.tmp });
@@ -90,8 +158,8 @@ export class BenchContext {
 
   /**
    * The state of a first full sync of the `files` tree, made once: the CLI against the shared sandbox (no added
-   * latency), `sync.concurrency` 64. Returns the config to re-sync with, its state folder and what the first sync
-   * cost.
+   * latency), `sync.concurrency` 64, `--no-wait`, its documents then marked confirmed. Returns the config to re-sync
+   * with, its state folder and what the first sync cost.
    */
   async syncedState(files) {
     let synced = this.#synced.get(files);
@@ -103,12 +171,14 @@ export class BenchContext {
     this.log(`first full sync of ${files.toLocaleString('en')} files to the sandbox (concurrency 64, no added latency) ...`);
     const out = path.join(this.tmp, `first-sync-${files}.json`);
     const errFile = path.join(this.tmp, `first-sync-${files}.err`);
-    const r = await measure(this.node, [this.cli, 'sync', '--config', config, '--json'], { stdout: out, stderr: errFile, timeoutMs: 30 * 60_000 });
+    // Without waiting for the chatbot's confirmations; the state is then marked confirmed (see settled-state.mjs).
+    const r = await measure(this.node, [this.cli, 'sync', '--no-wait', '--config', config, '--json'], { stdout: out, stderr: errFile, timeoutMs: 30 * 60_000 });
     const report = JSON.parse(fs.readFileSync(out, 'utf8'));
     fs.rmSync(out);
     if (report.counts.sent !== tree.files || report.outcome !== 'ok') {
       throw new Error(`the first sync of ${files} files sent ${report.counts.sent} (outcome ${report.outcome}, ${report.counts.failed} failed)`);
     }
+    markConfirmed(stateDir);
     synced = {
       config,
       tree,

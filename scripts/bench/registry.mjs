@@ -16,6 +16,7 @@ import memory from './memory.mjs';
 import daemonLatency from './daemon-latency.mjs';
 import daemonIdleCpu from './daemon-idle-cpu.mjs';
 import daemonRss from './daemon-rss.mjs';
+import scaling from './scaling.mjs';
 import lifecycle from './lifecycle.mjs';
 
 export const BENCHMARKS = [
@@ -27,6 +28,7 @@ export const BENCHMARKS = [
   daemonLatency,
   daemonIdleCpu,
   daemonRss,
+  scaling,
   lifecycle,
 ];
 

@@ -74,6 +74,24 @@ export function renderReport(data) {
     out.push('');
   }
 
+  // Notes kept across runs (what changed since the measured runs, what is still to measure): `notes` in benchmarks.json.
+  for (const note of data.notes ?? []) {
+    out.push(`## ${note.title}`);
+    out.push('');
+    out.push(note.text, '');
+  }
+
+  // Comparisons of builds side by side (scripts/bench/compare-builds.mjs), kept across runs.
+  for (const h of data.history ?? []) {
+    out.push(`## ${h.title}`);
+    out.push('');
+    out.push(`Measured ${h.measuredAt} (lanying-kb commit ${h.machine?.commit ?? 'unknown'}, ${h.machine?.cores ?? '?'} cores, Node ${h.machine?.node ?? '?'}).`);
+    out.push('');
+    if (h.text) out.push(h.text, '');
+    if (h.table) out.push(table(h.table), '');
+    for (const note of h.notes ?? []) out.push(note, '');
+  }
+
   for (const { b, r } of results) {
     out.push(`## (${b.letter}) ${b.title}`);
     out.push('');
@@ -103,6 +121,7 @@ export function renderReport(data) {
       if (s.title) out.push(`### ${s.title}`, '');
       if (s.text) out.push(s.text, '');
       if (s.table) out.push(table(s.table), '');
+      if (s.image) out.push(`![${s.title ?? s.image}](${s.image})`, '');
     }
   }
 

@@ -80,7 +80,7 @@ export default {
     if (!met) {
       ctx.log('(b) goal missed: profiling one dry run (node --cpu-prof) ...');
       profile = await profileCli(ctx, `dry-${largest}`, ['sync', '--config', at.config, '--dry-run', '--json'], {
-        pick: ['evaluate', 'scanFolder', 'hashFiles', 'hashFileSync', 'planFolderFiles', 'classify', 'detectMovesAndDuplicates', 'toReportEntry', 'writeJson', '(garbage collector)'],
+        pick: ['evaluate', 'folders', 'hashFiles', 'hashFileSync', 'planBatch', 'decide', 'resolveMoves', 'decided', 'writeJson', '(garbage collector)'],
       });
     }
     return render({ sizes, largest, met, profile, quick: ctx.quick });
@@ -151,18 +151,18 @@ export function why(at, profile) {
   if (profile) {
     const pick = (name) => profile.picked.find((p) => p.fn === name || p.fn.startsWith(`${name} `));
     const hash = pick('hashFiles');
-    const scan = pick('scanFolder');
-    const classify = pick('classify');
-    const report = pick('toReportEntry');
+    const scan = pick('folders');
+    const classify = pick('decide');
+    const report = pick('decided');
     const json = pick('writeJson');
-    const dups = pick('detectMovesAndDuplicates');
+    const dups = pick('resolveMoves');
     const gc = pick('(garbage collector)');
     const cost = (p) => (p ? `${p.pct} %` : 'n/a');
     parts.push(
       `In the CPU profile (${profile.durationMs} ms, slower than an unprofiled run), hashing (\`hashFiles\`: open, read, SHA-256 and close, ` +
         `shared with a worker thread; the worker's time is not in this main-thread profile) is ${cost(hash)} and the scan ${cost(scan)}: the file work itself. ` +
-        `The rest is per-document JavaScript: \`classify\` (src/sync/plan.ts: a state record and a send task per new file) ${cost(classify)}, ` +
-        `\`detectMovesAndDuplicates\` (same-content matching) ${cost(dups)}, \`toReportEntry\` (the report's copy of every entry) ${cost(report)}, ` +
+        `The rest is per-document JavaScript: \`decide\` (src/sync/decide.ts) ${cost(classify)}, ` +
+        `\`resolveMoves\` (same-content matching) ${cost(dups)}, \`decided\` (the report's entry of every decision) ${cost(report)}, ` +
         `\`writeJson\` ${cost(json)}, and the garbage collector ${cost(gc)} for those objects. ` +
         'The pipeline does its hashing in C on both cores (find and sha256sum run at once), with no per-file objects to build.',
     );

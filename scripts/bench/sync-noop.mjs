@@ -68,7 +68,7 @@ export default {
     if (!met) {
       ctx.log('(a) goal missed: profiling one no-op run (node --cpu-prof) ...');
       profile = await profileCli(ctx, `noop-${largest}`, ['sync', '--config', (await ctx.syncedState(largest)).config, '--json'], {
-        pick: ['evaluate', 'syncOnce', 'open', 'knownDocumentsOf', 'scanFolder', 'planFolderFiles', '(garbage collector)'],
+        pick: ['evaluate', 'syncOnce', 'open', 'documentsInDir', 'folders', 'planBatch', 'folderDigest', '(garbage collector)'],
       });
     }
     return render({ sizes, largest, met, profile, quick: ctx.quick });
@@ -173,18 +173,18 @@ export function why(at, profile) {
     const top = (profile.moduleLoading ?? []).slice(0, 3).map((p) => `${p.fn} ${p.ms} ms`).join(', ');
     parts.push(`Loading the modules (\`evaluate\`) is ${evaluate.pct} % of the profiled run (largest: ${top}); undici, form-data, the HTML parser and the MIME tables are loaded only when a run sends or fetches something.`);
   }
-  const known = pick('knownDocumentsOf');
-  const scan = pick('scanFolder');
-  const plan = pick('planFolderFiles');
+  const known = pick('documentsInDir');
+  const scan = pick('folders');
+  const plan = pick('planBatch');
+  const digest = pick('folderDigest');
   const gc = pick('(garbage collector)');
-  if (known && scan) {
+  if (scan) {
     parts.push(
-      `In the profile the state read (\`StateStore.knownDocumentsOf\`: one query returning seven values per document, no full records) takes ${known.ms} ms (${known.pct} %), ` +
-        `the scan (\`scanFolder\`: readdir and lstat of every entry, the lstat calls shared with a worker thread) ${scan.ms} ms (${scan.pct} %), ` +
-        `the comparison (\`planFolderFiles\`) ${plan ? `${plan.ms} ms` : 'n/a'}, and the garbage collector ${gc ? `${gc.ms} ms` : 'n/a'}. ` +
-        `The scan alone is ${fmtRatio(ratio(scan.ms, find))} find's whole run (find makes the same system calls from C with no per-entry JavaScript objects), ` +
-        `and reading the state's rows into JavaScript is another ${fmtRatio(ratio(known.ms, find))}. With start-up (~${fmtMs(fixed)}) on top, ${GOAL}x find ` +
-        'is out of reach for a Node process that starts, loads its modules, opens and checks its state database, scans and compares.',
+      `In the profile the scan (\`folders\` of src/sources/folder/scan.ts: readdir and lstat of every entry, the lstat calls shared with the worker thread) takes ${scan.ms} ms (${scan.pct} %), ` +
+        `the folder digests (\`folderDigest\`: one SHA-1 over each folder's names, sizes, times and inodes, compared with the recorded one) ${digest ? `${digest.ms} ms` : 'n/a'}, ` +
+        `the state read of folders that changed (\`documentsInDir\`) ${known ? `${known.ms} ms` : 'none'}, planning (\`planBatch\`) ${plan ? `${plan.ms} ms` : 'none'}, and the garbage collector ${gc ? `${gc.ms} ms` : 'n/a'}. ` +
+        `The scan alone is ${fmtRatio(ratio(scan.ms, find))} find's whole run (find makes the same system calls from C with no per-entry JavaScript objects). With start-up (~${fmtMs(fixed)}) on top, ${GOAL}x find ` +
+        'leaves little room for a Node process that starts, loads its modules, opens its state database, scans and compares.',
     );
   }
   return parts.join(' ');

@@ -92,16 +92,28 @@ export interface ObservedItem {
  * Which documents of the source a batch speaks for. Documents the state knows within the scope that the batch does
  * not hold are gone from the source, when (and only when) the batch is `complete`.
  * - `all`: every document of the source.
- * - `folder`: the documents directly in one folder (`dir`: its key, '' for the root).
+ * - `folder`: the documents directly in one folder (`dir`: its key, '' for the root); with `part`, only those whose
+ *   keys lie in the part's range (a large folder is observed in consecutive parts, so that it is never held whole).
  * - `keys`: exactly these keys (a watcher's changed paths).
  * - `other-folders`: every folder the state knows except those `listed` and those below an `incomplete` one (a
  *   folder that could not be read): the folders that went away. Sent once, after a full scan.
  */
 export type Scope =
   | { kind: 'all' }
-  | { kind: 'folder'; dir: string }
+  | { kind: 'folder'; dir: string; part?: ScopePart | undefined }
   | { kind: 'keys'; keys: readonly string[] }
   | { kind: 'other-folders'; listed: ReadonlySet<string>; incomplete: readonly string[] };
+
+/**
+ * One part of a folder observed in parts: the documents whose keys lie in [`from`, `to`) in UTF-8 byte order (the order
+ * SQLite compares text in; an absent bound is open). The parts of a folder come one after another, `index` 0 first.
+ */
+export interface ScopePart {
+  index: number;
+  last: boolean;
+  from: string | undefined;
+  to: string | undefined;
+}
 
 /** Something the source found that is no document: a bad line in a URL list, a sitemap that failed. */
 export interface ObservationProblem {

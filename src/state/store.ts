@@ -204,6 +204,7 @@ export class StateStore {
   readonly #delete: Database.Statement;
   readonly #bySource: Database.Statement;
   readonly #byDir: Database.Statement;
+  readonly #byDirRange: Database.Statement;
   readonly #dirs: Database.Statement;
   readonly #one: Database.Statement;
   readonly #byUploadedHash: Database.Statement;
@@ -211,6 +212,8 @@ export class StateStore {
   readonly #folderDigest: Database.Statement;
   readonly #setFolderDigest: Database.Statement;
   readonly #forgetEmptyFolders: Database.Statement;
+  /** The temporary table of `startRunContent`, made on first use. */
+  #runContent: { get: Database.Statement; put: Database.Statement; end: Database.Statement; tables: Map<number, FingerprintTable>; next: number } | undefined;
   readonly #bySyncId: Database.Statement;
   readonly #byMsgId: Database.Statement;
   readonly #elsewhere: Database.Statement;
@@ -232,6 +235,9 @@ export class StateStore {
     this.#delete = db.prepare('DELETE FROM documents WHERE source = ? AND key = ?');
     this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
     this.#byDir = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND dir = ?`);
+    this.#byDirRange = db.prepare(
+      `SELECT ${SELECT_COLUMNS} FROM documents WHERE source = @source AND dir = @dir AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`,
+    );
     this.#dirs = db.prepare('SELECT DISTINCT dir FROM documents WHERE source = ?').pluck();
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
@@ -322,10 +328,16 @@ export class StateStore {
     return map;
   }
 
-  /** The documents of `source` directly in the folder `dir` (the part of their key before the last "/"; '' at the top). */
-  documentsInDir(source: string, dir: string): Map<string, DocumentRecord> {
+  /**
+   * The documents of `source` directly in the folder `dir` (the part of their key before the last "/"; '' at the top);
+   * with `range`, only those whose keys lie in [`from`, `to`) (SQLite's text order: UTF-8 bytes; an absent bound is open).
+   */
+  documentsInDir(source: string, dir: string, range?: { from?: string | undefined; to?: string | undefined }): Map<string, DocumentRecord> {
     const map = new Map<string, DocumentRecord>();
-    for (const row of this.#byDir.iterate(source, dir) as IterableIterator<DocumentRecord>) map.set(row.key, row);
+    const rows = range
+      ? this.#byDirRange.iterate({ source, dir, from: range.from ?? null, to: range.to ?? null })
+      : this.#byDir.iterate(source, dir);
+    for (const row of rows as IterableIterator<DocumentRecord>) map.set(row.key, row);
     return map;
   }
 
@@ -522,6 +534,59 @@ export class StateStore {
     this.#forgetEmptyFolders.run(source);
   }
 
+  /**
+   * Starts one run's record of the content it sends first (see `firstWithContent`) and returns its token. Memory stays
+   * small however many documents the run sends: in the heap only a table of 64-bit fingerprints (12 bytes a slot,
+   * about 24 MB for a million contents); the documents' names go to an append-only temporary table of this
+   * connection (spilled to a temporary file by SQLite). `endRunContent` drops both.
+   */
+  startRunContent(): number {
+    if (this.#runContent === undefined) {
+      this.#db.exec('CREATE TEMP TABLE IF NOT EXISTS run_content (id INTEGER PRIMARY KEY, run INTEGER NOT NULL, hash TEXT NOT NULL, first TEXT NOT NULL)');
+      // Rows are appended and read back only for a content seen twice: a small page cache is enough (default 16 MB).
+      this.#db.pragma('temp.cache_size = -2000');
+      this.#runContent = {
+        get: this.#db.prepare('SELECT hash, first FROM temp.run_content WHERE id = ?'),
+        put: this.#db.prepare('INSERT INTO temp.run_content (run, hash, first) VALUES (?, ?, ?)'),
+        end: this.#db.prepare('DELETE FROM temp.run_content WHERE run = ?'),
+        tables: new Map(),
+        next: 0,
+      };
+    }
+    const run = ++this.#runContent.next;
+    this.#runContent.tables.set(run, new FingerprintTable());
+    return run;
+  }
+
+  /** The document (`source:key`) that run `run` sends first with this content, if `recordFirstContent` recorded one. */
+  firstWithContent(run: number, hash: string): string | undefined {
+    const runContent = this.#runContent;
+    const id = runContent?.tables.get(run)?.get(hash);
+    if (runContent === undefined || id === undefined) return undefined;
+    const row = runContent.get.get(id) as { hash: string; first: string } | undefined;
+    // A fingerprint shared by two contents (odds of 1 in 2^64 a pair) is no match.
+    return row?.hash === hash ? row.first : undefined;
+  }
+
+  /** Records, for run `run`, which document sends each content first (one transaction; the first record of a hash stays). */
+  recordFirstContent(run: number, firsts: Iterable<[hash: string, first: string]>): void {
+    const runContent = this.#runContent;
+    const table = runContent?.tables.get(run);
+    if (!runContent || !table) throw new Error('recordFirstContent before startRunContent');
+    this.#db.transaction(() => {
+      for (const [hash, first] of firsts) {
+        if (table.get(hash) !== undefined) continue;
+        table.set(hash, Number(runContent.put.run(run, hash, first).lastInsertRowid));
+      }
+    })();
+  }
+
+  /** Forgets run `run`'s record of content. */
+  endRunContent(run: number): void {
+    this.#runContent?.tables.delete(run);
+    if (this.#db.open) this.#runContent?.end.run(run);
+  }
+
   close(): void {
     if (!this.#db.open) return;
     const writable = !this.#db.readonly && !this.isEmpty;
@@ -529,6 +594,70 @@ export class StateStore {
     // Closing checkpointed the log into the file: record that the file is whole, so the next open skips the check.
     if (writable && !existsSync(`${this.filepath}-wal`)) markCleanlyClosed(this.filepath);
   }
+}
+
+/**
+ * An open-addressing table from a string's 64-bit fingerprint (two FNV-1a hashes) to a positive number, in typed
+ * arrays: 12 bytes a slot, at most half full.
+ */
+class FingerprintTable {
+  #hi = new Uint32Array(1024);
+  #lo = new Uint32Array(1024);
+  #value = new Uint32Array(1024);
+  #size = 0;
+
+  get(text: string): number | undefined {
+    const [hi, lo] = fingerprint(text);
+    const mask = this.#value.length - 1;
+    for (let i = (hi ^ lo) & mask; ; i = (i + 1) & mask) {
+      const value = this.#value[i] as number;
+      if (value === 0) return undefined;
+      if (this.#hi[i] === hi && this.#lo[i] === lo) return value;
+    }
+  }
+
+  /** `value` must be at least 1. */
+  set(text: string, value: number): void {
+    if ((this.#size + 1) * 2 > this.#value.length) this.#grow();
+    const [hi, lo] = fingerprint(text);
+    this.#put(hi, lo, value);
+  }
+
+  #put(hi: number, lo: number, value: number): void {
+    const mask = this.#value.length - 1;
+    for (let i = (hi ^ lo) & mask; ; i = (i + 1) & mask) {
+      if (this.#value[i] === 0) {
+        this.#hi[i] = hi;
+        this.#lo[i] = lo;
+        this.#value[i] = value;
+        this.#size++;
+        return;
+      }
+      if (this.#hi[i] === hi && this.#lo[i] === lo) return;
+    }
+  }
+
+  #grow(): void {
+    const [hi, lo, value] = [this.#hi, this.#lo, this.#value];
+    this.#hi = new Uint32Array(hi.length * 2);
+    this.#lo = new Uint32Array(hi.length * 2);
+    this.#value = new Uint32Array(hi.length * 2);
+    this.#size = 0;
+    for (let i = 0; i < value.length; i++) if (value[i] !== 0) this.#put(hi[i] as number, lo[i] as number, value[i] as number);
+  }
+}
+
+/** Two 32-bit FNV-1a hashes of a string (different offsets), as its 64-bit fingerprint. */
+function fingerprint(text: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x9747b28c;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return [a >>> 0, b >>> 0];
 }
 
 /** The folder part of a key: everything before its last "/" ('' when there is none). */

@@ -68,6 +68,7 @@ export class Applier {
   #client: LanyingClient;
   #maxAttempts: number;
   readonly #store: StateStore;
+  readonly #rows: RowWriter;
   readonly #now: () => number;
 
   constructor(options: ApplierOptions) {
@@ -75,6 +76,7 @@ export class Applier {
     this.#client = options.client;
     this.#maxAttempts = options.maxAttempts;
     this.#store = options.store;
+    this.#rows = new RowWriter(options.store);
     this.#now = options.now;
   }
 
@@ -83,6 +85,14 @@ export class Applier {
     if (options.client) this.#client = options.client;
     this.#queue.concurrency = options.concurrency;
     this.#maxAttempts = options.maxAttempts;
+  }
+
+  /**
+   * Runs `fn` (a write of its own, e.g. a folder's digest) after the sends' row writes queued before it, in the same
+   * transaction as them: a write that must follow them (a trigger of theirs would undo it otherwise).
+   */
+  afterRowWrites(fn: () => void): Promise<void> {
+    return this.#rows.write(fn);
   }
 
   /** Writes the record and forget actions among `actions`, in one transaction. */
@@ -151,7 +161,7 @@ export class Applier {
     for (let attempt = 1; ; attempt++) {
       const syncId = syncIdOf(action.source, action.key, item.hash);
       const pending = pendingRecord(action.source, action.key, item, previous, { syncId, newTransactionId: generateTransactionId }, { ...job.transition, now: this.#now() });
-      this.#store.put(pending);
+      await this.#rows.write(() => this.#store.put(pending));
       const started = performance.now();
       try {
         const payload = item.payload;
@@ -162,7 +172,8 @@ export class Applier {
         const chatbot = source.chatbotUserId ?? target.chatbot;
         const sent = await sendDocument(this.#client, payload, { from: target.from, chatbot }, metadata, pending.transactionId as number, signal);
         const { record, retire } = sentRecord(pending, sent, item, this.#now(), { replace: job.replace });
-        this.#store.transaction(() => {
+        // One transaction with the other sends' rows of this turn of the event loop (see RowWriter).
+        await this.#rows.write(() => {
           this.#store.put(record);
           for (const version of retire) this.#store.addKbVersion(version);
         });
@@ -174,7 +185,8 @@ export class Applier {
         if (error instanceof LocalFileError && error.changed && item.payload?.type === 'file' && item.payload.expect) {
           const again = await this.#rehash(job, item);
           if (again === undefined) {
-            this.#write(vanishedWrite(pending, this.#now(), job.transition.deleteAfterMs));
+            const write = vanishedWrite(pending, this.#now(), job.transition.deleteAfterMs);
+            await this.#rows.write(() => this.#write(write));
             return { outcome: 'vanished' };
           }
           item = again;
@@ -182,7 +194,8 @@ export class Applier {
           if (attempt < this.#maxAttempts) continue;
         }
         const message = error instanceof Error ? error.message : String(error);
-        this.#store.put(failedRecord(pending, message, this.#now()));
+        const failed = failedRecord(pending, message, this.#now());
+        await this.#rows.write(() => this.#store.put(failed));
         return { outcome: 'failed', error, message };
       }
     }
@@ -211,5 +224,38 @@ export class Applier {
       this.#store.put(write.record);
       if (write.forget) this.#store.delete(write.forget.source, write.forget.key);
     }
+  }
+}
+
+/**
+ * The row writes of sends (`pending` before a send starts, its outcome after it), gathered over one turn of the event
+ * loop and written in one transaction: one commit where there were several (a send ending and the next starting
+ * write together). `write` resolves once its write is committed, so a send never starts before its `pending` row
+ * (with the transaction ID it carries) is in the state.
+ */
+class RowWriter {
+  #queue: (() => void)[] = [];
+  #flush: Promise<void> | undefined;
+
+  constructor(private readonly store: StateStore) {}
+
+  write(fn: () => void): Promise<void> {
+    this.#queue.push(fn);
+    this.#flush ??= new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        const queue = this.#queue;
+        this.#queue = [];
+        this.#flush = undefined;
+        try {
+          this.store.transaction(() => {
+            for (const write of queue) write();
+          });
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      }),
+    );
+    return this.#flush;
   }
 }

@@ -290,6 +290,7 @@ export class SyncEngine {
     let deleteBlocked: string | undefined;
     let stopError: unknown;
     const observations: Observation[] = [];
+    const runMoves: RunMoveLookups[] = [];
 
     try {
       const lifecycles = run.dryRun ? [] : this.#lifecyclesOf(run.sources, knowledgeBase);
@@ -308,6 +309,7 @@ export class SyncEngine {
         observations.push(observation);
         opened.push([source, adapter, observation]);
       }
+      const folders = new Map<string, FolderTrack>();
       for (const [source, adapter, observation] of opened) {
         const target = targetOf(this.config, knowledgeBase, source);
         const env: BatchEnv = {
@@ -318,6 +320,7 @@ export class SyncEngine {
           targetKey: targetKey(target),
           settings: digestSettings(source, target),
           moves: this.#moveLookups(targetKey(target)),
+          folders,
           report,
           sends,
           active,
@@ -327,6 +330,7 @@ export class SyncEngine {
           signal,
           abort,
         };
+        runMoves.push(env.moves);
         for await (const batch of observation) {
           signal.throwIfAborted();
           await this.#handleBatch(batch, env);
@@ -353,6 +357,7 @@ export class SyncEngine {
       if (isRunStopping(abort.signal.reason)) stopError = abort.signal.reason;
     } finally {
       for (const observation of observations) observation.close();
+      for (const moves of runMoves) moves.end();
       rmSync(downloadDir, { recursive: true, force: true });
       this.#runs.delete(abort);
       this.#activeReports.delete(active);
@@ -455,10 +460,13 @@ export class SyncEngine {
       if (run.collectEntries) report.entries.push(entry);
       this.#onEvent?.({ type: 'decision', entry, repeated: false });
     }
-    const dir = batch.scope.kind === 'folder' ? batch.scope.dir : undefined;
-    const digest = dir !== undefined && !run.checksum && env.budget.left === Number.POSITIVE_INFINITY ? folderDigest(batch.items, env.settings) : undefined;
-    if (digest !== undefined && this.store.folderDigest(source.name, dir as string) === digest) {
+    const scope = batch.scope;
+    // Note: with a send budget a folder may be left half sent: its digest is neither trusted nor recorded.
+    const track = scope.kind === 'folder' && !run.checksum && env.budget.left === Number.POSITIVE_INFINITY ? this.#folderTrack(scope, env) : undefined;
+    const digest = track?.addPart(batch, env.settings);
+    if (track && digest !== undefined && track.recorded(scope.kind === 'folder' ? scope.part?.index : undefined) === digest) {
       this.#reportUnchangedFolder(batch, env);
+      this.#folderSettled(track, env);
       return;
     }
     const planned = await planBatch(
@@ -479,23 +487,24 @@ export class SyncEngine {
       },
       (decision) => {
         const entry = report.decided(source.name, decision);
-        if (entry.action !== 'unchanged') this.#onEvent?.({ type: 'decision', entry, repeated: decision.action === 'skipped' && decision.repeated });
+        // Unchanged documents only when they are to be listed: a report that streams its entries gets them from here.
+        if (entry.action !== 'unchanged' || run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: decision.action === 'skipped' && decision.repeated });
         return entry;
       },
     );
-    if (run.dryRun) return;
+    env.moves.flush();
+    if (run.dryRun) {
+      if (track) env.folders.delete(track.id);
+      return;
+    }
     this.#applier.writeAll(planned.actions);
     this.#noteMetadataUpdates(planned.decisions, env);
     // The folder's digest is recorded once every document in it is settled: now, or when its last send succeeded.
-    let settled = digest !== undefined && planned.decisions.every(settlesFolder);
-    let sending = 0;
-    const recordDigest = () => {
-      if (settled && sending === 0) this.store.setFolderDigest(source.name, dir as string, digest as string);
-    };
+    if (track && !planned.decisions.every(settlesFolder)) track.settled = false;
     for (const action of planned.actions) {
       if (action.type !== 'send') continue;
       sends.planned(action.entry);
-      sending++;
+      if (track) track.sending++;
       const { settled: done } = await this.#applier.enqueue({
         action,
         source,
@@ -511,14 +520,40 @@ export class SyncEngine {
             this.#lifecycles.get(env.targetKey)?.expect(result.msgId);
           }
           sends.finished(result, entry);
-          sending--;
-          if (result.outcome !== 'sent') settled = false;
-          recordDigest();
+          if (track) {
+            track.sending--;
+            if (result.outcome !== 'sent') track.settled = false;
+            this.#folderSettled(track, env);
+          }
         },
       });
       sends.track(done);
     }
-    recordDigest();
+    if (track) this.#folderSettled(track, env);
+  }
+
+  /** The digest record of the folder a batch belongs to (its parts share one). */
+  #folderTrack(scope: Extract<ObservationBatch['scope'], { kind: 'folder' }>, env: BatchEnv): FolderTrack {
+    const id = `${env.source.name}\0${scope.dir}`;
+    let track = env.folders.get(id);
+    if (track === undefined || (scope.part?.index ?? 0) === 0) {
+      track = new FolderTrack(id, env.source.name, scope.dir, this.store.folderDigest(env.source.name, scope.dir), scope.part !== undefined);
+      env.folders.set(id, track);
+    }
+    if (scope.part === undefined || scope.part.last) track.complete = true;
+    return track;
+  }
+
+  /** Records a folder's digest once all of it was seen and every document in it is settled. */
+  #folderSettled(track: FolderTrack, env: BatchEnv): void {
+    if (!track.complete || track.sending > 0) return;
+    if (env.folders.get(track.id) === track) env.folders.delete(track.id);
+    const digest = track.settled ? track.digest() : undefined;
+    if (digest !== undefined && digest !== track.stored && !env.run.dryRun && !track.done) {
+      // After the rows of the folder's sends (each clears the folder's digest when written).
+      env.sends.track(this.#applier.afterRowWrites(() => this.store.setFolderDigest(track.source, track.dir, digest)));
+    }
+    track.done = true;
   }
 
   /** A document that moved keeps its document in the knowledge base: its `path` and `link` metadata follow it. */
@@ -541,7 +576,7 @@ export class SyncEngine {
       const entry: ReportEntry = { action, source: env.source.name, key: item.key, kind: item.kind, bytes: item.size, reason: item.skip?.reason ?? UNCHANGED_BY_STAT };
       env.report.countDecision(entry);
       if (env.run.collectEntries && (action === 'skipped' || env.run.listUnchanged)) env.report.entries.push(entry);
-      if (action === 'skipped') this.#onEvent?.({ type: 'decision', entry, repeated: true });
+      if (action === 'skipped' || env.run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: true });
     }
   }
 
@@ -566,18 +601,28 @@ export class SyncEngine {
     }
   }
 
-  #moveLookups(target: string): MoveLookups {
+  #moveLookups(target: string): RunMoveLookups {
     // Note: on a first sync nothing has reached the knowledge base yet: no query per new file.
     const anyUploaded = this.store.hasUploaded();
-    const firstInRun = new Map<string, string>();
+    // The content this run sends first: the last batch's in memory, the rest in the state's temporary table (a run of
+    // a million new documents must not keep a million hashes in the heap).
+    const runContent = this.store.startRunContent();
+    const recent = new Map<string, string>();
     return {
       sameContent: (hash) => (anyUploaded ? this.store.findByUploadedHash(hash).filter((r) => !isForeignTarget(r, target)) : []),
       exists: (record) => {
         const source = this.config.sources.find((s) => s.name === record.source);
         return source ? (this.session(source).exists?.(record.key) ?? true) : true;
       },
-      firstInRun: (hash) => firstInRun.get(hash),
-      registerFirst: (hash, sourceKey) => void firstInRun.set(hash, sourceKey),
+      firstInRun: (hash) => recent.get(hash) ?? this.store.firstWithContent(runContent, hash),
+      registerFirst: (hash, sourceKey) => void recent.set(hash, sourceKey),
+      flush: () => {
+        // In memory up to a few thousand (a transaction per batch of 100 costs more than the rows it writes).
+        if (recent.size < RECENT_CONTENT) return;
+        this.store.recordFirstContent(runContent, recent);
+        recent.clear();
+      },
+      end: () => this.store.endRunContent(runContent),
     };
   }
 
@@ -593,6 +638,65 @@ export class SyncEngine {
 
 }
 
+/** The move rules' lookups for one run, with the run's record of content sent first (`flush` after each batch). */
+interface RunMoveLookups extends MoveLookups {
+  flush(): void;
+  end(): void;
+}
+
+/**
+ * What the engine knows of one folder while its batches (one, or its parts) are handled and its sends settle: the
+ * digests of what was seen, against the one recorded when the folder was last settled.
+ */
+class FolderTrack {
+  /** Every part's batch was handled. */
+  complete = false;
+  /** No decision failed and every send succeeded. */
+  settled = true;
+  sending = 0;
+  /** The digest was recorded (or could not be). */
+  done = false;
+  readonly #digests: (string | undefined)[] = [];
+  #recordedParts: string[] | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly source: string,
+    readonly dir: string,
+    /** The digest recorded for the folder (cleared by any write to its documents since). */
+    readonly stored: string | undefined,
+    readonly parted: boolean,
+  ) {}
+
+  /** The digest of one batch of the folder (undefined when it must be looked at in any case). */
+  addPart(batch: ObservationBatch, settings: string): string | undefined {
+    const part = batch.scope.kind === 'folder' ? batch.scope.part : undefined;
+    // A part's digest covers its range too: a part whose range moved is not the part that was recorded.
+    const digest = batch.complete ? folderDigest(batch.items, part ? `${settings}\0${part.index}\0${part.last}\0${part.from ?? ''}\0${part.to ?? ''}` : settings) : undefined;
+    this.#digests.push(digest);
+    return digest;
+  }
+
+  /** The digest recorded for part `index` (or for the whole folder). */
+  recorded(index: number | undefined): string | undefined {
+    if (index === undefined) return this.parted ? undefined : this.stored;
+    this.#recordedParts ??= this.stored?.startsWith(PARTS_PREFIX) ? this.stored.slice(PARTS_PREFIX.length).split(' ') : [];
+    return this.#recordedParts[index];
+  }
+
+  /** What to record for the folder: its digest, or its parts' digests in order. */
+  digest(): string | undefined {
+    if (this.#digests.some((d) => d === undefined)) return undefined;
+    return this.parted ? PARTS_PREFIX + this.#digests.join(' ') : this.#digests[0];
+  }
+}
+
+/** Contents a run sends first that are kept in memory before they are written to the state's temporary table. */
+const RECENT_CONTENT = 4096;
+
+/** Marks a recorded digest that lists a folder's parts' digests. */
+const PARTS_PREFIX = 'parts:';
+
 /** What one batch is handled with. */
 interface BatchEnv {
   run: RunSpec;
@@ -602,7 +706,9 @@ interface BatchEnv {
   targetKey: string;
   /** What besides the folder's content a folder digest depends on (see `digestSettings`). */
   settings: string;
-  moves: MoveLookups;
+  moves: RunMoveLookups;
+  /** The folders whose batches were handled and whose sends are not all settled. */
+  folders: Map<string, FolderTrack>;
   report: ReportBuilder;
   sends: SendTracker;
   active: { entries: Map<string, ReportEntry> | undefined };

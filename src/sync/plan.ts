@@ -73,7 +73,7 @@ export function knownFor(store: StateStore, source: string, batch: ObservationBa
     case 'all':
       return store.documentsOf(source);
     case 'folder':
-      return store.documentsInDir(source, scope.dir);
+      return store.documentsInDir(source, scope.dir, scope.part);
     case 'keys': {
       const known = new Map<string, DocumentRecord>();
       for (const key of [...scope.keys, ...batch.items.map((i) => i.key)]) {

@@ -44,6 +44,41 @@ describe('bench helpers', () => {
     expect(bytes).toBe(a.bytes);
   });
 
+  it.each(['flat', 'nested', 'one-folder'])('generates a %s tree of mixed types with large files, every file distinct', async (shape) => {
+    const { generateShapedTree } = await load('scripts/bench/lib/tree.mjs');
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-shape-'));
+    tmpDirs.push(base);
+    const tree = generateShapedTree(path.join(base, shape), { shape, files: 400, seed: 3, largeFiles: 1 });
+    const files = fs.readdirSync(tree.root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
+    expect(files).toHaveLength(400);
+    expect(tree.files).toBe(400);
+    const exts = new Set(files.map((f) => path.extname(f)));
+    expect([...exts].sort()).toEqual(['.csv', '.html', '.md', '.txt']);
+    const large = files.filter((f) => fs.statSync(f).size > 1024 * 1024);
+    expect(large.map((f) => fs.statSync(f).size)).toEqual([20 * 1024 * 1024]);
+    const hashes = new Set(files.filter((f) => !large.includes(f)).map((f) => fs.readFileSync(f, 'utf8')));
+    expect(hashes.size).toBe(399);
+    const depths = new Set(files.map((f) => path.relative(tree.root, path.dirname(f)).split(path.sep).length));
+    if (shape === 'nested') expect([...depths].every((d) => d >= 3 && d <= 5)).toBe(true);
+    if (shape === 'one-folder') expect(tree.folders).toBe(1);
+    if (shape === 'flat') expect(tree.folders).toBe(4);
+  });
+
+  it('draws log-log and RSS-over-time charts as SVG', async () => {
+    const { logLogFigure, rssOverTime } = await load('scripts/bench/lib/svg-plot.mjs');
+    const svg = logLogFigure({
+      title: 'flat',
+      panels: [
+        { title: 'wall time', unit: 'ms', series: [{ name: 'no-op', points: [[1e4, 300], [1e5, 900]] }, { name: 'find', points: [[1e4, 30], [1e5, 250]], dashed: true }] },
+        { title: 'peak RSS', unit: 'MiB', series: [{ name: 'no-op', points: [[1e4, 90], [1e5, 110]] }, { name: 'find', points: [[1e4, 3], [1e5, 3]] }] },
+      ],
+    });
+    expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg.match(/<polyline/g)).toHaveLength(4);
+    expect(svg).toContain('100k');
+    expect(rssOverTime({ title: 'rss', series: [{ name: 'first sync', points: [[0, 40_000], [500, 90_000]] }] })).toContain('<polyline');
+  });
+
   it('summarises samples', async () => {
     const { summarise, ratio } = await load('scripts/bench/lib/stats.mjs');
     const s = summarise([5, 1, 3, 4, 2]);

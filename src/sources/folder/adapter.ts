@@ -15,7 +15,7 @@ import { folderSourceSchema, type ResolvedFolderSource, resolveFolderSource } fr
 import { hashFiles } from './hash.js';
 import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
 import { keyToFsPath } from './path-key.js';
-import { scanFolder, scanFolders, type ScannedFile, statToFile } from './scan.js';
+import { type FolderScan, openScan, scanFolders, type ScannedFile, statToFile } from './scan.js';
 import { SourceWatcher, type WatcherFactory } from './watcher.js';
 
 /** The name under which folder sources keep their run-wide state in `ObserveContext.runState`. */
@@ -24,7 +24,8 @@ const RUN_STATE = 'folder';
 interface FolderRunState {
   /**
    * Real path → the source that reports it. Undefined when no two folder sources can share a file (no overlap, no
-   * followed links): then no map entry per file is spent.
+   * followed links): then no map entry per file is spent. (When it is defined, it holds one entry per file of the
+   * run: the one structure of a folder sync that grows with the tree.)
    */
   claims: Map<string, string> | undefined;
 }
@@ -43,9 +44,10 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
 
   async open(source, ctx) {
     const runState = ctx.runState.get(RUN_STATE) as FolderRunState | undefined;
-    // Throws SourceError when the folder cannot be scanned at all: a missing root never reads as "all removed".
-    const folders = await scanFolders(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal });
-    return observation(source, folders, runState?.claims);
+    // Throws SourceError when the folder cannot be scanned at all: a missing root never reads as "all removed". The
+    // rest of the scan streams: each folder is observed as soon as it is listed and classified.
+    const scan = openScan(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal });
+    return observation(source, scan, runState?.claims);
   },
 
   async hash(_source, items, ctx) {
@@ -54,7 +56,7 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
       if (payload?.type !== 'file') throw new Error(`folder source: ${item.key} has no file to hash`);
       return { fsPath: payload.fsPath, size: item.size };
     });
-    const results = await hashFiles(files, { concurrency: 16, signal: ctx.signal });
+    const results = await hashFiles(files, { signal: ctx.signal });
     return results.map((result): HashResult => {
       if ('sha256' in result) return { hash: result.sha256, size: result.size };
       return { failure: `unreadable (${describeCause(result.cause ?? result)})`, gone: result.changed };
@@ -80,8 +82,8 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     }
     for (const source of claimants) {
       try {
-        for (const file of await scanFolder(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal })) {
-          if (!file.skipReason && !state.claims.has(file.realPath)) state.claims.set(file.realPath, source.name);
+        for await (const folder of scanFolders(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal })) {
+          for (const file of folder.files) if (!file.skipReason && !state.claims.has(file.realPath)) state.claims.set(file.realPath, source.name);
         }
       } catch (error) {
         if (!(error instanceof LanyingKbError)) throw error;
@@ -148,23 +150,29 @@ class FolderSession implements SourceSession {
   }
 }
 
-function observation(source: ResolvedFolderSource, folders: Awaited<ReturnType<typeof scanFolders>>, claims: Map<string, string> | undefined): Observation {
+function observation(source: ResolvedFolderSource, scan: FolderScan, claims: Map<string, string> | undefined): Observation {
   async function* batches(): AsyncGenerator<ObservationBatch> {
+    // One key per listed folder (not per file): what the `other-folders` batch needs to tell the folders that went away.
     const listed = new Set<string>();
     const incomplete: string[] = [];
-    for (const folder of folders) {
-      listed.add(folder.dir);
+    for await (const folder of scan) {
       const items: ObservedItem[] = [];
       for (const file of folder.files) {
         // Folders that could not be read: what is known below them is kept, not taken for removed.
         if (file.isDir && file.skipCode === 'unreadable') incomplete.push(file.key);
         items.push(itemOf(source, file, claims));
       }
-      yield { scope: { kind: 'folder', dir: folder.dir }, items, complete: true };
+      if (folder.unreadable) {
+        // Reported, and nothing in it is taken for removed.
+        yield { scope: { kind: 'folder', dir: folder.dir }, items, complete: false };
+        continue;
+      }
+      listed.add(folder.dir);
+      yield { scope: { kind: 'folder', dir: folder.dir, part: folder.part }, items, complete: true };
     }
     yield { scope: { kind: 'other-folders', listed, incomplete }, items: [], complete: true };
   }
-  return { [Symbol.asyncIterator]: batches, close: () => {} };
+  return { [Symbol.asyncIterator]: batches, close: () => scan.close() };
 }
 
 /** The observed item of a scanned file (or of a folder reported instead of entered). */

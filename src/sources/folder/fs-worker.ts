@@ -1,216 +1,309 @@
 /**
- * A worker thread that runs `lstat`, or hashes files, in batches of paths, so that a large scan or a large first
- * hash uses a second core: on a 100k-file tree the main thread lists folders and classifies entries while the
- * worker makes most of the `lstat` calls (the bulk of a scan's time), and both threads hash small files. The code is a self-contained string (only `node:fs` and
- * `node:worker_threads`), so it runs the same from `dist/`, from TypeScript sources and under test runners.
+ * A worker thread for the file work of folder sources (`lstat` and hashing, in batches), and the one loop that
+ * shares such work between it and the main thread (`BatchPump`), used by the scan and by the hash alike.
  *
- * Results are collected with `receiveMessageOnPort`, synchronously, by a caller that is busy with its own
- * work; a second port wakes a caller that has nothing left to do but wait (`wait()`).
+ * On a 100k-file tree the main thread lists folders and classifies entries while the worker makes most of the
+ * `lstat` calls (the bulk of a scan's time); on a first sync both threads hash small files, and the worker takes
+ * the large ones, so that a 50 MiB file never holds up the event loop. The worker runs `fs-worker-thread.js`, a real
+ * module (the same functions of `fs-batch.js` the main thread runs), from `dist/` and from the sources under test alike.
+ *
+ * One worker serves the whole process (the scan and the hash of one run use it in turn), started on demand and
+ * stopped after a few idle seconds; it is unreferenced, so it never keeps the process alive. Results are collected
+ * with `receiveMessageOnPort`, synchronously, by a thread that is busy with its own work; a second port wakes a
+ * caller that has nothing left to do but wait.
  */
 
+import os from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
+import type { HashBatch, StatBatch } from './fs-batch.js';
 
-/** Numbers per path in a result: mode, size, mtimeMs, ino, uid, gid. */
-export const STAT_FIELDS = 6;
-/** `mode` value of a path that no longer exists (ENOENT, ENOTDIR). */
-export const STAT_GONE = -1;
-/** `mode` value of a path whose `lstat` failed otherwise; the error code is in `errors`. */
-export const STAT_FAILED = -2;
+/** What a batch asks the worker to do, and what it answers. */
+export type WorkerOp = 'lstat' | 'hash';
+type ReplyOf<O extends WorkerOp> = O extends 'lstat' ? StatBatch : HashBatch;
 
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const { port, ping } = workerData;
-const options = { throwIfNoEntry: false };
-const OPEN_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
-let buffer;
-function hashBatch(batch) {
-  const paths = batch.paths;
-  const n = paths.length;
-  const hashes = new Array(n);
-  const sizes = new Float64Array(n);
-  let errors;
-  buffer ??= Buffer.allocUnsafe(1024 * 1024);
-  for (let i = 0; i < n; i++) {
-    let fd;
-    try {
-      fd = fs.openSync(paths[i], OPEN_FLAGS);
-      const hash = crypto.createHash('sha256');
-      let size = 0;
-      for (let r = fs.readSync(fd, buffer, 0, buffer.length, null); r > 0; r = fs.readSync(fd, buffer, 0, buffer.length, null)) {
-        hash.update(buffer.subarray(0, r));
-        size += r;
-      }
-      hashes[i] = hash.digest('hex');
-      sizes[i] = size;
-    } catch (error) {
-      hashes[i] = null;
-      (errors ??= {})[i] = (error && error.code) || 'EIO';
-    } finally {
-      if (fd !== undefined) try { fs.closeSync(fd); } catch {}
-    }
-  }
-  port.postMessage({ id: batch.id, op: 'hash', hashes, sizes, errors }, [sizes.buffer]);
-  ping.postMessage(0);
-}
-port.on('message', (batch) => {
-  if (batch.op === 'hash') return hashBatch(batch);
-  const paths = batch.paths;
-  const n = paths.length;
-  const stats = new Float64Array(n * ${STAT_FIELDS});
-  let errors;
-  for (let i = 0; i < n; i++) {
-    const o = i * ${STAT_FIELDS};
-    let st;
-    try {
-      st = fs.lstatSync(paths[i], options);
-    } catch (error) {
-      const code = (error && error.code) || 'EIO';
-      if (code === 'ENOTDIR') {
-        stats[o] = ${STAT_GONE};
-      } else {
-        stats[o] = ${STAT_FAILED};
-        (errors ??= {})[i] = code;
-      }
-      continue;
-    }
-    if (st === undefined) {
-      stats[o] = ${STAT_GONE};
-      continue;
-    }
-    stats[o] = st.mode;
-    stats[o + 1] = st.size;
-    stats[o + 2] = st.mtimeMs;
-    stats[o + 3] = st.ino;
-    stats[o + 4] = st.uid;
-    stats[o + 5] = st.gid;
-  }
-  port.postMessage({ id: batch.id, op: 'lstat', stats, errors }, [stats.buffer]);
-  ping.postMessage(0);
-});
-`;
-
-/** The answer to one batch of `lstat` calls. */
-export interface StatBatchResult<T> {
-  op: 'lstat';
-  /** What the caller sent along with the batch. */
-  tag: T;
-  /** `STAT_FIELDS` numbers per path, in the order of the batch. */
-  stats: Float64Array;
-  /** Error codes of the paths whose mode is `STAT_FAILED`, by index. */
-  errors: Record<number, string> | undefined;
+/** A batch for the worker: its paths, what to do with the answer, and how to do it here if the worker fails. */
+export interface WorkerBatch<O extends WorkerOp = WorkerOp> {
+  op: O;
+  paths: readonly (string | Buffer)[];
+  /** Takes the worker's answer (called on the thread that polls, at any time after the batch was sent). */
+  done(reply: ReplyOf<O>): void;
+  /** Does the batch on this thread instead (the worker died before it answered). */
+  runHere(): void;
 }
 
-/** The answer to one batch of files to hash. */
-export interface HashBatchResult<T> {
-  op: 'hash';
-  tag: T;
-  /** Lower-case hex SHA-256 per path, in the order of the batch; null where the file could not be read. */
-  hashes: (string | null)[];
-  /** Bytes hashed per path. */
-  sizes: Float64Array;
-  /** Error codes (`ENOENT`, `EACCES`, ...) of the paths whose hash is null, by index. */
-  errors: Record<number, string> | undefined;
-}
+type Reply = { id: number; op: WorkerOp } & (StatBatch | HashBatch);
 
-type Reply = { id: number } & (Omit<StatBatchResult<unknown>, 'tag'> | Omit<HashBatchResult<unknown>, 'tag'>);
+/** How long an idle worker is kept for the next batch before it is stopped. */
+const IDLE_MS = 3000;
 
-/**
- * One worker thread for `lstat` and hashing batches. Unreferenced: it never keeps the process alive. Call
- * `close()` when done.
- */
-export class FsWorker<T> {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly ping: MessagePort;
-  private readonly pending = new Map<number, T>();
-  private nextId = 0;
-  private wake: (() => void) | undefined;
-  /** True once the worker failed or exited: unanswered batches must be done elsewhere (`takeUnanswered`). */
+/** One worker thread, for batches of `lstat` and hashing. */
+export class FsWorker {
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #ping: MessagePort;
+  readonly #pending = new Map<number, WorkerBatch>();
+  readonly #waiters = new Set<() => void>();
+  #nextId = 0;
+  /** True once the worker failed or exited: batches it did not answer must be done elsewhere (`takeUnanswered`). */
   dead = false;
 
   constructor() {
     const data = new MessageChannel();
     const ping = new MessageChannel();
-    this.port = data.port1;
-    this.ping = ping.port1;
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    this.#port = data.port1;
+    this.#ping = ping.port1;
+    this.#worker = new Worker(new URL('./fs-worker-thread.js', import.meta.url), {
       workerData: { port: data.port2, ping: ping.port2 },
       transferList: [data.port2, ping.port2],
       // Nothing of the parent's command line (loaders, test runner hooks) is needed: it only starts slower.
       execArgv: [],
     });
-    this.worker.unref();
+    this.#worker.unref();
     const stop = () => {
       this.dead = true;
-      this.wake?.();
+      this.#wakeAll();
     };
-    this.worker.on('error', stop);
-    this.worker.on('exit', stop);
-    this.ping.on('message', () => this.wake?.());
-    this.ping.unref();
+    this.#worker.on('error', stop);
+    this.#worker.on('exit', stop);
+    this.#ping.on('message', () => this.#wakeAll());
+    this.#ping.unref();
   }
 
   /** Batches sent and not answered yet. */
   get inFlight(): number {
-    return this.pending.size;
+    return this.#pending.size;
   }
 
-  /** Sends a batch of paths to `lstat`; `tag` comes back with its result. */
-  send(paths: readonly (string | Buffer)[], tag: T): void {
-    this.post('lstat', paths, tag);
+  /** Sends a batch; its `done` gets the answer when a caller polls after it arrived. */
+  send(batch: WorkerBatch): void {
+    const id = this.#nextId++;
+    this.#pending.set(id, batch);
+    this.#port.postMessage({ id, op: batch.op, paths: batch.paths });
   }
 
-  /** Sends a batch of files to hash; `tag` comes back with its result. */
-  sendHash(paths: readonly (string | Buffer)[], tag: T): void {
-    this.post('hash', paths, tag);
+  /** Hands every answer that has arrived to its batch, without waiting; returns how many. */
+  poll(): number {
+    let n = 0;
+    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
+      const reply = received.message as Reply;
+      const batch = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      (batch?.done as ((reply: StatBatch | HashBatch) => void) | undefined)?.(reply);
+      n++;
+    }
+    return n;
   }
 
-  private post(op: 'lstat' | 'hash', paths: readonly (string | Buffer)[], tag: T): void {
-    const id = this.nextId++;
-    this.pending.set(id, tag);
-    this.port.postMessage({ id, op, paths });
-  }
-
-  /** The next result that has arrived, without waiting; `undefined` when there is none yet. */
-  poll(): StatBatchResult<T> | HashBatchResult<T> | undefined {
-    const received = receiveMessageOnPort(this.port);
-    if (received === undefined) return undefined;
-    const reply = received.message as Reply;
-    const tag = this.pending.get(reply.id) as T;
-    this.pending.delete(reply.id);
-    return { ...reply, tag };
-  }
-
-  /** Resolves when a result may have arrived, the worker died, or after `timeoutMs`. */
+  /** Resolves when an answer may have arrived, the worker died, or after `timeoutMs`. */
   wait(timeoutMs = 1000): Promise<void> {
     if (this.dead) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.wake = undefined;
+        this.#waiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
-      this.wake = done;
+      this.#waiters.add(done);
     });
   }
 
-  /** The tags of the batches that were sent but not answered (once the worker is dead). */
-  takeUnanswered(): T[] {
-    const tags = [...this.pending.values()];
-    this.pending.clear();
-    return tags;
+  #wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** The batches that were sent but not answered (once the worker is dead). */
+  takeUnanswered(): WorkerBatch[] {
+    const batches = [...this.#pending.values()];
+    this.#pending.clear();
+    return batches;
   }
 
   /** Stops the worker. */
   close(): void {
     this.dead = true;
-    this.ping.close();
-    this.port.close();
-    void this.worker.terminate();
+    this.#ping.close();
+    this.#port.close();
+    void this.#worker.terminate();
+  }
+}
+
+let shared: FsWorker | undefined;
+let users = 0;
+let idleTimer: NodeJS.Timeout | undefined;
+/** Set once a worker could not be started: the process does without one from then on. */
+let unavailable = false;
+
+/** The process's worker (started now when there is none), or undefined when no thread can be had. */
+function acquireWorker(): FsWorker | undefined {
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (shared?.dead) {
+    shared.close();
+    shared = undefined;
+  }
+  if (shared === undefined && !unavailable) {
+    try {
+      shared = new FsWorker();
+    } catch {
+      // No thread to be had (resource limits): the main thread does it all, as on a single core.
+      unavailable = true;
+    }
+  }
+  if (shared) users++;
+  return shared;
+}
+
+function releaseWorker(worker: FsWorker): void {
+  if (worker !== shared) {
+    worker.close();
+    return;
+  }
+  users = Math.max(0, users - 1);
+  if (users === 0) stopWhenIdle(worker);
+}
+
+function stopWhenIdle(worker: FsWorker): void {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    if (users > 0 || shared !== worker) return;
+    // Answers to batches of pumps that were abandoned (an aborted scan) are taken and dropped.
+    worker.poll();
+    if (worker.inFlight > 0) return stopWhenIdle(worker);
+    worker.close();
+    shared = undefined;
+  }, IDLE_MS);
+  idleTimer.unref();
+}
+
+/** Whether the process's worker is running now (so that using it costs no start-up). */
+export function workerRunning(): boolean {
+  return shared !== undefined && !shared.dead;
+}
+
+/** Whether this machine has a second core for a worker to use. */
+export function hasSpareCore(): boolean {
+  return os.availableParallelism() > 1;
+}
+
+/** What a `BatchPump` runs: work for this thread, and batches the worker may take. */
+export interface BatchWork {
+  /** Does one short piece of work on this thread; false when there is none to do right now. */
+  step(): boolean;
+  /**
+   * A batch the worker may take now, or undefined (none to spare: this thread keeps the last one, so that both
+   * threads stay busy).
+   */
+  spare(): WorkerBatch | undefined;
+}
+
+export interface BatchPumpOptions {
+  /** Stops the work: `run` then rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+  /** Asked before each step while there is no worker: whether to start one now. */
+  wantWorker(): boolean;
+}
+
+/** How long the pump works before it yields to the event loop. */
+const SLICE_MS = 8;
+/** Batches one pump keeps in the worker at once: one being done, one waiting. */
+const WORKER_DEPTH = 2;
+
+/**
+ * The one loop that shares batched file work between this thread and the worker: it keeps the worker fed (a few
+ * batches at a time), does the rest here in short slices that yield to the event loop, collects the worker's
+ * answers as they come, and does here what a dying worker left unanswered.
+ */
+export class BatchPump {
+  readonly #work: BatchWork;
+  readonly #options: BatchPumpOptions;
+  #worker: FsWorker | undefined;
+  /** This pump's batches in the worker. */
+  #inFlight = 0;
+  #mayStartWorker = true;
+
+  constructor(work: BatchWork, options: BatchPumpOptions) {
+    this.#work = work;
+    this.#options = options;
+  }
+
+  /** Whether a worker takes batches now. */
+  get hasWorker(): boolean {
+    return this.#worker !== undefined && !this.#worker.dead;
+  }
+
+  /**
+   * Runs until `until()` is true (then resolves true: there may be more) or there is nothing left to do here or in
+   * the worker (resolves false).
+   */
+  async run(until: () => boolean = () => false): Promise<boolean> {
+    const { signal } = this.#options;
+    signal?.throwIfAborted();
+    let deadline = performance.now() + SLICE_MS;
+    for (;;) {
+      const worker = this.#worker;
+      if (worker !== undefined) {
+        worker.poll();
+        if (worker.dead) this.#dropWorker(worker);
+      } else if (this.#mayStartWorker && this.#options.wantWorker()) {
+        this.#mayStartWorker = false; // one attempt per pump
+        this.#worker = acquireWorker();
+      }
+      if (until()) return true;
+      this.#feedWorker();
+      if (this.#work.step()) {
+        if (performance.now() > deadline) {
+          await new Promise((resolve) => setImmediate(resolve));
+          signal?.throwIfAborted();
+          deadline = performance.now() + SLICE_MS;
+        }
+        continue;
+      }
+      if (this.#worker !== undefined && this.#inFlight > 0) {
+        await this.#worker.wait();
+        signal?.throwIfAborted();
+        deadline = performance.now() + SLICE_MS;
+        continue;
+      }
+      return until();
+    }
+  }
+
+  /** Gives the worker back (it stays for other pumps a while). Call once the pump is done or abandoned. */
+  close(): void {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker === undefined) return;
+    // Answers still on their way belong to batches nobody waits for any more.
+    releaseWorker(worker);
+  }
+
+  #feedWorker(): void {
+    const worker = this.#worker;
+    while (worker !== undefined && !worker.dead && this.#inFlight < WORKER_DEPTH) {
+      const batch = this.#work.spare();
+      if (batch === undefined) return;
+      this.#inFlight++;
+      const done = batch.done as (reply: StatBatch | HashBatch) => void;
+      worker.send({
+        ...batch,
+        done: (reply) => {
+          this.#inFlight--;
+          done(reply);
+        },
+        runHere: () => {
+          this.#inFlight--;
+          batch.runHere();
+        },
+      });
+    }
+  }
+
+  /** The worker died: this thread does what it left, and no new one is started for this pump. */
+  #dropWorker(worker: FsWorker): void {
+    this.#worker = undefined;
+    for (const batch of worker.takeUnanswered()) batch.runHere();
+    releaseWorker(worker);
   }
 }

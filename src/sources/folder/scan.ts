@@ -1,19 +1,24 @@
 /**
- * Lists the documents of a folder source: one `lstat` per entry, the filters of `path-filter.ts`, and a
- * skip reason for every file that is reported but must not be uploaded.
+ * Lists the documents of a folder source: one `lstat` per file, the filters of `path-filter.ts`, and a skip reason
+ * for every file that is reported but must not be uploaded. The scan streams: it yields each folder (a large one in
+ * parts) as soon as its entries are classified, so that a tree of a million files is never held in memory at once.
+ *
+ * Order: a folder's files in name order, a folder before its subfolders, subfolders in name order (depth first,
+ * pre-order), whatever the timing of the threads. Folders are listed in that same order: `readdir` says which entries
+ * are folders (`d_type`), so the listing walks ahead of the `lstat` calls without waiting for them, and the folders
+ * listed but not yet yielded stay few (at most a few thousand entries ahead).
  *
  * Design, measured on a 100k-file tree (warm cache, 2 cores): the `lstat` calls are most of a scan's time.
- * Synchronous `readdirSync` + `lstatSync` beat `fs.promises` and callback `fs.stat` with bounded parallelism
- * (the per-request overhead of the thread pool outweighs its parallelism), so the scan runs synchronously in
- * time slices of a few milliseconds and yields to the event loop in between. Entries are `lstat`ed in
- * batches; on a large tree a worker thread (`fs-worker.ts`) takes some of the batches while this thread
- * lists folders and classifies entries, which cut the scan time by about a third. Folders are read as strings;
- * only a folder holding a name that did not decode (U+FFFD) is read again as bytes.
+ * Synchronous `readdirSync` + `lstatSync` beat `fs.promises` and callback `fs.stat` with bounded parallelism (the
+ * per-request overhead of the thread pool outweighs its parallelism), so the scan runs synchronously in time slices
+ * of a few milliseconds and yields to the event loop in between. Entries are `lstat`ed in batches that the worker
+ * thread (`fs-worker.ts`) and this thread share through the one batch loop (`BatchPump`), while this thread lists
+ * folders and classifies entries. Folders are read as strings; only a folder holding a name that did not decode
+ * (U+FFFD) is read again as bytes.
  */
 
 import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { ResolvedFolderSource } from './config.js';
 import { SourceError } from '../../errors.js';
@@ -21,8 +26,11 @@ import { KBIGNORE_FILE } from './kbignore.js';
 import { PathRules, createPathFilter, joinFsPath } from './path-filter.js';
 import type { DirState, PathFilter } from './path-filter.js';
 import { keyOfName, keyOfNameBytes, keyOfPathBytes } from './path-key.js';
-import { FsWorker, STAT_FAILED, STAT_FIELDS, STAT_GONE } from './fs-worker.js';
+import { errnoCode, lstatBatch, STAT_FAILED, STAT_FIELDS, STAT_GONE } from './fs-batch.js';
+import type { StatBatch } from './fs-batch.js';
+import { BatchPump, hasSpareCore, workerRunning, type WorkerBatch } from './fs-worker.js';
 import { KB_SUPPORTED_EXTENSIONS } from '../../protocol/kb-files.js';
+
 
 /** Why a reported file must not be uploaded (machine-readable; `skipReason` is the human-readable text). */
 export type SkipCode =
@@ -73,33 +81,58 @@ export interface ScannedFile {
   isDir?: boolean;
 }
 
-/** One listed folder of a scan: its key ('' for the root) and what it reports. */
+
+/**
+ * One part of a folder listed in parts (a folder of more than `scanLimits.partEntries` entries): the files whose keys lie in
+ * [`from`, `to`) in UTF-8 byte order (the order SQLite compares text in); an absent bound is open.
+ */
+export interface FolderPart {
+  index: number;
+  last: boolean;
+  from: string | undefined;
+  to: string | undefined;
+}
+
+/** What a scan yields: one listed folder, or one part of it, or a folder that could not be listed. */
 export interface ScannedFolder {
+  /** The folder's key ('' for the root). */
   dir: string;
   /** The folder's files (in name order), with the folders reported instead of listed (`isDir`). */
   files: ScannedFile[];
+  /** Set for a part of a large folder; a folder is yielded whole (undefined) or in consecutive parts. */
+  part?: FolderPart | undefined;
+  /**
+   * Set when the folder could not be listed: `files` holds its report (`isDir`, `skipCode` 'unreadable'), and what
+   * was known in and below it must be kept.
+   */
+  unreadable?: boolean | undefined;
 }
 
-/** Options of `scanFolder`. */
+/** Options of a scan. */
 export interface ScanOptions {
   /** Absolute paths of folders to leave out wherever they appear (lanying-kb's own state folder). */
   excludeDirs?: string[];
   /** Stops the scan: it then rejects with `signal.reason`. */
   signal?: AbortSignal;
   /**
-   * Whether a worker thread makes some of the `lstat` calls: 'auto' (default) starts one once a scan has
-   * listed a few thousand entries on a machine with more than one core; 'always' and 'never' are for tests
-   * and measurements. The result is the same either way.
+   * Whether the worker thread makes some of the `lstat` calls: 'auto' (default) once a scan has listed a few
+   * thousand entries on a machine with more than one core; 'always' and 'never' are for tests and measurements. The
+   * result is the same either way.
    */
   statWorker?: 'auto' | 'always' | 'never';
+  /** Entries per part of a large folder. @default scanLimits.partEntries */
+  partEntries?: number;
 }
 
-/** How long the scan works before it yields to the event loop. */
-const SLICE_MS = 8;
+/** A scan in progress: read its folders once, in order; `close()` frees it if it is not read to its end. */
+export interface FolderScan extends AsyncIterable<ScannedFolder> {
+  close(): void;
+}
 
 const SUPPORTED = new Set(KB_SUPPORTED_EXTENSIONS);
 const KBIGNORE_BYTES = Buffer.from(KBIGNORE_FILE);
 const REPLACEMENT_CHAR = '\uFFFD';
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Real paths of the folders between the root and a folder, for symlink loop detection. */
 interface Ancestor {
@@ -107,7 +140,7 @@ interface Ancestor {
   readonly parent: Ancestor | undefined;
 }
 
-/** The numbers of an `lstat` the scan uses (`fs.Stats` has them, and so does a worker's answer). */
+/** The numbers of an `lstat` the scan uses (`fs.Stats` has them, and so does a batch's answer). */
 interface StatLike {
   mode: number;
   size: number;
@@ -119,12 +152,50 @@ interface StatLike {
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = fs.constants;
 
-/** A folder: waiting to be listed, listed (its entries in `slots` as they are classified), or reported. */
+/** What `readdir` said an entry is (`d_type`). */
+const enum EntryType {
+  /** Anything that needs its `lstat` to be classified and cannot turn out to be a folder to list. */
+  Plain = 0,
+  /** A folder: its task is made when it is listed, with no `lstat`. */
+  Dir = 1,
+  /** Unknown (`DT_UNKNOWN`), or a link that may lead to a folder: classified by its `lstat` before the walk passes it. */
+  MaybeDir = 2,
+  /** A `MaybeDir` entry that was classified. */
+  Settled = 3,
+}
+
+/** Limits of every scan. `partEntries`: entries per part of a large folder (parts are yielded one at a time). */
+export const scanLimits = { partEntries: 4096 };
+/** Entries per `lstat` batch. */
+const JOB_SIZE = 256;
+/** Entries listed and not yet yielded before the scan stops listing more folders. */
+const LOOKAHEAD_ENTRIES = 8 * JOB_SIZE;
+/** Batches kept queued for the two threads. */
+const LOOKAHEAD_JOBS = 8;
+/** Entries listed before a scan in `auto` mode starts the worker (its start costs ~30 ms). */
+const WORKER_MIN_ENTRIES = 4096;
+
+/** A folder: waiting to be listed, then listed (its entries classified into `slots`), or reported. */
 class DirTask {
-  /** What each entry of the listing turned out to be, by position (files in name order, then folders). */
-  slots: (ScannedFile | DirTask | undefined)[] | undefined;
+  /** The sorted listing (names, and their `EntryType`), until every entry was queued for its `lstat`. */
+  names: (string | Buffer)[] | undefined;
+  types: Uint8Array | undefined;
+  /** Entries of the listing: how many there are, and how many were queued for their `lstat` (or settled). */
+  count = 0;
+  queued = 0;
+  /** What each entry turned out to be, by position: a file to report, a folder, or nothing (left out, gone). */
+  slots: (ScannedFile | DirTask | undefined)[] = [];
+  /** Entries queued and not classified yet, per part. */
+  pending: Int32Array = new Int32Array(1);
+  parts = 1;
+  /** Parts yielded so far. */
+  yielded = 0;
+  /** For a folder listed in parts: the key of the first entry of each part. */
+  bounds: string[] | undefined;
   /** Set when the folder is reported instead of scanned (it cannot be read). */
   report: ScannedFile | undefined;
+  /** Whether the walk still has to look at its entries (for subfolders to list). */
+  inWalk = false;
 
   constructor(
     readonly fsPath: string | Buffer,
@@ -134,6 +205,11 @@ class DirTask {
     public state: DirState,
     readonly ancestors: Ancestor | undefined,
   ) {}
+
+  /** The key prefix of the folder's entries. */
+  get keyPrefix(): string {
+    return this.key === '' ? '' : `${this.key}/`;
+  }
 }
 
 /** Entries waiting for their `lstat`, in parallel arrays. */
@@ -143,19 +219,6 @@ class Job {
   readonly names: string[] = [];
   readonly keys: string[] = [];
   readonly paths: (string | Buffer)[] = [];
-}
-
-/** Entries per `lstat` batch. */
-const JOB_SIZE = 256;
-/** Batches kept ready before more folders are listed. */
-const LOOKAHEAD = 8;
-/** Batches a stat worker holds at once. */
-const WORKER_DEPTH = 2;
-/** Entries listed before a scan in `auto` mode starts a stat worker (its start costs ~30 ms). */
-const WORKER_MIN_ENTRIES = 4096;
-
-function errnoCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
 }
 
 /** Supported extensions by a number computed from their lower-case ASCII characters (see `extOfName`). */
@@ -186,13 +249,31 @@ function extOfName(name: string): string {
   return name.slice(dot + 1).toLowerCase();
 }
 
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 const NO_THROW = { throwIfNoEntry: false } as const;
 
-/** The scanning rules and state of one source. Shared by `scanFolder` and `statToFile`. */
+/** Compares two keys by Unicode code point (the UTF-8 byte order SQLite compares text in), not by UTF-16 unit. */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (astral code points) sort after U+E000..U+FFFF in code point order.
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** The key of an entry name of a folder (see `path-key.ts`). */
+function keyOfEntry(raw: string | Buffer): string {
+  return typeof raw === 'string' ? keyOfName(raw) : keyOfNameBytes(raw);
+}
+
+/** The scanning rules of one source, and what one scan has found and not yet yielded. */
 class Scanner {
   readonly rules: PathRules;
   readonly root: string;
@@ -203,21 +284,36 @@ class Scanner {
   private realRootPrefix = '';
   private readonly uid: number | undefined;
   private gids: Set<number> | undefined;
-  /** Folders waiting to be listed. */
-  readonly dirs: DirTask[] = [];
-  /** Full batches of entries waiting for their `lstat`. */
-  readonly jobs: Job[] = [];
+  /** The walk (pre-order): listed folders whose subfolders are still to be listed, with the next entry to look at. */
+  private readonly walk: { task: DirTask; next: number }[] = [];
+  /** Listed (or unreadable) folders in walk order, not yet yielded whole: the head is yielded first. */
+  private readonly order: DirTask[] = [];
+  private orderHead = 0;
+  /** Listed folders with entries not queued yet, in walk order. */
+  private readonly toQueue: DirTask[] = [];
+  private toQueueHead = 0;
+  /** Full batches waiting for their `lstat` (oldest first). */
+  private readonly jobs: Job[] = [];
+  private jobsHead = 0;
   /** The batch being filled. */
   private current = new Job();
+  /** Entries listed and not yet yielded. */
+  private backlog = 0;
+  /** What is ready to be yielded, in order. */
+  readonly ready: ScannedFolder[] = [];
   /** Entries listed so far. */
   listed = 0;
-  /** Reused for the numbers of a worker's answer. */
+  /** Entries per part of a large folder. */
+  readonly partEntries: number;
+  /** Reused for the numbers of a batch's answer. */
   private readonly scratch: StatLike = { mode: 0, size: 0, mtimeMs: 0, ino: 0, uid: 0, gid: 0 };
 
   constructor(
     readonly source: ResolvedFolderSource,
     rules: PathRules,
+    partEntries = scanLimits.partEntries,
   ) {
+    this.partEntries = Math.max(1, partEntries);
     this.rules = rules;
     this.root = rules.root;
     this.follow = source.followSymlinks;
@@ -225,8 +321,8 @@ class Scanner {
     this.uid = process.getuid?.();
   }
 
-  /** Checks and lists the root and returns its task; throws `SourceError` when it cannot be scanned. */
-  openRoot(): DirTask {
+  /** Checks and lists the root; throws `SourceError` when it cannot be scanned. */
+  openRoot(): void {
     const root = this.root;
     let st: fs.Stats;
     try {
@@ -242,22 +338,21 @@ class Scanner {
     } catch (error) {
       throw new SourceError(this.source.name, `cannot resolve folder ${root} (${errnoCode(error)})`, { cause: error });
     }
-    let names: string[] | Buffer[];
+    let listing: Listing;
     try {
-      names = readNames(root);
+      listing = readEntries(root, this.follow);
     } catch (error) {
       throw new SourceError(this.source.name, `cannot read folder ${root} (${errnoCode(error)})`, { cause: error });
     }
     let text: string | undefined;
     try {
-      text = hasKbignore(names) ? readKbignore(root) : undefined;
+      text = hasKbignore(listing.names) ? readKbignore(root) : undefined;
     } catch (error) {
       throw new SourceError(this.source.name, `cannot read ${path.join(root, KBIGNORE_FILE)} (${errnoCode(error)})`, { cause: error });
     }
     const real = this.realRoot;
     const task = new DirTask(root, '', real, this.rules.rootState(text), this.follow ? { real, parent: undefined } : undefined);
-    this.queueEntries(task, names);
-    return task;
+    this.accept(task, listing);
   }
 
   setRealRoot(realRoot: string): void {
@@ -265,37 +360,165 @@ class Scanner {
     this.realRootPrefix = realRoot === '/' ? '/' : `${realRoot}/`;
   }
 
-  /** Lists the next waiting folder: its entries join the `lstat` batches. */
-  listNext(): void {
-    const task = this.dirs.pop() as DirTask;
-    let names: string[] | Buffer[];
+  /** True when the walk has listed every folder and every entry was yielded. */
+  get finished(): boolean {
+    return this.walk.length === 0 && this.orderHead === this.order.length;
+  }
+
+  /**
+   * Does one piece of work on this thread: lists the next folder of the walk while few entries wait, else `lstat`s and
+   * classifies a batch. False when nothing can be done here now (the worker holds what is left, or all is done).
+   */
+  step(): boolean {
+    this.fillJobs();
+    if (this.backlog < LOOKAHEAD_ENTRIES && this.walkOne()) return true;
+    const job = this.takeJob();
+    if (job !== undefined) {
+      this.applyResult(job, lstatBatch(job.paths));
+      return true;
+    }
+    if (this.walkOne()) return true;
+    if (this.current.paths.length > 0) {
+      this.jobs.push(this.current);
+      this.current = new Job();
+      return true;
+    }
+    return false;
+  }
+
+  /** A batch for the worker while at least one more waits for this thread. */
+  spare(): WorkerBatch<'lstat'> | undefined {
+    this.fillJobs();
+    if (this.jobs.length - this.jobsHead < 2) return undefined;
+    const job = this.takeJob() as Job;
+    return { op: 'lstat', paths: job.paths, done: (reply: StatBatch) => this.applyResult(job, reply), runHere: () => this.applyResult(job, lstatBatch(job.paths)) };
+  }
+
+  private takeJob(): Job | undefined {
+    if (this.jobsHead === this.jobs.length) return undefined;
+    const job = this.jobs[this.jobsHead] as Job;
+    this.jobs[this.jobsHead++] = undefined as unknown as Job;
+    if (this.jobsHead === this.jobs.length) {
+      this.jobs.length = 0;
+      this.jobsHead = 0;
+    }
+    return job;
+  }
+
+  /**
+   * Lists the next folder of the walk (pre-order): false when the walk is done, or must wait for an entry that may be
+   * a folder to be classified first.
+   */
+  private walkOne(): boolean {
+    while (this.walk.length > 0) {
+      const frame = this.walk[this.walk.length - 1] as { task: DirTask; next: number };
+      const task = frame.task;
+      while (frame.next < task.count) {
+        const i = frame.next;
+        const type = (task.types as Uint8Array)[i];
+        if (type === EntryType.MaybeDir) return false; // its lstat decides
+        frame.next++;
+        const slot = task.slots[i];
+        if (slot instanceof DirTask) {
+          task.slots[i] = undefined;
+          this.list(slot);
+          this.collectReady();
+          return true;
+        }
+      }
+      this.walk.pop();
+      task.inWalk = false;
+      release(task);
+    }
+    return false;
+  }
+
+  /** Lists a folder of the walk: its entries join the walk and the `lstat` batches, or it is reported. */
+  private list(task: DirTask): void {
+    let listing: Listing;
     try {
-      names = readNames(task.fsPath);
+      listing = readEntries(task.fsPath, this.follow);
     } catch (error) {
       const code = errnoCode(error);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') task.report = this.dirReport(task, 'unreadable', `unreadable folder (${code})`);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return; // gone meanwhile
+      this.reportUnreadable(task, `unreadable folder (${code})`);
       return;
     }
-    if (hasKbignore(names)) {
+    if (hasKbignore(listing.names)) {
       let text: string | undefined;
       try {
         text = readKbignore(task.fsPath);
       } catch (error) {
-        task.report = this.dirReport(task, 'unreadable', `unreadable ${KBIGNORE_FILE} (${errnoCode(error)})`);
+        this.reportUnreadable(task, `unreadable ${KBIGNORE_FILE} (${errnoCode(error)})`);
         return;
       }
       task.state = this.rules.withKbignore(task.state, text);
     }
-    this.queueEntries(task, names);
+    this.accept(task, listing);
   }
 
-  private queueEntries(task: DirTask, names: string[] | Buffer[]): void {
-    task.slots = new Array(names.length);
+  private reportUnreadable(task: DirTask, reason: string): void {
+    task.report = this.dirReport(task, 'unreadable', reason);
+    this.order.push(task);
+    this.backlog++;
+  }
+
+  /** Takes a folder's listing: its subfolders are made now (no `lstat` needed), its other entries wait to be queued. */
+  private accept(task: DirTask, listing: Listing): void {
+    if (listing.names.length > this.partEntries) task.bounds = sortByKey(task.keyPrefix, listing, this.partEntries);
+    const { names, types } = listing;
+    const count = names.length;
+    task.names = names;
+    task.types = types;
+    task.count = count;
+    task.slots = new Array(count);
+    task.parts = Math.max(1, Math.ceil(count / this.partEntries));
+    task.pending = new Int32Array(task.parts);
+    const prefix = task.keyPrefix;
+    for (let i = 0; i < count; i++) {
+      if (types[i] !== EntryType.Dir) continue;
+      const raw = names[i] as string | Buffer;
+      if (typeof raw === 'string' ? raw.charCodeAt(0) === 46 : raw[0] === 46) continue;
+      const name = keyOfEntry(raw);
+      const key = prefix + name;
+      const real = task.real === '/' ? `/${name}` : `${task.real}/${name}`;
+      const state = this.rules.childDir(task.state, key, name, real);
+      if (state !== undefined) task.slots[i] = new DirTask(joinFsPath(task.fsPath, raw), key, real, state, task.ancestors && { real, parent: task.ancestors });
+    }
+    this.walk.push({ task, next: 0 });
+    task.inWalk = true;
+    this.order.push(task);
+    this.toQueue.push(task);
+    this.backlog += count;
+    this.listed += count;
+  }
+
+  /** Queues entries for their `lstat` (oldest folders first) until enough batches wait. */
+  private fillJobs(): void {
+    while (this.jobs.length - this.jobsHead < LOOKAHEAD_JOBS && this.toQueueHead < this.toQueue.length) {
+      const task = this.toQueue[this.toQueueHead] as DirTask;
+      this.queueSome(task, JOB_SIZE);
+      if (task.queued === task.count) {
+        task.names = undefined;
+        this.toQueue[this.toQueueHead++] = undefined as unknown as DirTask;
+        if (this.toQueueHead === this.toQueue.length) {
+          this.toQueue.length = 0;
+          this.toQueueHead = 0;
+        }
+      }
+    }
+  }
+
+  private queueSome(task: DirTask, max: number): void {
+    const names = task.names as (string | Buffer)[];
+    const types = task.types as Uint8Array;
     const fsDir = task.fsPath;
     const prefix = typeof fsDir === 'string' ? (fsDir === '/' ? '/' : `${fsDir}/`) : undefined;
-    const keyPrefix = task.key === '' ? '' : `${task.key}/`;
+    const keyPrefix = task.keyPrefix;
     let job = this.current;
-    for (let i = 0; i < names.length; i++) {
+    const end = Math.min(task.count, task.queued + max);
+    for (let i = task.queued; i < end; i++) {
+      if (types[i] === EntryType.Dir) continue;
       const raw = names[i] as string | Buffer;
       let name: string;
       let fsChild: string | Buffer;
@@ -314,6 +537,7 @@ class Scanner {
           fsChild = joinFsPath(fsDir, raw);
         }
       }
+      (task.pending[Math.floor(i / this.partEntries)] as number)++;
       job.tasks.push(task);
       job.slots.push(i);
       job.names.push(name);
@@ -324,48 +548,27 @@ class Scanner {
         job = new Job();
       }
     }
+    task.queued = end;
     this.current = job;
-    this.listed += names.length;
   }
 
-  /** Moves the partly filled batch to `jobs` (when there is nothing else to do). */
-  flush(): void {
-    if (this.current.paths.length === 0) return;
-    this.jobs.push(this.current);
-    this.current = new Job();
-  }
-
-  get hasPartialJob(): boolean {
-    return this.current.paths.length > 0;
-  }
-
-  /** Runs `lstat` on the entries of a batch here and classifies them. */
-  runLocal(job: Job): void {
-    const { tasks, slots, names, keys, paths } = job;
-    for (let i = 0; i < paths.length; i++) {
-      const fsChild = paths[i] as string | Buffer;
-      let st: fs.Stats | undefined;
-      let error: string | undefined;
-      try {
-        st = fs.lstatSync(fsChild, NO_THROW);
-      } catch (e) {
-        error = errnoCode(e);
-      }
-      this.place(tasks[i] as DirTask, slots[i] as number, this.classify(tasks[i] as DirTask, names[i] as string, keys[i] as string, fsChild, st, error, true));
-    }
-  }
-
-  /** Classifies the entries of a batch from a stat worker's answer. */
-  applyResult(job: Job, stats: Float64Array, errors: Record<number, string> | undefined): void {
+  /** Classifies the entries of a batch from their `lstat`. */
+  private applyResult(job: Job, { stats, errors }: StatBatch): void {
     const { tasks, slots, names, keys, paths } = job;
     const st = this.scratch;
     for (let i = 0; i < paths.length; i++) {
+      const task = tasks[i] as DirTask;
+      const slot = slots[i] as number;
       const o = i * STAT_FIELDS;
       const mode = stats[o] as number;
-      if (mode === STAT_GONE) continue;
       let result: ScannedFile | DirTask | undefined;
-      if (mode === STAT_FAILED) {
-        result = this.classify(tasks[i] as DirTask, names[i] as string, keys[i] as string, paths[i] as string | Buffer, undefined, errors?.[i] ?? 'EIO', true);
+      // Only an entry `readdir` could not tell from a folder may become one now (a file that became a folder since is
+      // left for the next scan).
+      const maybeDir = task.types?.[slot] === EntryType.MaybeDir;
+      if (mode === STAT_GONE) {
+        result = undefined;
+      } else if (mode === STAT_FAILED) {
+        result = this.classify(task, names[i] as string, keys[i] as string, paths[i] as string | Buffer, undefined, errors?.[i] ?? 'EIO', maybeDir);
       } else {
         st.mode = mode;
         st.size = stats[o + 1] as number;
@@ -373,44 +576,56 @@ class Scanner {
         st.ino = stats[o + 3] as number;
         st.uid = stats[o + 4] as number;
         st.gid = stats[o + 5] as number;
-        result = this.classify(tasks[i] as DirTask, names[i] as string, keys[i] as string, paths[i] as string | Buffer, st, undefined, true);
+        result = this.classify(task, names[i] as string, keys[i] as string, paths[i] as string | Buffer, st, undefined, maybeDir);
       }
-      this.place(tasks[i] as DirTask, slots[i] as number, result);
+      if (result !== undefined) task.slots[slot] = result;
+      if (maybeDir) (task.types as Uint8Array)[slot] = EntryType.Settled;
+      (task.pending[Math.floor(slot / this.partEntries)] as number)--;
+    }
+    this.collectReady();
+  }
+
+  /** Moves what can be yielded (the head of the walk order, part by part) to `ready`. */
+  collectReady(): void {
+    while (this.orderHead < this.order.length) {
+      const task = this.order[this.orderHead] as DirTask;
+      if (task.report !== undefined) {
+        this.ready.push({ dir: task.key, files: [task.report], unreadable: true });
+        this.backlog--;
+      } else {
+        while (task.yielded < task.parts) {
+          const p = task.yielded;
+          const start = p * this.partEntries;
+          const end = Math.min(task.count, start + this.partEntries);
+          if (task.queued < end || (task.pending[p] as number) > 0) return;
+          this.ready.push(this.partOf(task, p, start, end));
+          task.yielded++;
+          this.backlog -= end - start;
+        }
+        release(task);
+      }
+      this.order[this.orderHead++] = undefined as unknown as DirTask;
+      if (this.orderHead === this.order.length) {
+        this.order.length = 0;
+        this.orderHead = 0;
+      }
     }
   }
 
-  private place(task: DirTask, slot: number, result: ScannedFile | DirTask | undefined): void {
-    if (result === undefined) return;
-    (task.slots as (ScannedFile | DirTask | undefined)[])[slot] = result;
-    if (result instanceof DirTask) this.dirs.push(result);
-  }
-
-  /**
-   * The listed folders, each with its reported files (in name order; folders reported instead of listed among them),
-   * in scan order: a folder before its subfolders.
-   */
-  collect(root: DirTask): ScannedFolder[] {
-    const out: ScannedFolder[] = [];
-    const stack: DirTask[] = [root];
-    const subdirs: DirTask[] = [];
-    while (stack.length > 0) {
-      const task = stack.pop() as DirTask;
-      const slots = task.slots;
-      if (slots === undefined) continue;
-      task.slots = undefined;
-      const files: ScannedFile[] = [];
-      for (let i = 0; i < slots.length; i++) {
-        const entry = slots[i];
-        if (entry === undefined) continue;
-        if (!(entry instanceof DirTask)) files.push(entry);
-        else if (entry.report !== undefined) files.push(entry.report);
-        else subdirs.push(entry);
-      }
-      out.push({ dir: task.key, files });
-      for (let j = subdirs.length - 1; j >= 0; j--) stack.push(subdirs[j] as DirTask);
-      subdirs.length = 0;
+  /** The files of entries [start, end) of a folder (they are let go: only subfolders stay, for the walk). */
+  private partOf(task: DirTask, p: number, start: number, end: number): ScannedFolder {
+    const files: ScannedFile[] = [];
+    const slots = task.slots;
+    for (let i = start; i < end; i++) {
+      const entry = slots[i];
+      if (entry === undefined || entry instanceof DirTask) continue;
+      files.push(entry);
+      slots[i] = undefined;
     }
-    return out;
+    if (task.parts === 1) return { dir: task.key, files };
+    const bounds = task.bounds as string[];
+    const last = p === task.parts - 1;
+    return { dir: task.key, files, part: { index: p, last, from: p === 0 ? undefined : bounds[p], to: last ? undefined : bounds[p + 1] } };
   }
 
   /** `lstat`s one entry here and classifies it (see `classify`). */
@@ -618,23 +833,83 @@ function tryOpen(fsPath: string | Buffer): string | undefined {
   }
 }
 
-/** The names in a folder, sorted; as Buffers when the folder path is bytes or a name is not valid UTF-8. */
-function readNames(fsPath: string | Buffer): string[] | Buffer[] {
+/** Lets go of what a folder held once it is yielded whole and the walk is past it. */
+function release(task: DirTask): void {
+  if (task.inWalk || task.yielded < task.parts) return;
+  task.slots = [];
+  task.types = undefined;
+  task.names = undefined;
+}
+
+/** A folder's listing: entry names in order, and what `readdir` said each is. */
+interface Listing {
+  names: (string | Buffer)[];
+  types: Uint8Array;
+}
+
+const byName = (a: fs.Dirent<string>, b: fs.Dirent<string>) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byBytes = (a: fs.Dirent<Buffer>, b: fs.Dirent<Buffer>) => Buffer.compare(a.name, b.name);
+
+/**
+ * The entries of a folder, sorted by name, with their `EntryType`; names as Buffers when the folder path is bytes or
+ * a name is not valid UTF-8.
+ */
+function readEntries(fsPath: string | Buffer, follow: boolean): Listing {
+  let dirents: fs.Dirent<string | Buffer>[] | undefined;
   if (typeof fsPath === 'string') {
-    const names = fs.readdirSync(fsPath);
+    const strings = fs.readdirSync(fsPath, { withFileTypes: true });
     let suspicious = false;
-    for (const n of names) {
-      if (n.includes(REPLACEMENT_CHAR)) {
+    for (const d of strings) {
+      if (d.name.includes(REPLACEMENT_CHAR)) {
         suspicious = true;
         break;
       }
     }
-    if (!suspicious) return names.sort();
+    if (!suspicious) dirents = strings.sort(byName);
   }
-  return fs.readdirSync(fsPath, { encoding: 'buffer' }).sort(Buffer.compare);
+  dirents ??= (fs.readdirSync(fsPath, { withFileTypes: true, encoding: 'buffer' }) as fs.Dirent<Buffer>[]).sort(byBytes);
+  const n = dirents.length;
+  const names = new Array<string | Buffer>(n);
+  const types = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = dirents[i] as fs.Dirent<string | Buffer>;
+    names[i] = d.name;
+    if (d.isDirectory()) types[i] = EntryType.Dir;
+    else if (d.isSymbolicLink()) types[i] = follow ? EntryType.MaybeDir : EntryType.Plain;
+    else if (d.isFile() || d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) types[i] = EntryType.Plain;
+    else types[i] = EntryType.MaybeDir; // DT_UNKNOWN: the lstat tells
+  }
+  return { names, types };
 }
 
-function hasKbignore(names: string[] | Buffer[]): boolean {
+/**
+ * Puts the listing of a folder that is yielded in parts in key order (UTF-8 byte order, as SQLite compares keys), so
+ * that each part holds exactly the keys of its range; returns the key of the first entry of each part. Names that
+ * are their own keys and hold no astral character are in that order already (the common case, checked in one pass).
+ */
+function sortByKey(prefix: string, listing: Listing, partEntries: number): string[] {
+  const { names, types } = listing;
+  let regular = true;
+  for (const raw of names) {
+    if (typeof raw !== 'string' || keyOfName(raw) !== raw || SURROGATE.test(raw)) {
+      regular = false;
+      break;
+    }
+  }
+  if (!regular) {
+    const order = names.map((raw, i) => ({ key: keyOfEntry(raw), raw, type: types[i] as number }));
+    order.sort((a, b) => compareKeys(a.key, b.key));
+    order.forEach((e, i) => {
+      names[i] = e.raw;
+      types[i] = e.type;
+    });
+  }
+  const bounds: string[] = [];
+  for (let i = 0; i < names.length; i += partEntries) bounds.push(prefix + keyOfEntry(names[i] as string | Buffer));
+  return bounds;
+}
+
+function hasKbignore(names: readonly (string | Buffer)[]): boolean {
   for (const n of names) {
     if (typeof n === 'string' ? n === KBIGNORE_FILE : n.equals(KBIGNORE_BYTES)) return true;
   }
@@ -661,78 +936,62 @@ function readKbignore(dir: string | Buffer): string | undefined {
  * Throws `SourceError` when the root does not exist, is not a folder or cannot be read, so that a missing
  * mount never looks like "every document was deleted". Unreadable subfolders are reported (`isDir`,
  * `skipCode: 'unreadable'`) and the rest is scanned.
+
+/**
+ * Starts scanning a folder source: every file that is one of the user's documents, each once, yielded folder by
+ * folder in a stable order (see the top of this file). Files that must not be uploaded carry a `skipReason`. Hidden
+ * names, excluded and `.kbignore`d paths, state folders and files outside `include` are left out. Memory: the
+ * folders listed and not yet yielded (a few thousand entries), and the listing of the largest folder being yielded.
+ *
+ * Throws `SourceError` at once when the root does not exist, is not a folder or cannot be read, so that a missing
+ * mount never looks like "every document was deleted". A subfolder that cannot be listed is yielded with
+ * `unreadable` set (its report in `files`), and the rest is scanned.
  */
+export function openScan(source: ResolvedFolderSource, options: ScanOptions = {}): FolderScan {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const scanner = new Scanner(source, new PathRules(source, options.excludeDirs ?? []), options.partEntries);
+  scanner.openRoot();
+  const mode = options.statWorker ?? 'auto';
+  const pump = new BatchPump(scanner, {
+    signal,
+    wantWorker: () => mode === 'always' || (mode === 'auto' && hasSpareCore() && (scanner.listed >= WORKER_MIN_ENTRIES || workerRunning())),
+  });
+  const ready = scanner.ready;
+  async function* folders(): AsyncGenerator<ScannedFolder> {
+    try {
+      for (;;) {
+        const more = await pump.run(() => ready.length > 0);
+        scanner.collectReady();
+        // Note: taken one at a time, so that what the consumer does with one folder can go on while the rest waits.
+        while (ready.length > 0) yield ready.shift() as ScannedFolder;
+        if (!more) break;
+      }
+      if (!scanner.finished) throw new Error(`scan of ${source.path}: the walk ended with folders not yielded`);
+    } finally {
+      pump.close();
+    }
+  }
+  const iterator = folders();
+  return { [Symbol.asyncIterator]: () => iterator, close: () => void iterator.return(undefined).catch(() => {}) };
+}
+
+/** `openScan`, as an async iterable of folders. */
+export async function* scanFolders(source: ResolvedFolderSource, options: ScanOptions = {}): AsyncGenerator<ScannedFolder> {
+  const scan = openScan(source, options);
+  try {
+    yield* scan;
+  } finally {
+    scan.close();
+  }
+}
+
+/** Every file a scan reports, in scan order (in memory: for tests, tools and small trees). */
 export async function scanFolder(source: ResolvedFolderSource, options: ScanOptions = {}): Promise<ScannedFile[]> {
   const files: ScannedFile[] = [];
   // Note: a loop, not push(...list): a spread of 100k+ arguments overflows the stack.
-  for (const folder of await scanFolders(source, options)) for (const file of folder.files) files.push(file);
+  for await (const folder of scanFolders(source, options)) for (const file of folder.files) files.push(file);
   return files;
-}
-
-/** `scanFolder`, folder by folder: every listed folder (empty ones too), a folder before its subfolders. */
-export async function scanFolders(source: ResolvedFolderSource, options: ScanOptions = {}): Promise<ScannedFolder[]> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const scanner = new Scanner(source, new PathRules(source, options.excludeDirs ?? []));
-  const root = scanner.openRoot();
-  const mode = options.statWorker ?? 'auto';
-  let mayUseWorker = mode === 'always' || (mode === 'auto' && os.availableParallelism() > 1);
-  let worker: FsWorker<Job> | undefined;
-  const { dirs, jobs } = scanner;
-  try {
-    let deadline = performance.now() + SLICE_MS;
-    for (;;) {
-      if (worker !== undefined) {
-        for (let r = worker.poll(); r !== undefined; r = worker.poll()) if (r.op === 'lstat') scanner.applyResult(r.tag, r.stats, r.errors);
-        if (worker.dead) {
-          // It failed: do its batches here, and do not start another one.
-          jobs.push(...worker.takeUnanswered());
-          worker.close();
-          worker = undefined;
-        }
-      } else if (mayUseWorker && (mode === 'always' || scanner.listed >= WORKER_MIN_ENTRIES)) {
-        mayUseWorker = false; // one attempt per scan
-        try {
-          worker = new FsWorker<Job>();
-        } catch {
-          // No thread to be had (resource limits): this thread does it all, as on a single core.
-        }
-      }
-
-      if (dirs.length > 0 && jobs.length < LOOKAHEAD) {
-        scanner.listNext();
-      } else {
-        if (jobs.length === 0) scanner.flush();
-        // Keep the worker busy, but keep a batch for this thread too.
-        while (worker !== undefined && !worker.dead && worker.inFlight < WORKER_DEPTH && jobs.length > 1) {
-          const job = jobs.pop() as Job;
-          worker.send(job.paths, job);
-        }
-        const job = jobs.pop();
-        if (job !== undefined) {
-          scanner.runLocal(job);
-        } else if (dirs.length > 0) {
-          scanner.listNext();
-        } else if (worker !== undefined && worker.inFlight > 0) {
-          await worker.wait();
-          signal?.throwIfAborted();
-          deadline = performance.now() + SLICE_MS;
-          continue;
-        } else if (!scanner.hasPartialJob) {
-          break;
-        }
-      }
-
-      if (performance.now() > deadline) {
-        await yieldToEventLoop();
-        signal?.throwIfAborted();
-        deadline = performance.now() + SLICE_MS;
-      }
-    }
-  } finally {
-    worker?.close();
-  }
-  return scanner.collect(root);
 }
 
 /** Options of `statToFile`. */

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { LocalFileError } from '../../../src/errors.js';
 import { FsWorker } from '../../../src/sources/folder/fs-worker.js';
-import { hashFile, hashFiles } from '../../../src/sources/folder/hash.js';
+import { hashFiles } from '../../../src/sources/folder/hash.js';
+import { hashBatch, hashFileSync, READ_CHUNK } from '../../../src/sources/folder/fs-batch.js';
 import { sha256 } from '../../../src/util/sha256.js';
 import type { FileHash } from '../../../src/sources/folder/hash.js';
 import { tmpDir, writeFile } from '../../helpers/tmp-dir.js';
@@ -20,56 +21,59 @@ describe('sha256', () => {
   });
 });
 
-describe('hashFile', () => {
-  it('matches crypto on a known buffer', async () => {
+describe('hashFileSync (the one hashing function of both threads)', () => {
+  const buffer = Buffer.allocUnsafe(READ_CHUNK);
+
+  it('matches crypto on a known buffer', () => {
     const data = Buffer.from('蓝莺 knowledge base\n'.repeat(100));
     const file = writeFile(tmpDir(), 'a.md', data);
-    await expect(hashFile(file)).resolves.toEqual({ sha256: hex(data), size: data.length });
+    expect(hashFileSync(file, buffer)).toEqual({ sha256: hex(data), size: data.length });
   });
 
   it.each([
     ['empty', 0],
     ['exactly 64 KiB', 64 * 1024],
-    ['64 KiB + 1', 64 * 1024 + 1],
-    ['exactly 1 MiB', 1024 * 1024],
+    ['one byte less than the buffer', READ_CHUNK - 1],
+    ['exactly the buffer', READ_CHUNK],
+    ['the buffer + 1', READ_CHUNK + 1],
     ['several MiB', 5 * 1024 * 1024 + 12345],
-  ])('matches crypto on a %s file', async (_label, size) => {
+  ])('matches crypto on a %s file', (_label, size) => {
     const data = randomBytes(size);
     const file = writeFile(tmpDir(), 'f.pdf', data);
-    const result = await hashFile(file);
+    const result = hashFileSync(file, buffer);
     expect(result).toEqual({ sha256: hex(data), size });
     if (size === 0) expect(result.sha256).toBe(EMPTY);
   });
 
-  it('accepts a Buffer path', async () => {
+  it('reads with a small buffer too', () => {
+    const data = randomBytes(10_000);
+    const file = writeFile(tmpDir(), 'f.pdf', data);
+    expect(hashFileSync(file, Buffer.alloc(1000))).toEqual({ sha256: hex(data), size: data.length });
+  });
+
+  it('accepts a Buffer path', () => {
     const root = tmpDir();
     const file = Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x80, 0x2e, 0x6d, 0x64])]);
     writeFileSync(file, 'bytes');
-    await expect(hashFile(file)).resolves.toEqual({ sha256: hex('bytes'), size: 5 });
+    expect(hashFileSync(file, buffer)).toEqual({ sha256: hex('bytes'), size: 5 });
   });
 
-  it('throws LocalFileError with changed: true for a missing file', async () => {
-    const file = path.join(tmpDir(), 'missing.md');
-    const error = await hashFile(file).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LocalFileError);
-    expect(error).toMatchObject({ changed: true, filepath: file });
-    expect((error as Error).message).toContain('ENOENT');
-  });
-
-  it('throws LocalFileError with changed: false for a folder', async () => {
+  it('throws the system error of a missing file or a folder', () => {
+    expect(() => hashFileSync(path.join(tmpDir(), 'missing.md'), buffer)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
     const dir = path.join(tmpDir(), 'folder.md');
     mkdirSync(dir);
-    const error = await hashFile(dir).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LocalFileError);
-    expect(error).toMatchObject({ changed: false });
-    expect((error as Error).message).toContain('EISDIR');
+    expect(() => hashFileSync(dir, buffer)).toThrow(expect.objectContaining({ code: 'EISDIR' }));
   });
+});
 
-  it('rejects with the abort reason', async () => {
-    const file = writeFile(tmpDir(), 'big.pdf', randomBytes(3 * 1024 * 1024));
-    const controller = new AbortController();
-    controller.abort(new Error('stop'));
-    await expect(hashFile(file, controller.signal)).rejects.toThrow('stop');
+describe('hashBatch (what the worker thread runs)', () => {
+  it('hashes every path, errors as codes', () => {
+    const root = tmpDir();
+    const a = writeFile(root, 'a.md', 'a');
+    const result = hashBatch([a, path.join(root, 'gone.md'), a]);
+    expect(result.hashes).toEqual([hex('a'), null, hex('a')]);
+    expect([...result.sizes]).toEqual([1, 0, 1]);
+    expect(result.errors).toEqual({ 1: 'ENOENT' });
   });
 });
 
@@ -93,7 +97,7 @@ describe('hashFiles', () => {
       }
     }
     const seen: number[] = [];
-    const results = await hashFiles(inputs, { concurrency: 2, onResult: (index) => seen.push(index) });
+    const results = await hashFiles(inputs, { onResult: (index) => seen.push(index) });
     expect(results).toHaveLength(inputs.length);
     results.forEach((result, i) => {
       if (expected[i] === 'error') {
@@ -121,10 +125,10 @@ describe('hashFiles', () => {
     mkdirSync(path.join(root, 'now-a-folder'));
     inputs.push({ fsPath: Buffer.from(path.join(root, 'now-a-folder')), size: 10 });
     expected.push(undefined);
-    const sendHash = vi.spyOn(FsWorker.prototype, 'sendHash');
+    const send = vi.spyOn(FsWorker.prototype, 'send');
     const results = await hashFiles(inputs, { worker });
-    expect(sendHash.mock.calls.length > 0).toBe(worker === 'always');
-    sendHash.mockRestore();
+    expect(send.mock.calls.some(([batch]) => batch.op === 'hash')).toBe(worker === 'always');
+    send.mockRestore();
     expect(results).toHaveLength(inputs.length);
     results.forEach((result, i) => {
       if (expected[i] === undefined) {

@@ -9,7 +9,7 @@ import type { ResolvedFolderSource } from '../../../src/config/resolve.js';
 import { SourceError } from '../../../src/errors.js';
 import { scanFolder, statToFile } from '../../../src/sources/folder/scan.js';
 import type { ScannedFile } from '../../../src/sources/folder/scan.js';
-import { hashFile } from '../../../src/sources/folder/hash.js';
+import { type FileHash, hashFiles } from '../../../src/sources/folder/hash.js';
 import { createPathFilter } from '../../../src/sources/folder/path-filter.js';
 import { FsWorker } from '../../../src/sources/folder/fs-worker.js';
 import { keyOfNameBytes, keyOfName, keyToFsPath } from '../../../src/sources/folder/path-key.js';
@@ -258,7 +258,8 @@ describe('scanFolder: names that are not valid UTF-8', () => {
     expect(file).toMatchObject({ ext: 'md', size: 5, realPath: `${root}/f%FF.md`, skipReason: undefined });
     expect(typeof map.get('plain.md')?.fsPath).toBe('string');
 
-    const { sha256, size } = await hashFile(file.fsPath);
+    const [hashed] = await hashFiles([{ fsPath: file.fsPath }]);
+    const { sha256, size } = hashed as FileHash;
     expect(size).toBe(5);
     expect(sha256).toBe(createHash('sha256').update('hello').digest('hex'));
     expect(keyToFsPath(`${root}/f%FF.md`)).toEqual(filePath);
@@ -368,10 +369,11 @@ console.log(JSON.stringify({ files: files.map((f) => [f.key, f.skipCode ?? null,
     const run = spawnSync(bin, args, { encoding: 'utf8', cwd: base });
     expect(run.stderr).toBe('');
     const result = JSON.parse(run.stdout) as { files: [string, string | null, string | null, boolean][]; rootError: string };
+    // An unreadable folder is reported where its files would be: after its parent's files, before its next sibling.
     expect(result.files).toEqual([
-      ['closed', 'unreadable', 'unreadable folder (EACCES)', true],
       ['locked.md', 'unreadable', 'unreadable (EACCES)', false],
       ['ok.md', null, null, false],
+      ['closed', 'unreadable', 'unreadable folder (EACCES)', true],
       ['later/z.md', null, null, false],
     ]);
     expect(result.rootError).toMatch(/^SourceError: source "docs": cannot read folder .*sealed \(EACCES\)$/);
@@ -502,7 +504,7 @@ describe('scanFolder with a stat worker', () => {
     writeFile(root, '.kbignore', '*.skip.md\n');
     for (let d = 0; d < 10; d++) {
       mkdirSync(path.join(root, `d${d}`));
-      for (let f = 0; f < 80; f++) writeFile(root, `d${d}/f${f}.${f % 7 === 0 ? 'png' : 'md'}`, f % 13 === 0 ? '' : `file ${d}/${f}`);
+      for (let f = 0; f < 300; f++) writeFile(root, `d${d}/f${f}.${f % 7 === 0 ? 'png' : 'md'}`, f % 13 === 0 ? '' : `file ${d}/${f}`);
       writeFile(root, `d${d}/x.skip.md`);
     }
     writeFile(root, 'd3/sub/deeper/last.md');
@@ -519,7 +521,7 @@ describe('scanFolder with a stat worker', () => {
     let withWorker: ScannedFile[];
     try {
       withWorker = await scanFolder(source, { statWorker: 'always' });
-      expect(poll.mock.results.filter((r) => r.value !== undefined).length).toBeGreaterThan(0); // the worker did answer
+      expect(poll.mock.results.filter((r) => (r.value as number) > 0).length).toBeGreaterThan(0); // the worker did answer
     } finally {
       poll.mockRestore();
     }
@@ -535,8 +537,8 @@ describe('scanFolder with a stat worker', () => {
     const source = folderSource(root);
     const expected = await scanFolder(source, { statWorker: 'never' });
     const send = FsWorker.prototype.send;
-    const spy = vi.spyOn(FsWorker.prototype, 'send').mockImplementation(function (this: FsWorker<unknown>, paths, tag) {
-      send.call(this, paths, tag);
+    const spy = vi.spyOn(FsWorker.prototype, 'send').mockImplementation(function (this: FsWorker, batch) {
+      send.call(this, batch);
       this.dead = true; // as if it had crashed right after taking the batch
     });
     try {
