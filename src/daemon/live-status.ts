@@ -4,6 +4,7 @@ import { loadUndici } from '../api/lazy-modules.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { StatusSummary } from '../state/status-summary.js';
 import type { WatchState } from '../sources/types.js';
+import type { RateSnapshot } from './rate-meter.js';
 import { escapeControl } from '../util/terminal-text.js';
 import { formatDuration } from '../util/units.js';
 
@@ -47,6 +48,8 @@ export interface DaemonStatus {
   /** What the engine does now. */
   current: { kind: string; sources: string[]; paths?: number; since: string } | null;
   queue: { waiting: number; inFlight: number; pendingPaths: number };
+  /** Documents sent and failed, and bytes sent, over the last few minutes. */
+  rate: RateSnapshot;
   lastSuccessAt: string | null;
   nextReconcileAt: string | null;
   sources: LiveSourceStatus[];

@@ -13,6 +13,7 @@ import { USER_AGENT } from '../version.js';
 import { Applier, isRunStopping, type SendResult } from './apply.js';
 import { UNCHANGED_BY_STAT } from './decide.js';
 import { folderDigest } from './folder-digest.js';
+import { withSendHistory } from './history-events.js';
 import type { MoveLookups } from './moves.js';
 import { planBatch } from './plan.js';
 import { ReportBuilder, type ReportEntry, type SyncOutcome, type SyncReport } from './report.js';
@@ -99,9 +100,9 @@ export class SyncEngine {
   constructor(options: SyncEngineOptions) {
     this.config = options.config;
     this.store = options.store;
-    this.#onEvent = options.onEvent;
     this.#dispatcher = options.dispatcher;
     this.#now = options.now ?? Date.now;
+    this.#onEvent = withSendHistory(options.store, options.onEvent, this.#now);
     this.#adapters = options.adapters ?? (SOURCE_ADAPTERS as unknown as readonly SourceAdapter[]);
     this.#applier = new Applier({
       store: options.store,

@@ -1,6 +1,6 @@
-import { formatBytes } from '../../util/units.js';
+import { formatBytes, formatDuration } from '../../util/units.js';
 import { fetchLiveStatus, formatDaemonStatus } from '../../daemon/live-status.js';
-import { readStatusSummary, type StatusSummary } from '../../state/status-summary.js';
+import { orderStates, readStatusSummary, type StatusSummary } from '../../state/status-summary.js';
 import { StateStore } from '../../state/store.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
@@ -47,14 +47,14 @@ function printStatus(ctx: CliContext, stateFile: string, status: StatusSummary):
   writeLine(ctx.stdout, `State: ${escapeControl(stateFile)}`);
   writeLine(ctx.stdout, 'Documents by source and status:');
   for (const [source, counts] of Object.entries(status.sources)) {
-    const parts = Object.entries(counts).map(([s, n]) => `${n} ${s}`);
+    const parts = orderStates(Object.keys(counts)).map((s) => `${counts[s]} ${s}`);
     writeLine(ctx.stdout, `  ${escapeControl(source)}: ${escapeControl(parts.join(', '))}`);
   }
   writeLine(ctx.stdout, 'Recent runs:');
   for (const run of status.runs) {
     const c = run.counts ?? {};
-    const when = new Date(run.startedAt).toISOString();
-    const took = run.endedAt ? `${((run.endedAt - run.startedAt) / 1000).toFixed(1)} s` : 'running';
+    const when = run.startedAt;
+    const took = run.durationMs === null ? 'running' : formatDuration(run.durationMs);
     writeLine(ctx.stdout, `  #${run.id} ${run.mode} ${when} ${run.outcome} (${took}): sent ${c.sent ?? 0}, failed ${c.failed ?? 0}, unchanged ${c.unchanged ?? 0}${run.error ? ` — ${escapeControl(run.error)}` : ''}`);
   }
   if (status.failed.length) {
