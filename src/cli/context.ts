@@ -18,8 +18,17 @@ export interface CliContext {
 /** Options every command accepts. */
 export interface GlobalOptions {
   config?: string | undefined;
+  /** Machine-readable output: one JSON document (also set with `--json-lines`, see `jsonLines`). */
   json?: boolean | undefined;
+  /** JSON objects, one per line: events as they happen (sync), or the result on one line. */
+  jsonLines?: boolean | undefined;
+  /** Errors and the summary only. */
+  quiet?: boolean | undefined;
   verbose?: boolean | undefined;
+  /** `--stats INTERVAL` in milliseconds: a stats line when stderr is not a terminal (0: none). */
+  stats?: number | undefined;
+  /** `--no-progress`: no progress line on a terminal. */
+  progress?: boolean | undefined;
 }
 
 export function processContext(): CliContext {
@@ -45,9 +54,12 @@ export function writeLine(stream: Writable, text = ''): void {
   stream.write(`${escapeControl(text, { keepNewlines: true })}\n`);
 }
 
-/** Writes many lines (escaped as by `writeLine`) in 64 KiB pieces: one write per line would be one system call per line. */
-export function writeLines(stream: Writable, lines: Iterable<string>): void {
-  writeInPieces(stream, terminated(lines));
+/**
+ * Writes a command's JSON result: indented (`--json`), or on one line (`--json-lines`). JSON keeps every name exact.
+ */
+export function writeResult(ctx: Pick<CliContext, 'stdout'>, globals: GlobalOptions, value: unknown): void {
+  if (globals.jsonLines) ctx.stdout.write(`${JSON.stringify(value)}\n`);
+  else writeJson(ctx.stdout, value);
 }
 
 /**
@@ -69,10 +81,6 @@ function writeInPieces(stream: Writable, texts: Iterable<string>): void {
     }
   }
   if (pending) stream.write(pending);
-}
-
-function* terminated(lines: Iterable<string>): Generator<string> {
-  for (const line of lines) yield `${escapeControl(line, { keepNewlines: true })}\n`;
 }
 
 function* jsonDocument(value: unknown): Generator<string> {

@@ -2,18 +2,24 @@ import { formatBytes, formatDuration } from '../util/units.js';
 import type { ReportEntry, SyncReport } from '../sync/report.js';
 import { escapeControl } from '../util/terminal-text.js';
 
-const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;
+/** Keys are padded to this width, so that the sizes of short names line up (lines are printed as they come). */
+const KEY_WIDTH = 40;
 
-/** The plan or the result of a sync, as lines for people. */
-export function* formatSyncReport(report: SyncReport, options: { verbose?: boolean } = {}): Generator<string> {
-  const sorted = [...report.entries].sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action));
-  const shown = options.verbose ? sorted : sorted.filter((e) => e.action !== 'unchanged');
-  if (report.dryRun) yield `Plan for ${escapeControl(describeSources(report.sources))} (dry run: nothing is sent, nothing recorded)`;
-  // Note: a loop, not Math.max(...list): a spread of 100k+ arguments overflows the stack.
-  let keyWidth = 10;
-  for (const entry of shown) keyWidth = Math.max(keyWidth, displayKey(entry).length);
-  keyWidth = Math.min(60, keyWidth);
-  for (const entry of shown) yield `  ${formatEntry(entry, keyWidth, report.dryRun)}`;
+/**
+ * One document of a plan or a run, for people: `new       docs:a.md    5 B  first seen (sent)`. The key and the
+ * reason are escaped whole (line breaks too): a file name cannot forge a line.
+ */
+export function formatEntry(entry: ReportEntry, dryRun: boolean): string {
+  const action = entry.outcome === 'failed' || (entry.action === 'failed' && entry.outcome === undefined) ? 'FAILED' : entry.outcome === 'vanished' ? 'vanished' : entry.action;
+  const key = escapeControl(`${entry.source}:${entry.key}`);
+  const detail = escapeControl(entry.error ?? entry.reason);
+  const moved = entry.movedFrom ? ` (from ${escapeControl(entry.movedFrom)})` : '';
+  const outcome = !dryRun && entry.outcome === 'sent' ? ' (sent)' : '';
+  return `${action.padEnd(9)} ${key.padEnd(KEY_WIDTH)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${moved}${outcome}`;
+}
+
+/** The last lines of a plan or a run: its counts, and what stopped it. */
+export function* formatSummary(report: SyncReport): Generator<string> {
   const c = report.counts;
   if (report.dryRun) {
     yield (
@@ -28,21 +34,4 @@ export function* formatSyncReport(report: SyncReport, options: { verbose?: boole
     );
   }
   if (report.error) yield `Stopped by: ${escapeControl(report.error)}`;
-}
-
-function formatEntry(entry: ReportEntry, keyWidth: number, dryRun: boolean): string {
-  const action = entry.outcome === 'failed' ? 'FAILED' : entry.outcome === 'vanished' ? 'vanished' : entry.action;
-  const key = displayKey(entry);
-  const detail = escapeControl(entry.error ?? entry.reason);
-  const outcome = !dryRun && entry.outcome === 'sent' ? ' (sent)' : '';
-  return `${action.padEnd(9)} ${key.padEnd(keyWidth)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${outcome}`;
-}
-
-/** `source:key`, escaped: a file name can hold any byte but `/` and NUL. */
-function displayKey(entry: ReportEntry): string {
-  return escapeControl(`${entry.source}:${entry.key}`);
-}
-
-function describeSources(sources: string[]): string {
-  return sources.length === 1 ? `source "${sources[0]}"` : `${sources.length} sources`;
 }

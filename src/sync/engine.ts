@@ -7,7 +7,7 @@ import { AbortedError } from '../api/errors.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
-import type { KnownContent, Observation, ObservationBatch, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
+import type { KnownContent, Observation, ObservationBatch, ObserveContext, ObserveProgress, SourceAdapter, SourceSession } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
 import { Applier, isRunStopping, type SendResult } from './apply.js';
@@ -27,6 +27,10 @@ export type SyncEvent =
   | { type: 'decision'; entry: ReportEntry; repeated: boolean }
   | { type: 'sent'; entry: ReportEntry; durationMs: number }
   | { type: 'failed'; entry: ReportEntry; error: unknown }
+  /** A source's observation advanced (see `ObserveProgress`): entries a scan listed, URLs fetched. */
+  | ({ type: 'observed' } & ObserveProgress)
+  /** `items` observed documents of `source` were checked: hashed where needed, and decided. */
+  | { type: 'checked'; source: string; items: number }
   /** Sends done so far of those decided so far (`total` grows while sources are still observed). */
   | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number };
 
@@ -227,6 +231,7 @@ export class SyncEngine {
         for await (const batch of observation) {
           signal.throwIfAborted();
           await this.#handleBatch(batch, { run, source, adapter, settings, moves, report, sends, target, runId, signal, abort });
+          this.#onEvent?.({ type: 'checked', source: source.name, items: batch.items.length });
         }
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
@@ -341,6 +346,7 @@ export class SyncEngine {
       userAgent: USER_AGENT,
       known: () => undefined,
       runState: new Map(),
+      onProgress: (progress) => this.#onEvent?.({ type: 'observed', ...progress }),
     };
   }
 

@@ -19,7 +19,7 @@ describe('lanying-kb validate', () => {
     expect(shallow.code).toBe(0);
     expect(shallow.stdout).toMatch(/^ok {3}config: .*lanying-kb\.config\.json is valid \(1 source\(s\)\)$/m);
     expect(shallow.stdout).toMatch(/^ok {3}sources\[0\] "docs": folder /m);
-    expect(shallow.stderr).toMatch(/^warn notify\.message\.text: .*\{addded\}/m);
+    expect(shallow.stdout).toMatch(/^warn notify\.message\.text: .*\{addded\}/m);
 
     const deep = await runWith(['validate', '--deep'], { cwd: dir });
     expect(deep.code).toBe(0);
@@ -37,14 +37,14 @@ describe('lanying-kb validate', () => {
     });
     const local = await runWith(['validate'], { cwd: dir });
     expect(local.code).toBe(2);
-    expect(local.stderr).toMatch(/^FAIL sources\[0\] "docs": folder .*missing does not exist or is not a folder$/m);
+    expect(local.stdout).toMatch(/^FAIL sources\[0\] "docs": folder .*missing does not exist or is not a folder$/m);
     const deep = await runWith(['validate', '--deep'], { cwd: dir });
     expect(deep.code).toBe(2);
-    expect(deep.stderr).toMatch(/^FAIL knowledgeBase\.chatbotUserId: user 999999999 does not exist \(code 10000\)$/m);
+    expect(deep.stdout).toMatch(/^FAIL knowledgeBase\.chatbotUserId: user 999999999 does not exist \(code 10000\)$/m);
 
     const wrong = writeConfig({ api: apiFor(sandbox, { accessToken: 'nope' }), knowledgeBase: { chatbotUserId: kb.chatbotUserId, adminUserId: kb.adminUserIds[0], name: kb.name } });
     const auth = await runWith(['validate', '--deep'], { cwd: wrong });
     expect(auth.code).toBe(4);
-    expect(auth.stderr).toMatch(/^FAIL api\.accessToken: GET \/user\/profile failed: code 10008, invalid access-token/m);
+    expect(auth.stdout).toMatch(/^FAIL api\.accessToken: GET \/user\/profile failed: code 10008, invalid access-token/m);
   });
 });

@@ -4,7 +4,7 @@ import { orderStates, readStatusSummary, type StatusSummary } from '../../state/
 import { StateStore } from '../../state/store.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine } from '../context.js';
+import { writeLine, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
 
@@ -18,7 +18,7 @@ export async function statusCommand(options: StatusCommandOptions, globals: Glob
   // The running daemon's live view when it answers (`daemon.http`, within about a second); else the state database.
   const live = await fetchLiveStatus(config);
   if (live) {
-    if (globals.json) writeJson(ctx.stdout, live);
+    if (globals.json) writeResult(ctx, globals, live);
     else {
       printStatus(ctx, live.stateFile ?? config.sync.stateDir, live);
       for (const line of formatDaemonStatus(live.daemon)) writeLine(ctx.stdout, line);
@@ -29,7 +29,7 @@ export async function statusCommand(options: StatusCommandOptions, globals: Glob
   try {
     const status = readStatusSummary(store, options.failed ?? 20);
     if (globals.json) {
-      writeJson(ctx.stdout, { stateFile: store.isEmpty ? null : store.filepath, ...status });
+      writeResult(ctx, globals, { stateFile: store.isEmpty ? null : store.filepath, ...status });
       return EXIT.OK;
     }
     if (store.isEmpty) {

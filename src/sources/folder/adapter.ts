@@ -13,6 +13,7 @@ import type {
 } from '../types.js';
 import { folderSourceSchema, type ResolvedFolderSource, resolveFolderSource } from './config.js';
 import { hashFiles } from './hash.js';
+import { folderExplain, folderLeftOut } from './left-out.js';
 import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
 import { keyToFsPath } from './path-key.js';
 import { scanFolder, scanFolders, type ScannedFile, statToFile } from './scan.js';
@@ -44,7 +45,17 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
   async open(source, ctx) {
     const runState = ctx.runState.get(RUN_STATE) as FolderRunState | undefined;
     // Throws SourceError when the folder cannot be scanned at all: a missing root never reads as "all removed".
-    const folders = await scanFolders(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal });
+    const onProgress = ctx.onProgress;
+    const folders = await scanFolders(source, {
+      excludeDirs: [...ctx.excludeDirs],
+      signal: ctx.signal,
+      onProgress: onProgress && ((listed) => onProgress({ phase: 'scan', source: source.name, done: listed })),
+    });
+    if (onProgress) {
+      let items = 0;
+      for (const folder of folders) items += folder.files.length;
+      onProgress({ phase: 'scan', source: source.name, done: items, total: items, items });
+    }
     return observation(source, folders, runState?.claims);
   },
 
@@ -102,6 +113,10 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     void watcher.start();
     return watcher;
   },
+
+  leftOut: (source, ctx) => folderLeftOut(source, ctx),
+
+  explain: (source, absPath, ctx) => folderExplain(source, absPath, ctx),
 
   validate(source): SourceCheck[] {
     let isDir: boolean;

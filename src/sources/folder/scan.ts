@@ -92,6 +92,8 @@ export interface ScanOptions {
    * and measurements. The result is the same either way.
    */
   statWorker?: 'auto' | 'always' | 'never';
+  /** Told how many entries were listed so far, each time the scan yields to the event loop. */
+  onProgress?: ((listed: number) => void) | undefined;
 }
 
 /** How long the scan works before it yields to the event loop. */
@@ -724,6 +726,7 @@ export async function scanFolders(source: ResolvedFolderSource, options: ScanOpt
       }
 
       if (performance.now() > deadline) {
+        options.onProgress?.(scanner.listed);
         await yieldToEventLoop();
         signal?.throwIfAborted();
         deadline = performance.now() + SLICE_MS;
