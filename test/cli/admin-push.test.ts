@@ -27,6 +27,24 @@ describe('lanying-kb push notify', () => {
     expect((sandbox.state().push as PushRecord[])[0]?.message).toMatchObject({ type: 'text', attachment_url: 'https://cdn.example.invalid/voice.mp3', badge: '+1' });
   });
 
+  it('--all asks for "yes" on a terminal, and needs --yes without one: nothing is sent otherwise', async () => {
+    const sandbox = await useSandbox();
+    const cli = cliFor(sandbox);
+    const args = ['push', 'notify', '--all', '--body', 'hi'];
+    const refused = await cli.run(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^lanying-kb: A push to every user cannot be called back: add --yes to confirm \(no terminal to ask on\)$/m);
+    const declined = await cli.run(args, { isTTY: true, stdin: 'y\n' });
+    expect(declined.code).toBe(2);
+    expect(declined.stderr).toMatch(/^Send this push notification to every user of the app\? Type "yes" to confirm: lanying-kb: not confirmed/);
+    expect(sandbox.state().push).toHaveLength(0);
+    const confirmed = await cli.run(args, { isTTY: true, stdin: 'yes\n' });
+    expect(confirmed.code).toBe(0);
+    expect(sandbox.state().push).toHaveLength(1);
+    // A list audience is not asked about.
+    expect((await cli.run(['push', 'notify', '--user-id', '1', '--body', 'hi'])).code).toBe(0);
+  });
+
   it('sends to all, or to tags', async () => {
     const sandbox = await useSandbox();
     const cli = cliFor(sandbox);

@@ -81,7 +81,8 @@ export function folderExplain(source: ResolvedFolderSource, absPath: string, opt
     const rule = rules.explainDir(state, key, name, realKeyOf(fsPath));
     if (rule) {
       const described = describeRule(rule, rules.root);
-      return { key: names.map(keyOfName).join('/'), isDir: isDirectory(absPath), exists: fs.existsSync(absPath), leftOut: { ...described, via: described.via ?? key } };
+      const leftOut = described.via ? described : { ...described, via: key, description: `in folder "${key}", which is left out: ${described.description}` };
+      return { key: names.map(keyOfName).join('/'), isDir: isDirectory(absPath), exists: fs.existsSync(absPath), leftOut };
     }
     state = rules.withKbignore(rules.childDir(state, key, name) as DirState, readKbignore(fsPath));
   }
