@@ -22,13 +22,13 @@ async function slowSetup(count: number, latencyMs: number) {
   return s;
 }
 
-/** Every key of a JSON value, at any depth. */
+/** Every field name of a JSON value, at any depth (not the keys of `status`'s map of sources and states: data). */
 function keysOf(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) for (const v of value) keysOf(v, out);
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       out.push(k);
-      keysOf(v, out);
+      if (k !== 'sources' || Array.isArray(v)) keysOf(v, out);
     }
   }
   return out;
@@ -92,6 +92,23 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     for (const value of [report, ...events, parsed]) for (const key of keysOf(value)) expect(key).toMatch(/^[a-z][A-Za-z0-9]*$|^\$schema$/);
     expect(parsed.runs[0]?.startedAt).toMatch(ISO);
     expect(parsed.runs[0]?.endedAt).toMatch(ISO);
+  });
+
+  it('-v adds skips repeated from earlier runs and, at the end, the unchanged documents', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'alpha');
+    writeFile(s.root, 'logo.svg', '<svg/>');
+    writeConfigFile(s.dir, s.raw);
+    const first = await runCliProcess(['sync'], { cwd: s.dir });
+    expect(first.stdout).toMatch(/^ {2}skipped +docs:logo\.svg/m);
+    const again = await runCliProcess(['sync'], { cwd: s.dir });
+    expect(again.stdout.trimEnd().split('\n')).toEqual([expect.stringMatching(/^Done in .*: sent 0 .* 1 skipped, 1 unchanged\.$/)]);
+    const verbose = await runCliProcess(['sync', '-v'], { cwd: s.dir });
+    expect(verbose.stdout.trimEnd().split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+      'skipped docs:logo.svg 6 B unsupported type (.svg)',
+      expect.stringMatching(/^unchanged docs:a\.md 5 B /),
+      expect.stringMatching(/^Done in /),
+    ]);
   });
 
   it('exits 130 on SIGINT and 143 on SIGTERM, with what was done printed', async () => {
