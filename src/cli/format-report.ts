@@ -32,6 +32,15 @@ export function* formatSummary(report: SyncReport): Generator<string> {
         `sent ${c.sent} (${formatBytes(c.bytesSent)}; ${c.new} new, ${c.changed} changed), ${c.failed} failed, ${c.moved} moved, ` +
         `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`
     );
+    const lifecycle = [
+      c.ingested ? `${c.ingested} ingested` : '',
+      c.unconfirmed ? `${c.unconfirmed} unconfirmed` : '',
+      c.ingestFailed ? `${c.ingestFailed} failed to be ingested` : '',
+      c.refused ? `${c.refused} refused` : '',
+      c.deleted ? `${c.deleted} deleted from the knowledge base` : '',
+    ].filter(Boolean);
+    if (lifecycle.length > 0) yield `The chatbot: ${lifecycle.join(', ')}.`;
   }
+  if (report.deleteBlocked) yield `Not deleted: ${escapeControl(report.deleteBlocked)}`;
   if (report.error) yield `Stopped by: ${escapeControl(report.error)}`;
 }

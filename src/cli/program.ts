@@ -108,6 +108,7 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   why: 'lanying-kb why docs/drafts/notes.md   # which rule leaves it out, if one does',
   status: 'lanying-kb status --json | jq .runs[0]',
   watch: 'lanying-kb watch --log-format json',
+  reload: 'lanying-kb reload   # after editing the configuration of a running watch daemon',
   user: 'lanying-kb user register alice --password-env ALICE_PASSWORD',
   'user register': 'printf "%s\\n" "$PASSWORD" | lanying-kb user register alice --password-stdin',
   'user batch-register': 'lanying-kb user batch-register users.csv',
@@ -191,6 +192,8 @@ const COMMANDS: Register[] = [
       .option('-s, --source <name...>', 'only these sources')
       .option('-n, --dry-run', 'print the plan (new, changed, moved, unchanged, removed, skipped) and send nothing')
       .option('--checksum', 'hash every file, not only those whose size, time or inode changed')
+      .option('--no-wait', 'do not wait for the chatbot to confirm what was sent (it is confirmed by a later run or the daemon)')
+      .option('--prune', 'also delete from the knowledge base the documents that left their sources (within sync.maxDelete)')
       .action(lazy(async () => (await import('./commands/sync.js')).syncCommand)),
   (program, lazy) =>
     program
@@ -207,10 +210,15 @@ const COMMANDS: Register[] = [
   (program, lazy) =>
     program
       .command('watch')
-      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP reloads the config, SIGTERM stops)')
+      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP or `lanying-kb reload` reloads the config, SIGTERM stops)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty', 'auto')
       .option('--log-level <level>', 'trace, debug, info, warn or error (default: info; debug with --verbose)')
       .action(lazy(async () => (await import('./commands/watch.js')).watchCommand)),
+  (program, lazy) =>
+    program
+      .command('reload')
+      .description('ask the running watch daemon of this configuration to reload it, and wait for its answer (exit 2 when refused)')
+      .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand)),
 ];
 
 function parsePositiveId(value: string): number {

@@ -17,6 +17,9 @@ export class RunProgress {
   #bytesTotal = 0;
   #failed = 0;
   #planned = false;
+  /** Documents sent in this run, and what the chatbot confirmed (any outcome) so far. */
+  #sentOk = 0;
+  #confirmed = 0;
   readonly #rates = { listed: new Rate(), fetched: new Rate(), checked: new Rate(), sent: new Rate(), bytes: new Rate() };
 
   constructor(now: () => number = Date.now) {
@@ -42,6 +45,13 @@ export class RunProgress {
         break;
       case 'failed':
         this.#failed++;
+        break;
+      case 'sent':
+        this.#sentOk++;
+        break;
+      case 'confirmed':
+        this.#confirmed++;
+        if (event.confirmation.outcome !== 'ingested') this.#failed++;
         break;
       case 'progress':
         this.#sendsDone = event.done;
@@ -88,6 +98,9 @@ export class RunProgress {
       const bytesRate = this.#rates.bytes.rate(now);
       const eta = this.#planned ? withEta(rate, left) : perSecond(rate);
       parts.push(`sending ${count(this.#sendsDone)}/${count(this.#sendsTotal)}${this.#planned ? '' : '+'}, ${formatBytes(this.#bytesDone)}/${formatBytes(this.#bytesTotal)} (${eta}, ${formatBytes(Math.round(bytesRate))}/s)`);
+    }
+    if (this.#confirmed > 0 || (this.#planned && this.#sentOk > 0 && this.#sendsDone >= this.#sendsTotal)) {
+      parts.push(`confirmed ${count(this.#confirmed)}/${count(this.#sentOk)} by the chatbot`);
     }
     if (this.#failed > 0) parts.push(`${count(this.#failed)} failed`);
     return parts.join(' · ');

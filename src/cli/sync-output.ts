@@ -62,6 +62,15 @@ export function createSyncOutput(ctx: CliContext, mode: OutputMode, display: Pro
           case 'planned':
             jsonLine({ type: 'planned', sources: event.sources, toSend: event.toSend, bytes: event.bytes });
             break;
+          case 'confirmed':
+            jsonLine({ type: 'confirmed', ...event.confirmation });
+            break;
+          case 'deleted':
+            jsonLine({ type: 'deleted', ...event.deletion });
+            break;
+          case 'warning':
+            jsonLine({ type: 'warning', message: event.message });
+            break;
         }
       },
       leftOut: (line) => jsonLine({ type: 'left-out', ...line.json }),
@@ -91,6 +100,20 @@ export function createSyncOutput(ctx: CliContext, mode: OutputMode, display: Pro
         if (!mode.quiet) print(event.entry);
       } else if (event.type === 'failed') {
         print({ ...event.entry, outcome: 'failed', error: event.entry.error ?? messageOf(event.error) });
+      } else if (event.type === 'confirmed') {
+        const c = event.confirmation;
+        // Ingested is what is expected (counted in the summary; listed with -v); anything else is a failure.
+        if (c.outcome !== 'ingested') out(`  ${c.outcome.toUpperCase().padEnd(9)} ${escapeControl(`${c.source}:${c.key}`)}  ${escapeControl(c.reason)}`);
+        else if (mode.verbose) out(`  ${'ingested'.padEnd(9)} ${escapeControl(`${c.source}:${c.key}`)}  document ${escapeControl(c.docId)}`);
+      } else if (event.type === 'deleted') {
+        const d = event.deletion;
+        const key = escapeControl(`${d.source}:${d.key}`);
+        const what = d.what === 'removed' ? 'left its source' : 'an old or failed version';
+        if (d.result === 'deleted' || d.result === 'already-gone') {
+          if (!mode.quiet) out(`  ${'deleted'.padEnd(9)} ${key}  document ${escapeControl(d.docId)} (${what}${d.result === 'already-gone' ? ', already gone' : ''})`);
+        } else out(`  ${'KEPT'.padEnd(9)} ${key}  document ${escapeControl(d.docId)} not deleted: ${escapeControl('reason' in d ? d.reason : d.result)}`);
+      } else if (event.type === 'warning') {
+        display.print(ctx.stderr, `lanying-kb: warning: ${escapeControl(event.message)}`);
       }
     },
     leftOut(line) {

@@ -38,7 +38,10 @@ export function placeholderProblems(config: Pick<ResolvedConfig, 'api' | 'knowle
   if (!isVendorEndpoint(config.api.endpoint)) return [];
   const problems: ConfigProblem[] = [];
   if (isPlaceholder(config.api.appId)) problems.push({ path: 'api.appId', message: `"${config.api.appId}" is a placeholder: set the app ID from the console ("Application info")` });
-  if (isPlaceholder(config.api.accessToken)) problems.push({ path: 'api.accessToken', message: 'is a placeholder: set LANYING_ACCESS_TOKEN (or api.accessToken) to the app\'s admin token' });
+  if (isPlaceholder(config.api.accessToken)) {
+    const key = config.api.accessTokenFile !== undefined ? 'api.accessTokenFile' : 'api.accessToken';
+    problems.push({ path: key, message: "holds a placeholder: put the app's admin token there (or in LANYING_ACCESS_TOKEN)" });
+  }
   const users: [string, number | undefined][] = [
     ['knowledgeBase.chatbotUserId', config.knowledgeBase?.chatbotUserId],
     ['knowledgeBase.adminUserId', config.knowledgeBase?.adminUserId],

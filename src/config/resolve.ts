@@ -3,6 +3,7 @@ import type { ResolvedFolderSource } from '../sources/folder/config.js';
 import { adapterFor, type ResolvedSource } from '../sources/registry.js';
 import type { ResolvedUrlSource } from '../sources/urls/config.js';
 import { parseDuration } from '../util/units.js';
+import { readAccessTokenFile } from './access-token-file.js';
 import type { ParsedConfig, PushAudience } from './schema.js';
 
 export type { ResolvedFolderSource, ResolvedSource, ResolvedUrlSource };
@@ -14,6 +15,14 @@ export const DEFAULTS = Object.freeze({
   stateDirName: '.lanying-kb',
   concurrency: 4,
   maxAttempts: 3,
+  deleteAfterMs: 3_600_000,
+  maxDeleteCount: 1000,
+  maxDeletePercent: 50,
+  confirmTimeoutMs: 600_000,
+  confirmPollIntervalMs: 2000,
+  commandTimeoutMs: 30_000,
+  maxIngestAttempts: 3,
+  ingestRetryDelayMs: 300_000,
   debounceMs: 1000,
   reconcileIntervalMs: 3_600_000,
   shutdownTimeoutMs: 30_000,
@@ -23,7 +32,10 @@ export const DEFAULTS = Object.freeze({
 export interface ResolvedApiConfig {
   endpoint: string;
   appId: string;
+  /** The token (from `api.accessToken`, or read from `api.accessTokenFile`). Never log it. */
   accessToken: string;
+  /** The absolute path the token was read from, when it came from `api.accessTokenFile`. */
+  accessTokenFile?: string | undefined;
   timeoutMs: number;
   maxRetries: number;
   allowInsecureHttp: boolean;
@@ -41,6 +53,16 @@ export interface ResolvedSyncConfig {
   concurrency: number;
   requestsPerSecond: number | undefined;
   maxAttempts: number;
+  onChange: 'replace' | 'append';
+  onRemove: 'delete' | 'keep';
+  deleteAfterMs: number;
+  maxDelete: { count: number; percent: number };
+  confirmTimeoutMs: number;
+  confirmPollIntervalMs: number;
+  commandTimeoutMs: number;
+  maxIngestAttempts: number;
+  ingestRetryDelayMs: number;
+  maxSendsPerRun: number | undefined;
 }
 
 export interface ResolvedDaemonConfig {
@@ -96,8 +118,29 @@ export interface ResolvedConfig {
   notify: ResolvedNotifyConfig;
 }
 
-/** Applies defaults, converts units and resolves paths against `baseDir`. The input must be schema-valid. */
-export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string): ResolvedConfig {
+function durationOr(value: number | string | undefined, fallback: number): number {
+  return value === undefined ? fallback : (parseDuration(value) as number);
+}
+
+/** Where the environment puts things, as the CLI reads it (library code never reads the environment). */
+export interface ResolveOptions {
+  /**
+   * The state folder when `sync.stateDir` is not set (the CLI passes systemd's `$STATE_DIRECTORY`).
+   * @default `.lanying-kb` beside the configuration file
+   */
+  defaultStateDir?: string | undefined;
+  /**
+   * Where a relative `api.accessTokenFile` is looked up (the CLI passes systemd's `$CREDENTIALS_DIRECTORY`).
+   * @default the configuration file's folder
+   */
+  credentialsDirectory?: string | undefined;
+}
+
+/**
+ * Applies defaults, converts units and resolves paths against `baseDir`; reads `api.accessTokenFile`. The input must
+ * be schema-valid. A token file that cannot be read is a `ConfigError` naming it.
+ */
+export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string, options: ResolveOptions = {}): ResolvedConfig {
   const abs = (p: string) => path.resolve(baseDir, p);
   const sources = parsed.sources.map((input) => {
     const adapter = adapterFor(input.type);
@@ -106,13 +149,17 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
   });
 
   const daemon = parsed.daemon ?? {};
+  const tokenFile = parsed.api.accessTokenFile === undefined ? undefined : path.resolve(options.credentialsDirectory || baseDir, parsed.api.accessTokenFile);
+  // The schema makes sure exactly one of the two is set.
+  const accessToken = tokenFile === undefined ? (parsed.api.accessToken as string) : readAccessTokenFile(tokenFile, filepath);
   return {
     filepath,
     baseDir,
     api: {
       endpoint: parsed.api.endpoint.replace(/\/+$/, ''),
       appId: parsed.api.appId,
-      accessToken: parsed.api.accessToken,
+      accessToken,
+      accessTokenFile: tokenFile,
       timeoutMs: parsed.api.timeoutMs ?? DEFAULTS.timeoutMs,
       maxRetries: parsed.api.maxRetries ?? DEFAULTS.maxRetries,
       allowInsecureHttp: parsed.api.allowInsecureHttp ?? false,
@@ -120,10 +167,20 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
     knowledgeBase: parsed.knowledgeBase ? { ...parsed.knowledgeBase } : undefined,
     sources,
     sync: {
-      stateDir: abs(parsed.sync?.stateDir ?? DEFAULTS.stateDirName),
+      stateDir: parsed.sync?.stateDir !== undefined ? abs(parsed.sync.stateDir) : options.defaultStateDir ? path.resolve(baseDir, options.defaultStateDir) : abs(DEFAULTS.stateDirName),
       concurrency: parsed.sync?.concurrency ?? DEFAULTS.concurrency,
       requestsPerSecond: parsed.sync?.requestsPerSecond,
       maxAttempts: parsed.sync?.maxAttempts ?? DEFAULTS.maxAttempts,
+      onChange: parsed.sync?.onChange ?? 'replace',
+      onRemove: parsed.sync?.onRemove ?? 'delete',
+      deleteAfterMs: durationOr(parsed.sync?.deleteAfter, DEFAULTS.deleteAfterMs),
+      maxDelete: { count: parsed.sync?.maxDelete?.count ?? DEFAULTS.maxDeleteCount, percent: parsed.sync?.maxDelete?.percent ?? DEFAULTS.maxDeletePercent },
+      confirmTimeoutMs: durationOr(parsed.sync?.confirmTimeout, DEFAULTS.confirmTimeoutMs),
+      confirmPollIntervalMs: durationOr(parsed.sync?.confirmPollInterval, DEFAULTS.confirmPollIntervalMs),
+      commandTimeoutMs: durationOr(parsed.sync?.commandTimeout, DEFAULTS.commandTimeoutMs),
+      maxIngestAttempts: parsed.sync?.maxIngestAttempts ?? DEFAULTS.maxIngestAttempts,
+      ingestRetryDelayMs: durationOr(parsed.sync?.ingestRetryDelay, DEFAULTS.ingestRetryDelayMs),
+      maxSendsPerRun: parsed.sync?.maxSendsPerRun,
     },
     daemon: {
       debounceMs: daemon.debounceMs ?? DEFAULTS.debounceMs,

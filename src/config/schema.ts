@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { usernameProblem } from '../protocol/username.js';
 import { SOURCE_SCHEMAS } from '../sources/registry.js';
-import { boundedDuration, DAY, HOUR, httpUrlField, milliseconds, userIdField } from '../util/schema-fields.js';
+import { boundedDuration, DAY, HOUR, httpUrlField, milliseconds, SECOND, userIdField } from '../util/schema-fields.js';
 
 /**
  * The configuration file's shape, as written by users (input side). Defaults, unit conversion and path resolution
@@ -16,11 +16,36 @@ const duration = boundedDuration;
 export const apiSchema = z.strictObject({
   endpoint: httpUrl.describe('The app\'s API endpoint, from the Lanying console ("Application info").'),
   appId: z.string().min(1).describe('The app ID (sent as the app_id header).'),
-  accessToken: z.string().min(1).describe('The admin access token. Use "${LANYING_ACCESS_TOKEN}" rather than the token itself.'),
+  accessToken: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The admin access token. Use "${LANYING_ACCESS_TOKEN}" rather than the token itself. Set this or accessTokenFile.'),
+  accessTokenFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'A file holding the admin access token alone (a systemd credential: LoadCredential=). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it, else beside the config file. Set this or accessToken.',
+    ),
   timeoutMs: milliseconds(1, HOUR).optional().describe('Per-request timeout in milliseconds, at most 3600000 (1 hour). Default 20000.'),
   maxRetries: z.number().int().min(0).max(10).optional().describe('Retries of a failed safe call. Default 3.'),
   allowInsecureHttp: z.boolean().optional().describe('Allow a plain http:// endpoint that is not loopback. Default false.'),
-});
+}).superRefine(
+  (api, ctx) => {
+    // The token comes from exactly one place. Checked even when other keys have problems, so that all are reported.
+    const inline = api.accessToken !== undefined;
+    const file = api.accessTokenFile !== undefined;
+    if (inline && file) {
+      ctx.addIssue({ code: 'custom', path: ['accessTokenFile'], message: 'api.accessToken (or LANYING_ACCESS_TOKEN) is set too: use one of them' });
+    } else if (!inline && !file) {
+      ctx.addIssue({ code: 'custom', path: ['accessToken'], message: 'required (string), or set api.accessTokenFile' });
+    }
+  },
+  { when: (payload) => payload.value !== null && typeof payload.value === 'object' && !Array.isArray(payload.value) },
+)
+  // The same rule for editors, in the JSON Schema (a refinement is not part of it).
+  .meta({ oneOf: [{ required: ['accessToken'] }, { required: ['accessTokenFile'] }] });
 
 export const knowledgeBaseSchema = z.strictObject({
   chatbotUserId: userId.describe('The IM user ID that represents the AI chatbot.'),
@@ -40,6 +65,39 @@ export const syncSchema = z.strictObject({
     .optional()
     .describe('Upper bound on API requests per second, at least 0.001. Default: no bound.'),
   maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per document per run when its file keeps changing during the upload (failed requests are retried by the client: api.maxRetries). Default 3.'),
+  onChange: z
+    .enum(['replace', 'append'])
+    .optional()
+    .describe('A changed document: "replace" sends the new version and, once the chatbot ingested it, deletes the old one; "append" leaves old versions in the knowledge base. Default "replace".'),
+  onRemove: z
+    .enum(['delete', 'keep'])
+    .optional()
+    .describe('A document that left its source: "delete" deletes it from the knowledge base (after deleteAfter, within maxDelete); "keep" leaves it. Default "delete".'),
+  deleteAfter: duration({ min: 0, max: 365 * DAY })
+    .optional()
+    .describe('watch: how long a document that left its source stays in the knowledge base before it is deleted (a file back in time is not sent again), from 0 to 365d. One-shot sync deletes only with --prune, at once. Default "1h".'),
+  maxDelete: z
+    .strictObject({
+      count: z.number().int().min(0).optional().describe('Most documents deleted in one run. Default 1000.'),
+      percent: z
+        .number()
+        .min(0)
+        .max(100)
+        .optional()
+        .describe('Most documents deleted in one run, as a share of the documents in the knowledge base; applies to runs that would delete more than 10. Default 50.'),
+    })
+    .optional()
+    .describe('Over either bound, a run deletes nothing, warns, and exits 3 (like rclone --max-delete).'),
+  confirmTimeout: duration({ min: SECOND, max: 7 * DAY })
+    .optional()
+    .describe('How long to wait for the chatbot to confirm a document before it is recorded as unconfirmed, from 1s to 7d. Default "10m".'),
+  confirmPollInterval: duration({ min: 10, max: HOUR }).optional().describe('How often the conversation with the chatbot is read while confirmations are awaited. Default "2s".'),
+  commandTimeout: duration({ min: 100, max: HOUR })
+    .optional()
+    .describe('How long to wait for the chatbot to answer a /bluevector command; a chatbot that never answers one is taken to run no commands (then nothing is replaced or deleted). Default "30s".'),
+  maxIngestAttempts: z.number().int().min(1).max(20).optional().describe('Failed ingestions of one content before it is quarantined until it changes. Default 3.'),
+  ingestRetryDelay: duration({ min: 0, max: 30 * DAY }).optional().describe('Wait before a document the chatbot failed to ingest is sent again, doubling with each failure. Default "5m".'),
+  maxSendsPerRun: z.number().int().min(1).optional().describe('Most documents one run sends (like rclone --max-transfer); the rest wait for the next run. Default: no bound.'),
 });
 
 export const daemonSchema = z.strictObject({

@@ -75,9 +75,9 @@ ${status.runs.length === 0 ? html`<p class="empty">No run recorded yet.</p>` : h
 <section id="failures" class="card wide">
 <h2>Failures</h2>
 ${status.failed.length === 0 ? html`<p class="empty">No failed document.</p>` : html`<table>
-<thead><tr><th>document</th><th class="num">attempts</th><th class="num">size</th><th>last attempt</th><th>reason</th></tr></thead>
+<thead><tr><th>document</th><th>state</th><th class="num">attempts</th><th class="num">size</th><th>last attempt</th><th>reason</th></tr></thead>
 <tbody>${status.failed.map(
-    (f) => html`<tr class="failure"><td><span class="source">${f.source}</span>:<span class="key">${f.key}</span></td><td class="num">${f.attempts}</td><td class="num">${f.size === null ? '-' : formatBytes(f.size)}</td><td>${when(f.updatedAt, now)}</td><td class="error">${f.lastError ?? 'unknown error'}</td></tr>`,
+    (f) => html`<tr class="failure"><td><span class="source">${f.source}</span>:<span class="key">${f.key}</span></td><td><span class="pill bad">${f.status}</span></td><td class="num">${f.attempts}</td><td class="num">${f.size === null ? '-' : formatBytes(f.size)}</td><td>${when(f.updatedAt, now)}</td><td class="error">${f.lastError ?? 'unknown error'}</td></tr>`,
   )}</tbody>
 </table>`}
 </section>

@@ -13,7 +13,7 @@ const HOUR_MS = 3_600_000;
 const KEEP_HOURS = 24 * 31;
 
 /**
- * The `send_hours` table of the state database (state migration 6): per clock hour, how many documents were sent and
+ * The `send_hours` table of the state database (state migration 7): per clock hour, how many documents were sent and
  * how many failed, for the status page's chart. A row per hour with any activity, kept a month. Reached as
  * `StateStore.sendHistory`. A read-only store (a dry run, `status`) records nothing.
  */

@@ -3,6 +3,8 @@ import type { RunOutcome, StateStore } from './store.js';
 
 /** One failed document, as `status` and the daemon's `/status` list it. */
 export interface FailedDocumentSummary {
+  /** `failed` (the send), `ingest-failed` or `refused` (the chatbot). */
+  status: string;
   source: string;
   key: string;
   attempts: number;
@@ -53,7 +55,9 @@ export function readStatusSummary(store: StateStore, failedLimit = 20, now: numb
     counts: r.counts,
     error: r.error,
   }));
-  const failed = store.list({ status: ['failed'], limit: failedLimit }).map((r) => ({
+  // Failures of every kind that carry a reason: the send failed, the chatbot could not ingest it, or refused it.
+  const failed = store.list({ status: ['failed', 'ingest-failed', 'refused'], limit: failedLimit }).map((r) => ({
+    status: r.status,
     source: r.source,
     key: r.key,
     attempts: r.attempts,

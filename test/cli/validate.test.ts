@@ -125,4 +125,18 @@ describe('lanying-kb validate', () => {
     expect(deep.stdout).toMatch(/^FAIL sources\[1\] "broken": .*missing\.xml.*404/m);
     expect(deep.code).toBe(2);
   });
+
+  it('a token from api.accessTokenFile is checked like api.accessToken, and named so', async () => {
+    const sandbox = await useSandbox();
+    const kb = sandbox.knowledgeBase;
+    const { accessToken, ...api } = apiFor(sandbox);
+    const dir = writeConfig({ api: { ...api, accessTokenFile: 'kb.token' }, knowledgeBase: { chatbotUserId: kb.chatbotUserId, adminUserId: kb.adminUserIds[0], name: kb.name } });
+    writeFileSync(path.join(dir, 'kb.token'), `${String(accessToken)}\n`);
+    const ok = await runWith(['validate', '--deep'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    writeFileSync(path.join(dir, 'kb.token'), 'nope\n');
+    const auth = await runWith(['validate', '--deep'], { cwd: dir });
+    expect(auth.code).toBe(4);
+    expect(auth.stdout).toMatch(/^FAIL api\.accessTokenFile: GET \/user\/profile failed: code 10008, invalid access-token/m);
+  });
 });

@@ -56,12 +56,16 @@ export async function daemonEnv(
     api: { ...snippet.api, maxRetries: 1, timeoutMs: 5000, ...options.api },
     knowledgeBase: snippet.knowledgeBase,
     sources: options.sources ? options.sources(docs) : [{ type: 'folder', name: 'docs', path: 'docs' }],
-    sync: { ...options.sync },
+    sync: { confirmPollInterval: 20, commandTimeout: 5000, ...options.sync },
     daemon: { ...FAST_DAEMON, ...options.daemon },
   };
   const configFile = path.join(dir, 'lanying-kb.config.json');
   const kb = sandbox.knowledgeBase;
-  const sends = () => sandbox.state().messages.filter((m) => m.to_id === kb.chatbotUserId && m.from_user_id === kb.adminUserIds[0] && (m.content_type === 4 || m.content_type === 0));
+  // Document messages only (files, and URL texts): not the /bluevector commands that confirm and delete them.
+  const sends = () =>
+    sandbox
+      .state()
+      .messages.filter((m) => m.to_id === kb.chatbotUserId && m.from_user_id === kb.adminUserIds[0] && (m.content_type === 4 || (m.content_type === 0 && !m.content.startsWith('/'))));
   const env: DaemonEnv = {
     sandbox,
     dir,
@@ -154,12 +158,15 @@ export interface WatchProcess {
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number, what?: string): Promise<Record<string, unknown>>;
 }
 
-/** Spawns `node dist/cli/main.js watch --config FILE` in `cwd`; killed (SIGKILL) when the test ends if still running. */
-export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = []): WatchProcess {
+/**
+ * Spawns `node dist/cli/main.js watch --config FILE` in `cwd` (with PATH and `env` as its environment); killed
+ * (SIGKILL) when the test ends if still running.
+ */
+export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}): WatchProcess {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first (npm test does)`);
   const child = spawn(process.execPath, [BUILT_CLI, 'watch', '--config', configFile, ...extraArgs], {
     cwd,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

@@ -21,7 +21,7 @@ export function statusFixture(overrides: Partial<LiveStatus> = {}): LiveStatus {
       { id: 2, mode: 'reconcile', startedAt: '2026-05-01T12:29:00.000Z', endedAt: '2026-05-01T12:29:05.000Z', durationMs: 5000, outcome: 'partial', counts: { sent: 3, failed: 1, new: 2, changed: 1, removed: 0, unchanged: 9 }, error: '<script>alert(1)</script>' },
       { id: 1, mode: 'sync', startedAt: '2026-05-01T11:00:00.000Z', endedAt: null, durationMs: null, outcome: 'running', counts: null, error: null },
     ],
-    failed: [{ source: 'docs', key: HOSTILE, attempts: 2, size: 1234, lastError: 'refused: <b>quota</b>\x1b[2J', updatedAt: '2026-05-01T12:29:30.000Z' }],
+    failed: [{ status: 'refused', source: 'docs', key: HOSTILE, attempts: 2, size: 1234, lastError: 'refused: <b>quota</b>\x1b[2J', updatedAt: '2026-05-01T12:29:30.000Z' }],
     sendHistory: Array.from({ length: 24 }, (_, i) => ({ hour: hour(i), sent: i === 23 ? 5 : i % 4, failed: i === 22 ? 2 : 0 })),
     daemon: {
       pid: 42,

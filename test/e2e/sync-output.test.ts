@@ -62,15 +62,17 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     const quiet = await runCliProcess(['sync', '-q'], { cwd: s.dir });
     expect(quiet.code).toBe(3);
     const quietLines = quiet.stdout.trimEnd().split('\n');
-    expect(quietLines).toHaveLength(2);
+    expect(quietLines).toHaveLength(3);
     expect(quietLines[0]).toMatch(/^ {2}FAILED +docs:[ab]\.md +\d B {2}POST \/message\/send failed: HTTP 500/);
     expect(quietLines[1]).toMatch(/^Done with failures in .*: sent 1 .* 1 failed/);
+    expect(quietLines[2]).toBe('The chatbot: 1 ingested.');
 
     writeFile(s.root, 'c.md', 'gamma');
     const lines = await runCliProcess(['sync', '--json-lines'], { cwd: s.dir });
     expect(lines.code).toBe(0);
     const events = lines.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(events.map((e) => e.type)).toEqual(['decision', 'decision', 'planned', 'sent', 'sent', 'summary']);
+    expect(events.map((e) => e.type)).toEqual(['decision', 'decision', 'planned', 'sent', 'sent', 'confirmed', 'confirmed', 'summary']);
+    expect(events.filter((e) => e.type === 'confirmed').map((e) => e.outcome)).toEqual(['ingested', 'ingested']);
     for (const e of events) expect(e.time).toMatch(ISO);
     // The document that failed is new again (it never reached the knowledge base).
     expect(events.filter((e) => e.type === 'decision').map((e) => `${String(e.action)} ${String(e.key)}`).sort()).toEqual([expect.stringMatching(/^new [ab]\.md$/), 'new c.md']);
@@ -84,7 +86,7 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     expect(doc.code).toBe(0);
     const report = JSON.parse(doc.stdout) as { entries: { key: string; outcome?: string }[]; exitCode: number };
     expect(report.exitCode).toBe(0);
-    expect(report.entries.map((e) => `${e.key} ${e.outcome ?? '-'}`).sort()).toEqual(['d.md sent', 'logo.svg -']);
+    expect(report.entries.map((e) => `${e.key} ${e.outcome ?? '-'}`).sort()).toEqual(['d.md ingested', 'logo.svg -']);
 
     // One naming style: camelCase keys only, in every JSON output of sync and status.
     const status = await runCliProcess(['status', '--json'], { cwd: s.dir });
@@ -92,6 +94,22 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     for (const value of [report, ...events, parsed]) for (const key of keysOf(value)) expect(key).toMatch(/^[a-z][A-Za-z0-9]*$|^\$schema$/);
     expect(parsed.runs[0]?.startedAt).toMatch(ISO);
     expect(parsed.runs[0]?.endedAt).toMatch(ISO);
+  });
+
+  it('prints what the chatbot did not ingest, as it answers; -v also what it ingested', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'alpha');
+    writeFile(s.root, 'b.md', 'beta');
+    writeConfigFile(s.dir, s.raw);
+    s.sandbox.setFaults([{ chatbot: 'fail', reason: 'download_failed', match: 'a.md', times: 1 }]);
+    const run = await runCliProcess(['sync', '-v'], { cwd: s.dir });
+    expect(run.code).toBe(3);
+    const lines = run.stdout.trimEnd().split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
+    expect(lines).toContainEqual(expect.stringMatching(/^INGEST-FAILED docs:a\.md \S/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ingested docs:b\.md document \S+$/));
+    // The failed ingestion's document is deleted (to be sent again later), and said so.
+    expect(lines).toContainEqual(expect.stringMatching(/^deleted docs:a\.md document \S+ \(an old or failed version\)$/));
+    expect(lines.at(-1)).toBe('The chatbot: 1 ingested, 1 failed to be ingested, 1 deleted from the knowledge base.');
   });
 
   it('-v adds skips repeated from earlier runs and, at the end, the unchanged documents', async () => {
@@ -133,7 +151,7 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     expect(run.code).toBe(0);
     const stats = run.stderr.split('\n').filter((l) => l.startsWith('lanying-kb: stats: '));
     expect(stats.length).toBeGreaterThanOrEqual(2);
-    expect(stats.at(-1)).toMatch(/^lanying-kb: stats: [\d.]+ m?s .*sending \d\/6, \d+ B\/48 B \([\d.]+\/s(, ETA [^,]+)?, \d+ B\/s\)$/);
+    expect(stats.at(-1)).toMatch(/^lanying-kb: stats: [\d.]+ m?s .*sending \d\/6, \d+ B\/48 B \([\d.]+\/s(, ETA [^,]+)?, \d+ B\/s\)( · confirmed \d\/\d by the chatbot)?$/);
     expect(run.stderr.replace(/^lanying-kb: stats: .*\n/gm, '')).toBe('');
 
     writeFile(s.root, 'doc-00.md', '# changed\n');

@@ -27,7 +27,7 @@ describe('lanying-kb why PATH (the real CLI process)', () => {
       'docs/notes.txt: left out of source "docs": matches no include pattern (sources[0].include)',
       'docs/.private/p.md: left out of source "docs": in folder ".private", which is left out: a hidden name (it starts with a dot)',
       expect.stringMatching(/^docs\/logo\.svg: reported by source "docs" as logo\.svg but not sent: unsupported type \(\.svg\); the state records it as skipped/),
-      expect.stringMatching(/^docs\/a\.md: a document of source "docs" \(key a\.md\): sent when new or changed; the state records it as uploaded since \d{4}-\d\d-\d\dT/),
+      expect.stringMatching(/^docs\/a\.md: a document of source "docs" \(key a\.md\): sent when new or changed; the state records it as (uploaded|ingested) since \d{4}-\d\d-\d\dT/),
       'elsewhere.md: not inside the folder of any enabled source',
     ]);
 

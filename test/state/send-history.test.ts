@@ -12,7 +12,7 @@ function open(dir: string, options?: { readonly?: boolean }): StateStore {
   return store;
 }
 
-describe('the send history (state migration 6)', () => {
+describe('the send history (state migration 7)', () => {
   it('counts sends and failures per clock hour; the last 24 hours come oldest first, quiet hours as zeros', () => {
     const store = open(tmpDir());
     store.sendHistory.record('sent', NOW);

@@ -60,7 +60,7 @@ function printStatus(ctx: CliContext, stateFile: string, status: StatusSummary):
   if (status.failed.length) {
     writeLine(ctx.stdout, 'Failed documents:');
     for (const f of status.failed) {
-      writeLine(ctx.stdout, `  ${escapeControl(`${f.source}:${f.key}`)} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${escapeControl(f.lastError ?? 'unknown error')}`);
+      writeLine(ctx.stdout, `  ${escapeControl(`${f.source}:${f.key}`)}${f.status === 'failed' ? '' : ` [${f.status}]`} (${f.attempts} attempt(s), ${formatBytes(f.size ?? 0)}): ${escapeControl(f.lastError ?? 'unknown error')}`);
     }
   }
 }

@@ -14,6 +14,9 @@ export interface SyncCommandOptions {
   source?: string[];
   dryRun?: boolean;
   checksum?: boolean;
+  /** commander's `--no-wait`: false when given. */
+  wait?: boolean;
+  prune?: boolean;
 }
 
 /**
@@ -51,6 +54,8 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
       sources: options.source,
       dryRun,
       checksum: options.checksum,
+      wait: options.wait ?? true,
+      prune: options.prune ? 'all' : 'none',
       // Entries are kept only for a --json document, or for -v (unchanged documents are listed at the end).
       collectEntries: mode.json || mode.verbose,
       listUnchanged: mode.verbose,
@@ -80,7 +85,8 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
   }
   for (const off of offs.splice(0)) off();
   if (dryRun && mode.verbose) for await (const line of leftOutLines(config, report.sources)) output.leftOut(line);
-  const exitCode = stoppedBy ? exitCodeForSignal(stoppedBy) : report.counts.failed > 0 ? EXIT.FAILED : EXIT.OK;
+  // 3 when a document of the run failed, was refused, failed to be ingested or is unconfirmed, or deletions were blocked.
+  const exitCode = stoppedBy ? exitCodeForSignal(stoppedBy) : report.outcome === 'ok' ? EXIT.OK : EXIT.FAILED;
   output.finish(report, exitCode);
   return stoppedBy ? interrupted(ctx, stoppedBy) : exitCode;
 }
