@@ -66,9 +66,9 @@ ${documentsTable(status.sources)}
 <section id="runs" class="card wide">
 <h2>Last runs</h2>
 ${status.runs.length === 0 ? html`<p class="empty">No run recorded yet.</p>` : html`<table>
-<thead><tr><th>#</th><th>mode</th><th>started</th><th>took</th><th>outcome</th><th class="num">sent</th><th class="num">failed</th><th class="num">new</th><th class="num">changed</th><th class="num">removed</th><th class="num">unchanged</th></tr></thead>
+<thead><tr><th>#</th><th>mode</th><th>started</th><th>took</th><th>outcome</th><th class="num">sent</th><th class="num">ingested</th><th class="num">failed</th><th class="num">new</th><th class="num">changed</th><th class="num">removed</th><th class="num">unchanged</th></tr></thead>
 <tbody>${status.runs.map(
-    (r) => html`<tr><td>${r.id}</td><td>${r.mode}</td><td>${when(r.startedAt, now)}</td><td>${r.durationMs === null ? 'running' : formatDuration(r.durationMs)}</td><td><span class="pill ${outcomeClass(r.outcome)}">${r.outcome}</span>${r.error ? html`<div class="error">${r.error}</div>` : null}</td>${(['sent', 'failed', 'new', 'changed', 'removed', 'unchanged'] as const).map((k) => html`<td class="num">${r.counts?.[k] ?? 0}</td>`)}</tr>`,
+    (r) => html`<tr><td>${r.id}</td><td>${r.mode}</td><td>${when(r.startedAt, now)}</td><td>${r.durationMs === null ? 'running' : formatDuration(r.durationMs)}</td><td><span class="pill ${outcomeClass(r.outcome)}">${r.outcome}</span>${r.error ? html`<div class="error">${r.error}</div>` : null}</td>${(['sent', 'ingested', 'failed', 'new', 'changed', 'removed', 'unchanged'] as const).map((k) => html`<td class="num">${r.counts?.[k] ?? 0}</td>`)}</tr>`,
   )}</tbody>
 </table>`}
 </section>
