@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { escapeControl } from '../util/terminal-text.js';
+import { isoTimes } from './json-fields.js';
 import { isJournalStream, prefixLines } from './journal-stream.js';
 
 /**
@@ -57,12 +58,19 @@ export function writeLine(stream: Writable, text = ''): void {
   stream.write(`${escapeControl(text, { keepNewlines: true })}\n`);
 }
 
+/** Writes many lines (escaped as by `writeLine`) in 64 KiB pieces: one write per line would be one system call per line. */
+export function writeLines(stream: Writable, lines: Iterable<string>): void {
+  writeInPieces(stream, terminated(lines));
+}
+
 /**
- * Writes a command's JSON result: indented (`--json`), or on one line (`--json-lines`). JSON keeps every name exact.
+ * Writes a command's JSON result: indented (`--json`), or on one line (`--json-lines`); times (`…At` fields) as ISO
+ * 8601 (`isoTimes`). JSON keeps every name exact.
  */
 export function writeResult(ctx: Pick<CliContext, 'stdout'>, globals: GlobalOptions, value: unknown): void {
-  if (globals.jsonLines) ctx.stdout.write(`${JSON.stringify(value)}\n`);
-  else writeJson(ctx.stdout, value);
+  const shown = isoTimes(value);
+  if (globals.jsonLines) ctx.stdout.write(`${JSON.stringify(shown)}\n`);
+  else writeJson(ctx.stdout, shown);
 }
 
 /**
@@ -84,6 +92,10 @@ function writeInPieces(stream: Writable, texts: Iterable<string>): void {
     }
   }
   if (pending) stream.write(pending);
+}
+
+function* terminated(lines: Iterable<string>): Generator<string> {
+  for (const line of lines) yield `${escapeControl(line, { keepNewlines: true })}\n`;
 }
 
 function* jsonDocument(value: unknown): Generator<string> {

@@ -18,6 +18,18 @@ export function formatEntry(entry: ReportEntry, dryRun: boolean): string {
   return `${action.padEnd(9)} ${key.padEnd(KEY_WIDTH)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${moved}${outcome}`;
 }
 
+const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;
+
+/**
+ * A whole report at once (`resend`, which collects its entries): the entries grouped by action (unchanged ones with
+ * `verbose`), then the summary. `sync` prints as it goes instead (`sync-output.ts`).
+ */
+export function* formatSyncReport(report: SyncReport, options: { verbose?: boolean | undefined } = {}): Generator<string> {
+  const sorted = [...report.entries].sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action));
+  for (const entry of sorted) if (options.verbose || entry.action !== 'unchanged') yield `  ${formatEntry(entry, report.dryRun)}`;
+  yield* formatSummary(report);
+}
+
 /** The last lines of a plan or a run: its counts, and what stopped it. */
 export function* formatSummary(report: SyncReport): Generator<string> {
   const c = report.counts;
@@ -32,15 +44,16 @@ export function* formatSummary(report: SyncReport): Generator<string> {
         `sent ${c.sent} (${formatBytes(c.bytesSent)}; ${c.new} new, ${c.changed} changed), ${c.failed} failed, ${c.moved} moved, ` +
         `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`
     );
-    const lifecycle = [
-      c.ingested ? `${c.ingested} ingested` : '',
-      c.unconfirmed ? `${c.unconfirmed} unconfirmed` : '',
-      c.ingestFailed ? `${c.ingestFailed} failed to be ingested` : '',
-      c.refused ? `${c.refused} refused` : '',
-      c.deleted ? `${c.deleted} deleted from the knowledge base` : '',
-    ].filter(Boolean);
-    if (lifecycle.length > 0) yield `The chatbot: ${lifecycle.join(', ')}.`;
   }
-  if (report.deleteBlocked) yield `Not deleted: ${escapeControl(report.deleteBlocked)}`;
+  const kb = [
+    [c.ingested, 'ingested'],
+    [c.ingestFailed, 'failed to ingest'],
+    [c.refused, 'refused'],
+    [c.unconfirmed, 'unconfirmed'],
+    [c.deleted, 'deleted'],
+  ].filter(([n]) => (n as number) > 0);
+  if (!report.dryRun && kb.length > 0) yield `Knowledge base: ${kb.map(([n, what]) => `${n} ${what}`).join(', ')}.`;
+  if (report.deleteBlocked) yield `Nothing that left its sources was deleted: ${escapeControl(report.deleteBlocked)}; raise sync.maxDelete if this is intended.`;
+  for (const warning of report.warnings ?? []) yield `Warning: ${escapeControl(warning)}`;
   if (report.error) yield `Stopped by: ${escapeControl(report.error)}`;
 }

@@ -19,3 +19,18 @@ export function apiObjectForJson(value: unknown, key = ''): unknown {
 function camelCase(key: string): string {
   return key.replace(/_+([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
+
+/**
+ * `value` with every `…At` field that holds milliseconds since the epoch written as ISO 8601, at any depth: the JSON
+ * output of every command shows times one way (the library's objects keep their numbers).
+ */
+export function isoTimes(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => isoTimes(item));
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = isoTimes(v, k);
+    return out;
+  }
+  if (typeof value === 'number' && /[a-z]At$/.test(key) && value >= 1e11) return new Date(value).toISOString();
+  return value;
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { VERSION } from '../version.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { ADMIN_COMMANDS } from './admin-commands.js';
+import { KB_COMMANDS } from './kb-commands.js';
 import type { CommandAction, Register } from './command-types.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './report-error.js';
@@ -79,7 +80,7 @@ function buildProgram(ctx: CliContext): Command {
       }
     };
 
-  for (const register of [...COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
+  for (const register of [...COMMANDS, ...KB_COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
   addExamples(program);
   return program;
 }
@@ -107,6 +108,11 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   sync: 'lanying-kb sync --dry-run -v          # the plan, and what the rules left out',
   why: 'lanying-kb why docs/drafts/notes.md   # which rule leaves it out, if one does',
   status: 'lanying-kb status --json | jq .runs[0]',
+  check: 'lanying-kb check --walk           # the state against every document of the knowledge base',
+  prune: 'lanying-kb prune --dry-run        # what would be deleted from the knowledge base',
+  documents: 'lanying-kb documents --status failed,refused,ingest-failed',
+  resend: 'lanying-kb resend --source handbook --no-wait',
+  forget: 'lanying-kb forget --source old-handbook --dry-run',
   watch: 'lanying-kb watch --log-format json',
   reload: 'lanying-kb reload   # after editing the configuration of a running watch daemon',
   user: 'lanying-kb user register alice --password-env ALICE_PASSWORD',

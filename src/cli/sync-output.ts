@@ -112,9 +112,8 @@ export function createSyncOutput(ctx: CliContext, mode: OutputMode, display: Pro
         if (d.result === 'deleted' || d.result === 'already-gone') {
           if (!mode.quiet) out(`  ${'deleted'.padEnd(9)} ${key}  document ${escapeControl(d.docId)} (${what}${d.result === 'already-gone' ? ', already gone' : ''})`);
         } else out(`  ${'KEPT'.padEnd(9)} ${key}  document ${escapeControl(d.docId)} not deleted: ${escapeControl('reason' in d ? d.reason : d.result)}`);
-      } else if (event.type === 'warning') {
-        display.print(ctx.stderr, `lanying-kb: warning: ${escapeControl(event.message)}`);
       }
+      // Warnings ('warning' events) are in the summary's last lines.
     },
     leftOut(line) {
       if (!mode.quiet) out(`  ${line.text}`);

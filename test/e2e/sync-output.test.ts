@@ -65,7 +65,7 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     expect(quietLines).toHaveLength(3);
     expect(quietLines[0]).toMatch(/^ {2}FAILED +docs:[ab]\.md +\d B {2}POST \/message\/send failed: HTTP 500/);
     expect(quietLines[1]).toMatch(/^Done with failures in .*: sent 1 .* 1 failed/);
-    expect(quietLines[2]).toBe('The chatbot: 1 ingested.');
+    expect(quietLines[2]).toBe('Knowledge base: 1 ingested.');
 
     writeFile(s.root, 'c.md', 'gamma');
     const lines = await runCliProcess(['sync', '--json-lines'], { cwd: s.dir });
@@ -109,7 +109,7 @@ describe('sync output for cron and CI (the real CLI process)', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^ingested docs:b\.md document \S+$/));
     // The failed ingestion's document is deleted (to be sent again later), and said so.
     expect(lines).toContainEqual(expect.stringMatching(/^deleted docs:a\.md document \S+ \(an old or failed version\)$/));
-    expect(lines.at(-1)).toBe('The chatbot: 1 ingested, 1 failed to be ingested, 1 deleted from the knowledge base.');
+    expect(lines.at(-1)).toBe('Knowledge base: 1 ingested, 1 failed to ingest, 1 deleted.');
   });
 
   it('-v adds skips repeated from earlier runs and, at the end, the unchanged documents', async () => {
