@@ -16,6 +16,7 @@ import memory from './memory.mjs';
 import daemonLatency from './daemon-latency.mjs';
 import daemonIdleCpu from './daemon-idle-cpu.mjs';
 import daemonRss from './daemon-rss.mjs';
+import lifecycle from './lifecycle.mjs';
 
 export const BENCHMARKS = [
   noop,
@@ -26,6 +27,7 @@ export const BENCHMARKS = [
   daemonLatency,
   daemonIdleCpu,
   daemonRss,
+  lifecycle,
 ];
 
 /** Picks benchmarks by id or letter (`--only a,hash`); all runnable ones when `only` is empty. */

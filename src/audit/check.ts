@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { openRuntime } from '../runtime/open-runtime.js';
 import type { DocumentRecord, StateStore } from '../state/store.js';
 import { type KnowledgeBaseTarget, targetsOf } from '../sync/target.js';
+import { ingestedRecord, type RetiredVersion } from '../sync/transitions.js';
 import { auditTarget, openCommands, type TargetAudit } from './audit-target.js';
 import { compareWithKnowledgeBase, DIFFERENCES, type Finding, type FindingKind } from './compare.js';
 
@@ -93,8 +94,8 @@ export async function checkKnowledgeBase(options: CheckOptions): Promise<CheckRe
         },
         commands,
       );
-      const adopted = adopt ? adoptDocuments(audit, runtime.store, now()) : [];
-      knowledgeBases.push(summarise(adopted.length > 0 ? recompare(audit, config, adopted) : audit, adopted.length));
+      const adopted = adopt ? adoptDocuments(audit, runtime.store, { now: now(), replace: config.sync.onChange === 'replace' }) : [];
+      knowledgeBases.push(summarise(adopted.length > 0 ? recompare(audit, config, runtime.store, adopted) : audit, adopted.length));
     } finally {
       close();
     }
@@ -102,13 +103,23 @@ export async function checkKnowledgeBase(options: CheckOptions): Promise<CheckRe
   return { knowledgeBases, differs: knowledgeBases.some((kb) => kb.findings.some((f) => DIFFERENCES.has(f.kind))) };
 }
 
-/** The row of a document whose document in the knowledge base was found and proven to be its current version. */
-export function adoptedRecord(row: DocumentRecord, docId: string, target: string, now: number): DocumentRecord {
-  return { ...row, status: 'ingested', docId, target, ingestedAt: row.ingestedAt ?? now, lastError: null, retryAfter: null, updatedAt: now };
+/**
+ * The row of a document whose document in the knowledge base was found and proven to be its current version, as a
+ * confirmation of it would leave it: `uploadedHash` the content of that version (`uploadedHash`, its metadata's
+ * `sha256`: a row whose send was interrupted has none yet), and the version it replaced to retire (`prevDocId`, or
+ * for an interrupted send the document the row still names).
+ */
+export function adoptedRecord(row: DocumentRecord, docId: string, uploadedHash: string | null, target: string, now: number): { record: DocumentRecord; retire: RetiredVersion[] } {
+  // A send interrupted before it was recorded as sent left the version it replaces as the row's document, not as prev.
+  const replaced =
+    row.prevDocId === null && row.docId !== null && row.docId !== docId && row.uploadedHash !== null && row.uploadedHash !== uploadedHash ? { prevHash: row.uploadedHash, prevDocId: row.docId } : {};
+  const next = ingestedRecord({ ...row, ...replaced, target, uploadedHash }, docId, now);
+  return { record: { ...next.record, ingestedAt: row.ingestedAt ?? now }, retire: next.retire };
 }
 
 /** Records the adoptable documents of an audit; the rows written. */
-function adoptDocuments(audit: TargetAudit, store: StateStore, now: number): DocumentRecord[] {
+function adoptDocuments(audit: TargetAudit, store: StateStore, options: { now: number; replace: boolean }): DocumentRecord[] {
+  const { now, replace } = options;
   const rows = new Map(audit.records.map((r) => [`${r.source}\n${r.key}`, r]));
   const adopted: DocumentRecord[] = [];
   store.transaction(() => {
@@ -117,26 +128,34 @@ function adoptDocuments(audit: TargetAudit, store: StateStore, now: number): Doc
       const row = rows.get(`${finding.source}\n${finding.key}`);
       // Two copies of one version: the first is adopted, the other is then a duplicate.
       if (!row || adopted.some((a) => a.source === row.source && a.key === row.key)) continue;
-      const record = adoptedRecord(row, finding.docId, audit.key, now);
+      const seen = audit.survey.documents.get(finding.docId);
+      const hash = (seen?.state === 'present' ? seen.metadata.sha256 : undefined) ?? row.uploadedHash ?? row.hash;
+      const { record, retire } = adoptedRecord(row, finding.docId, hash, audit.key, now);
       store.put(record);
+      // As when the chatbot confirms it (`Confirmer`): the version it replaced, and those waiting for it, go now.
+      if (replace) {
+        for (const version of retire) store.addKbVersion(version);
+        for (const old of store.kbVersions({ states: ['superseded'], source: row.source, key: row.key })) store.setKbVersionState(old.id, 'delete', now);
+      }
       adopted.push(record);
     }
   });
   return adopted;
 }
 
-function recompare(audit: TargetAudit, config: Pick<ResolvedConfig, 'sources'>, adopted: readonly DocumentRecord[]): TargetAudit {
+function recompare(audit: TargetAudit, config: Pick<ResolvedConfig, 'sources'>, store: StateStore, adopted: readonly DocumentRecord[]): TargetAudit {
   const replaced = new Map(adopted.map((r) => [`${r.source}\n${r.key}`, r]));
   const records = audit.records.map((r) => replaced.get(`${r.source}\n${r.key}`) ?? r);
+  const versions = audit.sources.flatMap((source) => store.kbVersions({ states: ['superseded', 'delete'], source }));
   const comparison = compareWithKnowledgeBase({
     target: audit.key,
     records,
-    versions: audit.versions,
+    versions,
     survey: audit.survey,
     configuredSources: new Set(config.sources.map((s) => s.name)),
     checkedSources: new Set(audit.sources),
   });
-  return { ...audit, records, comparison };
+  return { ...audit, records, versions, comparison };
 }
 
 export function summarise(audit: TargetAudit, adopted: number): KnowledgeBaseCheck {

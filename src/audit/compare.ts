@@ -65,6 +65,12 @@ export interface Comparison {
   notManaged: number;
   /** Documents the knowledge base counts that no read reached (a survey without `walk`). */
   unexamined: number;
+  /**
+   * Documents found in the knowledge base that are this configuration's, of the sources checked: recorded by the
+   * state, or lanying-kb's with such a source. The base of `sync.maxDelete.percent` for `prune`: documents it can
+   * never delete (another configuration's, not lanying-kb's) must not make a deletion of all of these look small.
+   */
+  ours: number;
 }
 
 export interface CompareInput {
@@ -92,6 +98,13 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
   const add = (f: Omit<Finding, 'prunable' | 'guarded'> & Partial<Pick<Finding, 'prunable' | 'guarded'>>) => findings.push({ prunable: false, guarded: false, ...f });
 
   const records = input.records.filter((r) => r.target === null || r.target === input.target);
+  const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
+  // Documents already reported as unreadable (the survey loop reports the others).
+  const unreadable = new Set<string>();
+  const addUnreadable = (doc: SurveyedDocument & { state: 'unreadable' }, at: Pick<Finding, 'source' | 'key'>) => {
+    unreadable.add(doc.docId);
+    add({ kind: 'unreadable', ...at, docId: doc.docId, detail: `document ${doc.docId}: ${doc.reason}` });
+  };
   for (const r of input.records) {
     if (r.target === null || r.target === input.target || r.status === 'skipped' || r.status === 'removed' || r.status === 'deleted') continue;
     add({ kind: 'missing', source: r.source, key: r.key, docId: null, detail: `recorded for another knowledge base (${r.target}) only: the next sync sends it here` });
@@ -99,8 +112,9 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
   for (const r of records) {
     const doc = view(r.docId);
     if (r.docId !== null) claimed.add(r.docId);
-    // While a new version is on its way, the one it replaces stays until the new one is ingested.
-    if (r.prevDocId !== null && r.status === 'sent') claimed.add(r.prevDocId);
+    // While a new version is on its way (or unconfirmed: maybe not in the knowledge base at all), the one it replaces
+    // stays until the new one is proven ingested.
+    if (r.prevDocId !== null && (r.status === 'sent' || r.status === 'unconfirmed')) claimed.add(r.prevDocId);
     const at = { source: r.source, key: r.key, docId: r.docId };
     switch (r.status) {
       case 'ingested':
@@ -112,7 +126,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
           break;
         }
         if (doc?.state === 'gone') add({ kind: 'missing', ...at, detail: `recorded as document ${r.docId}, which the knowledge base does not hold (resend sends it again)` });
-        else if (doc?.state === 'unreadable') add({ kind: 'unreadable', ...at, detail: `document ${r.docId}: ${doc.reason}` });
+        else if (doc?.state === 'unreadable') addUnreadable(doc, at);
         else if (doc?.state === 'present' && doc.metadata.sync_id !== r.syncId) {
           add({ kind: 'missing', ...at, detail: `recorded as document ${r.docId}, which holds another version (sync_id ${doc.metadata.sync_id ?? 'none'})` });
         } else if (doc?.state === 'present') matching++;
@@ -120,6 +134,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
       }
       case 'removed':
         if (r.docId !== null && doc?.state === 'present') add({ kind: 'removed', ...at, detail: 'left its source; deleted after sync.deleteAfter, or by prune', prunable: true, guarded: true });
+        else if (doc?.state === 'unreadable') addUnreadable(doc, at);
         break;
       case 'ingest-failed':
       case 'refused':
@@ -136,20 +151,29 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
 
   for (const v of input.versions) {
     if (v.docId === null || v.state === 'deleted' || (v.target !== null && v.target !== input.target)) continue;
+    // A superseded version waits for its document's next version to be ingested: only while that document is tracked
+    // and in its source (one forgotten, skipped or gone from its source brings no successor).
+    const row = byPath.get(`${v.source}\n${v.key}`);
+    if (v.state === 'superseded' && (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped')) continue;
     claimed.add(v.docId);
     const doc = view(v.docId);
     if (v.state === 'delete' && doc?.state === 'present') {
       add({ kind: 'stale', source: v.source, key: v.key, docId: v.docId, detail: `to delete: ${v.reason}`, prunable: true, guarded: false });
-    }
+    } else if (doc?.state === 'unreadable' && !unreadable.has(v.docId)) addUnreadable(doc, { source: v.source, key: v.key });
   }
 
-  const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
   let notManaged = 0;
   let present = 0;
+  let ours = 0;
   for (const doc of survey.documents.values()) {
+    // The chatbot would not say (a walk that ran into the round limit, ...): never silently taken for nothing there.
+    if (doc.state === 'unreadable' && !unreadable.has(doc.docId)) addUnreadable(doc, { source: null, key: null });
     if (doc.state !== 'present') continue;
     present++;
-    if (claimed.has(doc.docId)) continue;
+    if (claimed.has(doc.docId)) {
+      ours++;
+      continue;
+    }
     const m = doc.metadata;
     if (m.managed_by !== MANAGED_BY) {
       notManaged++;
@@ -163,6 +187,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
       continue;
     }
     if (!input.checkedSources.has(source)) continue;
+    ours++;
     const r = key === null ? undefined : byPath.get(`${source}\n${key}`);
     if (r === undefined || r.status === 'deleted' || r.status === 'skipped') {
       add({ kind: 'extra', ...at, detail: 'a lanying-kb document that the state does not track', prunable: true, guarded: true });
@@ -171,14 +196,23 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     } else if (m.sync_id !== undefined && m.sync_id === r.syncId) {
       const recorded = view(r.docId);
       if (r.docId === null || recorded?.state === 'gone' || (recorded?.state === 'present' && recorded.metadata.sync_id !== r.syncId)) {
-        add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
+        // The listing says how its ingestion went (the last 20 documents only): only a finished one is adopted.
+        if (doc.listedStatus === 'error') add({ kind: 'failed', ...at, detail: 'the current version, whose ingestion failed (status error in the listing): resend sends it again' });
+        else if (doc.listedStatus !== undefined && doc.listedStatus !== 'finish') add({ kind: 'pending', ...at, detail: `the current version, being ingested (status ${doc.listedStatus}): check --adopt records it once finished` });
+        else add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
+      } else if (recorded?.state === 'unreadable') {
+        // Maybe the only copy: nothing says the recorded document is still there.
+        add({ kind: 'unreadable', ...at, detail: `a copy of the current version, kept while document ${r.docId} cannot be read` });
       } else {
         add({ kind: 'duplicate', ...at, detail: `a second copy of document ${r.docId}`, prunable: true, guarded: r.status !== 'ingested' });
       }
     } else {
-      add({ kind: 'stale', ...at, detail: `an old version (sync_id ${m.sync_id ?? 'none'}; the current one is ${r.syncId ?? 'unsent'})`, prunable: true, guarded: r.status !== 'ingested' });
+      // Proven replaced only when the row's own document was read and holds the current version.
+      const recorded = view(r.docId);
+      const replaced = r.status === 'ingested' && recorded?.state === 'present' && recorded.metadata.sync_id === r.syncId;
+      add({ kind: 'stale', ...at, detail: `an old version (sync_id ${m.sync_id ?? 'none'}; the current one is ${r.syncId ?? 'unsent'})`, prunable: true, guarded: !replaced });
     }
   }
   const unexamined = survey.walked ? 0 : Math.max(0, survey.total - present);
-  return { findings, matching, notManaged, unexamined };
+  return { findings, matching, notManaged, unexamined, ours };
 }

@@ -14,7 +14,7 @@ export interface PrunePlan {
 export interface PrunePolicy {
   onRemove: 'delete' | 'keep';
   maxDelete: { count: number; percent: number };
-  /** The knowledge base's document count (the base of `maxDelete.percent`). */
+  /** How many documents of the knowledge base are this configuration's (the base of `maxDelete.percent`). */
   inKnowledgeBase: number;
 }
 

@@ -90,7 +90,7 @@ export async function pruneKnowledgeBase(options: PruneOptions): Promise<PruneRe
         },
         commands,
       );
-      const plan = planPrune(audit.comparison.findings, { onRemove: config.sync.onRemove, maxDelete: config.sync.maxDelete, inKnowledgeBase: audit.survey.total });
+      const plan = planPrune(audit.comparison.findings, { onRemove: config.sync.onRemove, maxDelete: config.sync.maxDelete, inKnowledgeBase: audit.comparison.ours });
       const outcomes = dryRun ? [] : await carryOut(plan, audit, { store: runtime.store, commands, now, signal: options.signal, onOutcome: options.onOutcome });
       if (!dryRun) settleGone(audit, runtime.store, now());
       report.knowledgeBases.push({ target, sources: audit.sources, plan, outcomes });

@@ -90,16 +90,28 @@ export async function surveyKnowledgeBase(commands: KbCommands, options: SurveyO
   const listedStatus = new Map(status.documents.map((d) => [d.docId, d.status]));
   const documents = new Map<string, SurveyedDocument>();
   const queue = new PQueue({ concurrency: options.concurrency ?? 4 });
+  // The first failure stops the survey: the reads in flight are abandoned and no other one starts (a walk has one
+  // per document ID, each of which would wait out sync.commandTimeout once the chatbot stopped answering).
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let done = 0;
-  await queue.addAll(
+  const reads = queue.addAll(
     [...ids].map((docId) => async () => {
-      options.signal?.throwIfAborted();
-      const reply = await commands.metadataGet(docId, options.signal);
+      signal.throwIfAborted();
+      const reply = await commands.metadataGet(docId, signal);
       if (reply.ok) documents.set(docId, { docId, state: 'present', metadata: reply.metadata, listedStatus: listedStatus.get(docId) });
       else if (reply.reason === 'doc_id_not_exist' || reply.reason === 'document_not_found') documents.set(docId, { docId, state: 'gone' });
       else documents.set(docId, { docId, state: 'unreadable', reason: reply.text });
       options.onProgress?.(++done, ids.size);
     }),
   );
+  try {
+    await reads;
+  } catch (error) {
+    stop.abort(error);
+    queue.clear();
+    await queue.onIdle();
+    throw error;
+  }
   return { total: status.totalDocuments, listed: status.documents, documents, walked: options.walk };
 }

@@ -28,6 +28,9 @@ import { renderStatusPage } from './status-page.js';
 import { WatcherSet } from './watcher-set.js';
 
 /** Options of `startDaemon`. */
+
+/** A confirmation's cleanup waits this long, so that confirmations that come together are cleaned up in one go. */
+const CLEANUP_AFTER_CONFIRMATION_MS = 250;
 export interface DaemonOptions {
   /** The configuration to run with (`knowledgeBase` is required). */
   config: ResolvedConfig;
@@ -173,6 +176,8 @@ class WatchDaemon implements Daemon {
   #currentSince = 0;
   #lastSuccessAt: number | null = null;
   #maintenanceTimer: NodeJS.Timeout | undefined;
+  /** When the pending maintenance timer fires (ms since the epoch). */
+  #maintenanceDue = 0;
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -213,6 +218,7 @@ class WatchDaemon implements Daemon {
         pendingPaths: () => this.#paths.size() + this.#scheduler.pendingPaths(),
         ready: () => this.#ready,
         watcherStates: () => this.#watchers.states(),
+        documentStatuses: () => store.statusCounts(),
       });
       this.#engine = new SyncEngine({
         config,
@@ -230,6 +236,8 @@ class WatchDaemon implements Daemon {
             this.#scheduler.requestReconcile(event.confirmation.source, 'retry after a failed ingestion', this.#config.sync.ingestRetryDelayMs);
           }
           if (event.type === 'sent') this.#scheduleMaintenance(this.#config.sync.confirmPollIntervalMs);
+          // A confirmation may leave a version to delete (the one an ingested document replaces, a failed copy): soon.
+          if (event.type === 'confirmed') this.#scheduleMaintenance(CLEANUP_AFTER_CONFIRMATION_MS);
         },
       });
       this.#paths = new PathBatcher({
@@ -289,7 +297,14 @@ class WatchDaemon implements Daemon {
    * each operation, and every `maintainIntervalMs` while anything waits for it.
    */
   #scheduleMaintenance(delayMs = 0): void {
-    if (this.#stopping || this.#maintenanceTimer !== undefined) return;
+    if (this.#stopping) return;
+    const due = Date.now() + delayMs;
+    // One timer: a sooner request moves it forward, a later one leaves it.
+    if (this.#maintenanceTimer !== undefined) {
+      if (this.#maintenanceDue <= due) return;
+      clearTimeout(this.#maintenanceTimer);
+    }
+    this.#maintenanceDue = due;
     this.#maintenanceTimer = setTimeout(() => {
       this.#maintenanceTimer = undefined;
       if (this.#stopping) return;

@@ -14,6 +14,8 @@ export interface MetricsProbe {
   ready(): boolean;
   /** Each source's watcher state (`watching`, `polling`, `error`, ...). */
   watcherStates(): { source: string; state: string }[];
+  /** How many tracked documents each source has in each status (from the state). */
+  documentStatuses?(): { source: string; status: string; count: number }[];
 }
 
 /** Prometheus metrics of one daemon, in a registry of its own (never the global one). */
@@ -125,6 +127,17 @@ export function createMetrics(probe: MetricsProbe): DaemonMetrics {
     collect() {
       this.reset();
       for (const { source, state } of probe.watcherStates()) this.set({ source, state }, 1);
+    },
+  });
+
+  new Gauge({
+    name: 'lanying_kb_tracked_documents',
+    help: 'Tracked documents by source and status (pending, sent, ingested, unconfirmed, ingest-failed, refused, failed, skipped, removed, deleted), as the state holds them.',
+    labelNames: ['source', 'status'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { source, status, count } of probe.documentStatuses?.() ?? []) this.set({ source, status }, count);
     },
   });
 

@@ -3,6 +3,7 @@ import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { openRuntime } from '../runtime/open-runtime.js';
 import type { DocumentRecord, KbVersionRecord } from '../state/store.js';
+import { syncIdOf } from '../sync/document-metadata.js';
 import type { SyncReport } from '../sync/report.js';
 import { type SyncOnceOptions, syncOnce } from '../sync/sync-once.js';
 import { documentView, type DocumentView } from './list.js';
@@ -41,15 +42,16 @@ export function resendRefusal(row: DocumentRecord, configured: ReadonlySet<strin
 }
 
 /**
- * The row of a document to send again (pure), and the version it retires: its document in the knowledge base is
- * replaced once the new copy is ingested (`replace`, as `sync.onChange: replace` does), or left (`append`). The new
- * copy gets a new transaction ID (the server would drop a repeated one), and conditional requests are not made.
+ * The row of a document to send again (pure), and the versions it retires: its document in the knowledge base, and
+ * the version an unconfirmed one replaced (`prevDocId`), are replaced once the new copy is ingested (`replace`, as
+ * `sync.onChange: replace` does), or left (`append`). The new copy gets a new transaction ID (the server would drop a
+ * repeated one), and conditional requests are not made.
  */
-export function resendRecord(row: DocumentRecord, options: { replace: boolean; now: number }): { record: DocumentRecord; retire: Omit<KbVersionRecord, 'id'> | undefined } {
-  const retire =
-    options.replace && row.docId !== null && row.uploadedHash !== null
-      ? { target: row.target, source: row.source, key: row.key, hash: row.uploadedHash, syncId: row.syncId, msgId: row.msgId, docId: row.docId, state: 'superseded' as const, reason: 'sent again (lanying-kb resend)', createdAt: options.now, updatedAt: options.now }
-      : undefined;
+export function resendRecord(row: DocumentRecord, options: { replace: boolean; now: number }): { record: DocumentRecord; retire: Omit<KbVersionRecord, 'id'>[] } {
+  const retire: Omit<KbVersionRecord, 'id'>[] = [];
+  const version = { target: row.target, source: row.source, key: row.key, state: 'superseded' as const, reason: 'sent again (lanying-kb resend)', createdAt: options.now, updatedAt: options.now };
+  if (options.replace && row.docId !== null && row.uploadedHash !== null) retire.push({ ...version, hash: row.uploadedHash, syncId: row.syncId, msgId: row.msgId, docId: row.docId });
+  if (options.replace && row.prevDocId !== null && row.prevHash !== null) retire.push({ ...version, hash: row.prevHash, syncId: syncIdOf(row.source, row.key, row.prevHash), msgId: null, docId: row.prevDocId });
   const record: DocumentRecord = {
     ...row,
     status: 'pending',
@@ -100,7 +102,7 @@ export async function resendDocuments(options: ResendOptions): Promise<ResendRes
         }
         const { record, retire } = resendRecord(row, { replace: config.sync.onChange === 'replace', now });
         if (!dryRun) {
-          if (retire) store.addKbVersion(retire);
+          for (const version of retire) store.addKbVersion(version);
           store.put(record);
         }
         result.marked.push(documentView(dryRun ? row : record));

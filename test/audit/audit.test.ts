@@ -8,6 +8,7 @@ import { forgetDocuments } from '../../src/documents/forget.js';
 import { resendDocuments } from '../../src/documents/resend.js';
 import { CommandTimeoutError } from '../../src/kb/channel.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { type DocumentRecord, StateStore } from '../../src/state/store.js';
 import { syncOnce } from '../../src/sync/sync-once.js';
 import { caught } from '../helpers/errors.js';
 import { clientFor } from '../helpers/sandbox.js';
@@ -79,8 +80,29 @@ describe('check', () => {
     expect((await checkKnowledgeBase({ config: s.config })).differs).toBe(false);
   });
 
+  it('resend of a document whose new version is unconfirmed: the version that one replaced goes once the resent copy is ingested', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 } });
+    writeFile(s.root, 'a.md', 'v1');
+    await settledSync(s);
+    const first = kbDocuments(s.sandbox)[0]?.docId;
+    s.sandbox.setFaults([{ chatbot: 'lose_notice' }]);
+    writeFile(s.root, 'a.md', 'v2, longer');
+    await settledSync(s);
+    s.sandbox.setFaults([]);
+    let store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'unconfirmed', prevDocId: first });
+    store.close();
+    const resent = await resendDocuments({ config: s.config, keys: ['a.md'] });
+    await s.sandbox.idle();
+    expect(resent.report?.counts).toMatchObject({ sent: 1, ingested: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.docId)).not.toContain(first);
+    store = s.state();
+    expect(store.kbVersions({ states: ['superseded', 'delete'] })).toEqual([]);
+    store.close();
+  });
+
   it('a lost confirmation leaves a document unconfirmed; check --adopt proves it by its metadata and records it', async () => {
-    const s = await setupSync({ sync: { confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'lose_notice', match: 'lost.md' }] } });
+    const s = await setupSync({ sync: { confirmTimeout: 3000 }, sandbox: { faults: [{ chatbot: 'lose_notice', match: 'lost.md' }] } });
     writeFile(s.root, 'lost.md', 'lost');
     writeFile(s.root, 'kept.md', 'kept');
     await settledSync(s);
@@ -95,6 +117,87 @@ describe('check', () => {
     store.close();
     expect(row).toMatchObject({ status: 'ingested', docId: kbDocuments(s.sandbox).find((d) => d.path === 'lost.md')?.docId });
     expect((await checkKnowledgeBase({ config: s.config })).differs).toBe(false);
+  });
+
+  it('check --adopt of an interrupted first send: the adopted document is its sent version, not sent again', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'A');
+    await settledSync(s);
+    // A crash after the server took the send and before its answer was recorded leaves the row of an interrupted send.
+    const writable = StateStore.open(s.config.sync.stateDir);
+    const row = writable.get('docs', 'a.md') as DocumentRecord;
+    writable.put({ ...row, status: 'pending', uploadedHash: null, msgId: null, downloadUrl: null, docId: null, uploadedAt: null, ingestedAt: null });
+    writable.close();
+    const adopted = await checkKnowledgeBase({ config: s.config, adopt: true });
+    expect(adopted.knowledgeBases[0]?.adopted).toBe(1);
+    await settledSync(s);
+    expect(s.sends()).toHaveLength(1);
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
+  it('check --adopt of an interrupted send of a changed document: the version it replaces goes, as with a confirmation', async () => {
+    const s = await setupSync({ sync: { onChange: 'append' } });
+    writeFile(s.root, 'a.md', 'v1');
+    await settledSync(s);
+    let store = s.state();
+    const v1 = store.get('docs', 'a.md') as DocumentRecord;
+    store.close();
+    writeFile(s.root, 'a.md', 'v2, longer');
+    await settledSync(s);
+    expect(kbDocuments(s.sandbox)).toHaveLength(2);
+    // As if the send of v2 had been interrupted after the server took it: the row still names v1's document.
+    const writable = StateStore.open(s.config.sync.stateDir);
+    const v2 = writable.get('docs', 'a.md') as DocumentRecord;
+    writable.put({ ...v2, status: 'pending', uploadedHash: v1.uploadedHash, docId: v1.docId, msgId: null, uploadedAt: null, ingestedAt: null });
+    writable.close();
+    const replace = parseConfig({ ...s.raw, sync: { ...(s.raw.sync as object), onChange: 'replace' } }, { baseDir: s.dir, env: {} });
+    const adopted = await checkKnowledgeBase({ config: replace, adopt: true });
+    expect(adopted.knowledgeBases[0]?.adopted).toBe(1);
+    await syncOnce({ config: replace });
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox).map((d) => d.syncId)).toEqual([v2.syncId]);
+    store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested', uploadedHash: v2.hash });
+    store.close();
+  });
+
+  it('check --adopt of versions whose confirmation was lost: the versions they replace go, as with a confirmation', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 } });
+    writeFile(s.root, 'a.md', 'A');
+    writeFile(s.root, 'b.md', 'B1');
+    await settledSync(s);
+    s.sandbox.setFaults([{ chatbot: 'lose_notice' }]);
+    // a.md sent again (its copy superseded), b.md changed (its first version replaced): both confirmations lost.
+    await resendDocuments({ config: s.config, keys: ['a.md'] });
+    writeFile(s.root, 'b.md', 'B2, longer');
+    await settledSync(s);
+    s.sandbox.setFaults([]);
+    let store = s.state();
+    expect(store.list({ status: ['unconfirmed'] }).map((r) => r.key)).toEqual(['a.md', 'b.md']);
+    store.close();
+    expect(kbDocuments(s.sandbox)).toHaveLength(4);
+    const adopted = await checkKnowledgeBase({ config: s.config, adopt: true });
+    expect(adopted.knowledgeBases[0]?.adopted).toBe(2);
+    await settledSync(s);
+    store = s.state();
+    const current = [store.get('docs', 'a.md')?.syncId, store.get('docs', 'b.md')?.syncId];
+    store.close();
+    expect(kbDocuments(s.sandbox).map((d) => d.syncId).sort()).toEqual(current.sort());
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
+  it('check --adopt never records a document the chatbot failed to ingest as ingested', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'fail', reason: 'exception' }, { chatbot: 'lose_notice' }] } });
+    writeFile(s.root, 'a.md', 'A');
+    await settledSync(s);
+    expect(s.sandbox.state().knowledgeBase.documents.map((d) => [d.status, d.metadata.managed_by])).toEqual([['error', 'lanying-kb']]);
+    const report = await checkKnowledgeBase({ config: s.config, adopt: true });
+    expect(report.knowledgeBases[0]?.adopted).toBe(0);
+    expect(counts(report)).toEqual({ unconfirmed: 1, failed: 1 });
+    const store = s.state();
+    expect(store.get('docs', 'a.md')?.status).toBe('unconfirmed');
+    store.close();
   });
 
   it('adopts a knowledge base filled before confirmations were followed: the walk reaches beyond the last 20 listed', async () => {
@@ -176,6 +279,26 @@ describe('check', () => {
     expect(kbDocuments(s.sandbox)).toHaveLength(3);
   });
 
+  it('prune weighs sync.maxDelete.percent against this configuration\'s documents, not the whole knowledge base', async () => {
+    const s = await setupSync();
+    for (let i = 0; i < 11; i++) writeFile(s.root, `doc-${i}.md`, `doc ${i}`);
+    await settledSync(s);
+    // Another configuration's 12 documents in the same knowledge base: prune never deletes them.
+    const otherDir = path.join(s.dir, 'other');
+    for (let i = 0; i < 12; i++) writeFile(otherDir, `x-${i}.md`, `x ${i}`);
+    const other = parseConfig({ ...s.raw, sources: [{ type: 'folder', name: 'theirs', path: otherDir }], sync: { ...(s.raw.sync as object), stateDir: path.join(s.dir, 'other-state') } }, { baseDir: s.dir, env: {} });
+    await syncOnce({ config: other });
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox)).toHaveLength(23);
+    // The state folder is lost (a new machine, a wiped volume): every document of ours looks untracked.
+    rmSync(s.config.sync.stateDir, { recursive: true, force: true });
+    const pruned = await pruneKnowledgeBase({ config: s.config, walk: true });
+    await s.sandbox.idle();
+    expect(pruned.blocked).toBe(true);
+    expect(pruned.knowledgeBases[0]?.plan.blocked?.reason).toBe('11 of 11 documents would be pruned (100 %), more than sync.maxDelete.percent (50 %)');
+    expect(kbDocuments(s.sandbox)).toHaveLength(23);
+  });
+
   it('never touches documents that are not lanying-kb\'s, nor those of another configuration\'s sources', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'A');
@@ -226,6 +349,47 @@ describe('check', () => {
     await s.sandbox.idle();
     expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['a.md', 'b.md']);
     expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
+  it('resend --all after a file left its source: the copy it leaves behind is not hidden from check, and prune deletes it', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'A');
+    writeFile(s.root, 'b.md', 'B');
+    await settledSync(s);
+    rmSync(path.join(s.root, 'a.md'));
+    const resent = await resendDocuments({ config: s.config, all: true });
+    await s.sandbox.idle();
+    expect(resent.marked.map((d) => d.key)).toEqual(['a.md', 'b.md']);
+    // a.md was not sent again (its file is gone) and its row is forgotten; its first copy is still there.
+    let store = s.state();
+    expect(store.get('docs', 'a.md')).toBeUndefined();
+    store.close();
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['a.md', 'b.md']);
+    const check = await checkKnowledgeBase({ config: s.config });
+    expect(counts(check)).toEqual({ extra: 1 });
+    expect(check.knowledgeBases[0]?.findings[0]).toMatchObject({ kind: 'extra', key: 'a.md', prunable: true });
+    const pruned = await pruneKnowledgeBase({ config: s.config });
+    await s.sandbox.idle();
+    expect(pruned).toMatchObject({ deleted: 1, failed: 0 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['b.md']);
+    store = s.state();
+    expect(store.kbVersions({ states: ['superseded', 'delete'] })).toEqual([]);
+    store.close();
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
+  it('a document the chatbot would not read during a walk is reported, never taken for nothing there', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'A');
+    writeFile(s.root, 'b.md', 'B');
+    await settledSync(s);
+    await forgetDocuments({ config: s.config, keys: ['a.md'] });
+    const docId = kbDocuments(s.sandbox).find((d) => d.path === 'a.md')?.docId as string;
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: `/bluevector metadata get ${docId}` }]);
+    const report = await checkKnowledgeBase({ config: s.config, walk: true });
+    expect(report.differs).toBe(true);
+    expect(counts(report)).toEqual({ unreadable: 1 });
+    expect(report.knowledgeBases[0]?.findings[0]).toMatchObject({ kind: 'unreadable', docId, prunable: false });
   });
 
   it('a chatbot that runs no commands: check fails with one clear error', async () => {

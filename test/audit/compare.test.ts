@@ -22,6 +22,7 @@ function survey(docs: SurveyedDocument[], fields: Partial<KnowledgeBaseSurvey> =
 
 const present = (docId: string, metadata: Record<string, string>): SurveyedDocument => ({ docId, state: 'present', metadata, listedStatus: undefined });
 const gone = (docId: string): SurveyedDocument => ({ docId, state: 'gone' });
+const listed = (docId: string, metadata: Record<string, string>, listedStatus: string): SurveyedDocument => ({ docId, state: 'present', metadata, listedStatus });
 
 function compare(records: DocumentRecord[], docs: SurveyedDocument[], versions: KbVersionRecord[] = [], surveyFields: Partial<KnowledgeBaseSurvey> = {}) {
   return compareWithKnowledgeBase({
@@ -70,13 +71,38 @@ describe('compareWithKnowledgeBase', () => {
     ['a copy of a skipped row', [row('a.md', { status: 'skipped', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version of a removed row', [row('a.md', { status: 'removed', docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 'older'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['the unconfirmed current version, found', [row('a.md', { status: 'unconfirmed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['unconfirmed', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    // Only a document whose ingestion finished (or that the listing does not show) is adopted.
+    ['the unconfirmed current version, failed', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'error')], [], [['unconfirmed', 'a.md', null, false, false], ['failed', 'a.md', 'u-5', false, false]], 0, 0],
+    ['the unconfirmed current version, being ingested', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'processing')], [], [['unconfirmed', 'a.md', null, false, false], ['pending', 'a.md', 'u-5', false, false]], 0, 0],
+    ['the unconfirmed current version, finished', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'finish')], [], [['unconfirmed', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
     ['the current version under another ID than the recorded, gone one', [row('a.md', { docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 's-a.md'))], [], [['missing', 'a.md', 'u-1', false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
     ['a second copy of an ingested document', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', ours('a.md', 's-a.md'))], [], [['duplicate', 'a.md', 'u-5', true, false]], 1, 0],
     ['a second copy of an unconfirmed document with an ID', [row('a.md', { status: 'unconfirmed', docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', ours('a.md', 's-a.md'))], [], [['duplicate', 'a.md', 'u-5', true, true]], 1, 0],
     ['an old version of an ingested document', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', ours('a.md', 'older'))], [], [['stale', 'a.md', 'u-5', true, false]], 1, 0],
+    // Not proven replaced by an ingested successor (its recorded document is gone, or holds another version): counted against maxDelete.
+    ['an old version of an ingested document whose recorded document is gone', [row('a.md', { docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 'older'))], [], [['missing', 'a.md', 'u-1', false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version of a failed document', [row('a.md', { status: 'ingest-failed', docId: null, lastError: 'x' })], [present('u-5', ours('a.md', 'older'))], [], [['failed', 'a.md', null, false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version without a sync ID', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', { managed_by: 'lanying-kb', source: 'docs', path: 'a.md' })], [], [['stale', 'a.md', 'u-5', true, false]], 1, 0],
     ['an unreadable recorded document', [row('a.md', { docId: 'u-1' })], [{ docId: 'u-1', state: 'unreadable', reason: 'no permission' }], [], [['unreadable', 'a.md', 'u-1', false, false]], 0, 0],
+    // A superseded version waits for a successor that a row no longer tracked (or that left its source) never brings.
+    ['a superseded version of a forgotten row', [], [present('u-90', ours('a.md', 'old-a.md'))], [version('a.md', { state: 'superseded' })], [['extra', 'a.md', 'u-90', true, true]], 0, 0],
+    ['a superseded version of a removed row', [row('a.md', { status: 'removed', docId: null })], [present('u-90', ours('a.md', 'old-a.md'))], [version('a.md', { state: 'superseded' })], [['extra', 'a.md', 'u-90', true, true]], 0, 0],
+    ['a superseded version of a row waiting to be sent again', [row('a.md', { status: 'pending', docId: null, uploadedHash: null })], [present('u-90', ours('a.md', 'old-a.md'))], [version('a.md', { state: 'superseded' })], [['pending', 'a.md', null, false, false]], 0, 0],
+    ['an unreadable document no record names (a walk the chatbot would not answer)', [], [{ docId: 'u-5', state: 'unreadable', reason: 'round limit' }], [], [['unreadable', null, 'u-5', false, false]], 0, 0],
+    ['a removed document whose document is unreadable', [row('a.md', { status: 'removed', docId: 'u-1' })], [{ docId: 'u-1', state: 'unreadable', reason: 'round limit' }], [], [['unreadable', 'a.md', 'u-1', false, false]], 0, 0],
+    ['a version to delete that is unreadable', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), { docId: 'u-90', state: 'unreadable', reason: 'round limit' }], [version('a.md')], [['unreadable', 'a.md', 'u-90', false, false]], 1, 0],
+    // Whether the recorded document is still there is unknown: the copy may be the only one.
+    [
+      'a copy of the current version while the recorded document is unreadable',
+      [row('a.md', { docId: 'u-1' })],
+      [{ docId: 'u-1', state: 'unreadable', reason: 'round limit' }, present('u-5', ours('a.md', 's-a.md'))],
+      [],
+      [['unreadable', 'a.md', 'u-1', false, false], ['unreadable', 'a.md', 'u-5', false, false]],
+      0,
+      0,
+    ],
+    // The version an unconfirmed one replaces stays until the new one is proven ingested (it may not be there at all).
+    ['the replaced version while the new one is unconfirmed', [row('a.md', { status: 'unconfirmed', docId: null, prevDocId: 'u-7' })], [present('u-7', ours('a.md', 'older'))], [], [['unconfirmed', 'a.md', null, false, false]], 0, 0],
   ];
 
   it.each(cases)('%s', (_name, records, docs, versions, expected, matching, notManaged) => {
@@ -84,6 +110,19 @@ describe('compareWithKnowledgeBase', () => {
     expect(kinds(result.findings)).toEqual(expected);
     expect(result.matching).toBe(matching);
     expect(result.notManaged).toBe(notManaged);
+  });
+
+  it('counts the documents of this configuration\'s checked sources found (the base of maxDelete.percent for prune)', () => {
+    const docs = [
+      present('u-1', ours('a.md', 's-a.md')),
+      present('u-2', ours('x.md', 's')),
+      present('u-3', ours('y.md', 's', 'web')),
+      present('u-4', ours('z.md', 's', 'gone-source')),
+      present('u-5', { title: 'by hand' }),
+      present('u-90', {}),
+      gone('u-6'),
+    ];
+    expect(compare([row('a.md', { docId: 'u-1' })], docs, [version('b.md', { docId: 'u-90', reason: 'the chatbot failed to ingest it: exception' })]).ours).toBe(3);
   });
 
   it('counts the documents no read reached when the knowledge base was not walked', () => {

@@ -39,6 +39,7 @@ describe('lanying-kb watch: the ops HTTP server', () => {
     expect(metrics.text).toMatch(/^lanying_kb_queue_depth 0$/m);
     expect(metrics.text).toMatch(/^lanying_kb_uploads_in_flight 0$/m);
     expect(metrics.text).toMatch(/^lanying_kb_ready 1$/m);
+    expect(metrics.text).toMatch(/^lanying_kb_tracked_documents\{source="docs",status="(sent|ingested)"\} 1$/m);
     expect(metrics.text).toMatch(/^lanying_kb_last_success_timestamp_seconds \d+/m);
     expect(metrics.text).toMatch(/^process_cpu_user_seconds_total /m);
     expect(metrics.text).toMatch(/^nodejs_heap_size_used_bytes /m);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resendRecord, resendRefusal } from '../../src/documents/resend.js';
 import { type DocumentRecord, type DocumentStatus, newDocumentRecord } from '../../src/state/store.js';
+import { syncIdOf } from '../../src/sync/document-metadata.js';
 
 const ingested: DocumentRecord = {
   ...newDocumentRecord('docs', 'a.md', 'file', 0),
@@ -39,21 +40,32 @@ describe('resendRecord', () => {
   });
 
   it('retires the copy in the knowledge base as superseded (deleted once the new copy is ingested) with replace', () => {
-    expect(resendRecord(ingested, { replace: true, now: 99 }).retire).toEqual({
-      target: 'app/1/2/kb',
-      source: 'docs',
-      key: 'a.md',
-      hash: 'h1',
-      syncId: 's1',
-      msgId: '900',
-      docId: 'kb-3',
-      state: 'superseded',
-      reason: 'sent again (lanying-kb resend)',
-      createdAt: 99,
-      updatedAt: 99,
-    });
-    expect(resendRecord(ingested, { replace: false, now: 99 }).retire).toBeUndefined();
-    expect(resendRecord({ ...ingested, docId: null, status: 'unconfirmed' }, { replace: true, now: 99 }).retire).toBeUndefined();
+    expect(resendRecord(ingested, { replace: true, now: 99 }).retire).toEqual([
+      {
+        target: 'app/1/2/kb',
+        source: 'docs',
+        key: 'a.md',
+        hash: 'h1',
+        syncId: 's1',
+        msgId: '900',
+        docId: 'kb-3',
+        state: 'superseded',
+        reason: 'sent again (lanying-kb resend)',
+        createdAt: 99,
+        updatedAt: 99,
+      },
+    ]);
+    expect(resendRecord(ingested, { replace: false, now: 99 }).retire).toEqual([]);
+    expect(resendRecord({ ...ingested, docId: null, status: 'unconfirmed' }, { replace: true, now: 99 }).retire).toEqual([]);
+  });
+
+  it('retires the version an unconfirmed one replaced too: nothing else would delete it once the row forgets it', () => {
+    const unconfirmed = { ...ingested, status: 'unconfirmed' as const, docId: null, uploadedHash: 'h2', syncId: 's2', prevHash: 'h1', prevDocId: 'kb-3' };
+    expect(resendRecord(unconfirmed, { replace: true, now: 99 }).retire).toEqual([
+      { target: 'app/1/2/kb', source: 'docs', key: 'a.md', hash: 'h1', syncId: syncIdOf('docs', 'a.md', 'h1'), msgId: null, docId: 'kb-3', state: 'superseded', reason: 'sent again (lanying-kb resend)', createdAt: 99, updatedAt: 99 },
+    ]);
+    expect(resendRecord(unconfirmed, { replace: true, now: 99 }).record).toMatchObject({ prevHash: null, prevDocId: null });
+    expect(resendRecord(unconfirmed, { replace: false, now: 99 }).retire).toEqual([]);
   });
 
   it('gives a quarantined document a fresh count of attempts', () => {
