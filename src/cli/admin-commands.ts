@@ -73,7 +73,7 @@ export const ADMIN_COMMANDS: Register[] = [
       .action(lazy(async () => (await import('./commands/admin/group.js')).groupMembersCommand));
     group
       .command('destroy')
-      .description('destroy a group (asks for confirmation on a terminal unless --yes)')
+      .description('destroy a group (shows its name and member count and asks for "yes" on a terminal, unless --yes)')
       .requiredOption('--owner <id>', 'the owner\'s user ID', idOption)
       .requiredOption('--group <id>', 'the group ID', idOption)
       .option('-y, --yes', 'do not ask for confirmation')
@@ -86,7 +86,7 @@ export const ADMIN_COMMANDS: Register[] = [
       .description('send a text or a file to users or to groups (as --from, or, for a text, as the app administrator)')
       .option('--user <id...>', 'receiving user IDs', idListOption)
       .option('--group <id...>', 'receiving group IDs', idListOption)
-      .option('--text <text>', 'the message text')
+      .option('--text <text>', 'the message text; "-" reads it from standard input')
       .option('--file <path>', 'a file to send as a file message (uploaded once per receiver)')
       .option('--from <id>', 'the sender\'s user ID (required with --file; without it a text is sent by the app administrator)', idOption)
       .option('--ext <json>', 'the message ext, a JSON object')
@@ -96,7 +96,7 @@ export const ADMIN_COMMANDS: Register[] = [
     const push = program.command('push').description('push notifications');
     push
       .command('notify')
-      .description('send a push notification to exactly one audience (lists over 500 are split into several calls)')
+      .description('send a push notification to exactly one audience (lists over 500 are split into several calls; --all asks first)')
       .option('--all', 'every user')
       .option('--tag <tag...>', 'users with these tags')
       .option('--alias <alias...>', 'users with these aliases')
@@ -108,6 +108,7 @@ export const ADMIN_COMMANDS: Register[] = [
       .option('--attachment-url <url>', 'an image, audio or video URL; with --type image a .jpg, .jpeg or .png under 1 MB (checked before sending)')
       .option('--badge <badge>', 'the app badge: a number sets it, "+N" adds to it (sent as a string, as swagger defines it)')
       .option('--ext <json>', 'extra data, a JSON object')
+      .option('-y, --yes', 'with --all: do not ask for confirmation (needed when there is no terminal to ask on)')
       .action(lazy(async () => (await import('./commands/admin/push.js')).pushNotifyCommand));
   },
   (program, lazy) =>

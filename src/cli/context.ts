@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { escapeControl } from '../util/terminal-text.js';
+import { isoTimes } from './json-fields.js';
 import { isJournalStream, prefixLines } from './journal-stream.js';
 
 /**
@@ -19,8 +20,17 @@ export interface CliContext {
 /** Options every command accepts. */
 export interface GlobalOptions {
   config?: string | undefined;
+  /** Machine-readable output: one JSON document (also set with `--json-lines`, see `jsonLines`). */
   json?: boolean | undefined;
+  /** JSON objects, one per line: events as they happen (sync), or the result on one line. */
+  jsonLines?: boolean | undefined;
+  /** Errors and the summary only. */
+  quiet?: boolean | undefined;
   verbose?: boolean | undefined;
+  /** `--stats INTERVAL` in milliseconds: a stats line when stderr is not a terminal (0: none). */
+  stats?: number | undefined;
+  /** `--no-progress`: no progress line on a terminal. */
+  progress?: boolean | undefined;
 }
 
 export function processContext(): CliContext {
@@ -51,6 +61,16 @@ export function writeLine(stream: Writable, text = ''): void {
 /** Writes many lines (escaped as by `writeLine`) in 64 KiB pieces: one write per line would be one system call per line. */
 export function writeLines(stream: Writable, lines: Iterable<string>): void {
   writeInPieces(stream, terminated(lines));
+}
+
+/**
+ * Writes a command's JSON result: indented (`--json`), or on one line (`--json-lines`); times (`…At` fields) as ISO
+ * 8601 (`isoTimes`). JSON keeps every name exact.
+ */
+export function writeResult(ctx: Pick<CliContext, 'stdout'>, globals: GlobalOptions, value: unknown): void {
+  const shown = isoTimes(value);
+  if (globals.jsonLines) ctx.stdout.write(`${JSON.stringify(shown)}\n`);
+  else writeJson(ctx.stdout, shown);
 }
 
 /**

@@ -21,6 +21,10 @@ export const EXIT = Object.freeze({
    * 75 is EX_TEMPFAIL of sysexits.h, which mail systems and schedulers know as "retry later".
    */
   TEMPFAIL: 75,
+  /** Stopped by SIGINT (Ctrl-C): 128 + 2, as a shell reports it. */
+  INTERRUPTED: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  TERMINATED: 143,
 });
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -52,4 +56,12 @@ export function exitCodeFor(error: unknown): ExitCode {
 /** Whether the error is one a user can cause (printed as one line) rather than a bug (printed with its stack). */
 export function isUserFacing(error: unknown): error is LanyingKbError {
   return error instanceof LanyingKbError;
+}
+
+/**
+ * The exit code of a run stopped by a signal: 128 + the signal's number, as a shell reports a process the signal
+ * killed (130 for SIGINT, 143 for SIGTERM), so that a script can tell "interrupted" from "failed".
+ */
+export function exitCodeForSignal(signal: 'SIGINT' | 'SIGTERM'): ExitCode {
+  return signal === 'SIGINT' ? EXIT.INTERRUPTED : EXIT.TERMINATED;
 }

@@ -2,18 +2,36 @@ import { formatBytes, formatDuration } from '../util/units.js';
 import type { ReportEntry, SyncReport } from '../sync/report.js';
 import { escapeControl } from '../util/terminal-text.js';
 
+/** Keys are padded to this width, so that the sizes of short names line up (lines are printed as they come). */
+const KEY_WIDTH = 40;
+
+/**
+ * One document of a plan or a run, for people: `new       docs:a.md    5 B  first seen (sent)`. The key and the
+ * reason are escaped whole (line breaks too): a file name cannot forge a line.
+ */
+export function formatEntry(entry: ReportEntry, dryRun: boolean): string {
+  const action = entry.outcome === 'failed' || (entry.action === 'failed' && entry.outcome === undefined) ? 'FAILED' : entry.outcome === 'vanished' ? 'vanished' : entry.action;
+  const key = escapeControl(`${entry.source}:${entry.key}`);
+  const detail = escapeControl(entry.error ?? entry.reason);
+  const moved = entry.movedFrom ? ` (from ${escapeControl(entry.movedFrom)})` : '';
+  const outcome = !dryRun && entry.outcome === 'sent' ? ' (sent)' : '';
+  return `${action.padEnd(9)} ${key.padEnd(KEY_WIDTH)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${moved}${outcome}`;
+}
+
 const ORDER = ['failed', 'new', 'changed', 'moved', 'removed', 'skipped', 'unchanged'] as const;
 
-/** The plan or the result of a sync, as lines for people. */
-export function* formatSyncReport(report: SyncReport, options: { verbose?: boolean } = {}): Generator<string> {
+/**
+ * A whole report at once (`resend`, which collects its entries): the entries grouped by action (unchanged ones with
+ * `verbose`), then the summary. `sync` prints as it goes instead (`sync-output.ts`).
+ */
+export function* formatSyncReport(report: SyncReport, options: { verbose?: boolean | undefined } = {}): Generator<string> {
   const sorted = [...report.entries].sort((a, b) => ORDER.indexOf(a.action) - ORDER.indexOf(b.action));
-  const shown = options.verbose ? sorted : sorted.filter((e) => e.action !== 'unchanged');
-  if (report.dryRun) yield `Plan for ${escapeControl(describeSources(report.sources))} (dry run: nothing is sent, nothing recorded)`;
-  // Note: a loop, not Math.max(...list): a spread of 100k+ arguments overflows the stack.
-  let keyWidth = 10;
-  for (const entry of shown) keyWidth = Math.max(keyWidth, displayKey(entry).length);
-  keyWidth = Math.min(60, keyWidth);
-  for (const entry of shown) yield `  ${formatEntry(entry, keyWidth, report.dryRun)}`;
+  for (const entry of sorted) if (options.verbose || entry.action !== 'unchanged') yield `  ${formatEntry(entry, report.dryRun)}`;
+  yield* formatSummary(report);
+}
+
+/** The last lines of a plan or a run: its counts, and what stopped it. */
+export function* formatSummary(report: SyncReport): Generator<string> {
   const c = report.counts;
   if (report.dryRun) {
     yield (
@@ -38,21 +56,4 @@ export function* formatSyncReport(report: SyncReport, options: { verbose?: boole
   if (report.deleteBlocked) yield `Nothing that left its sources was deleted: ${escapeControl(report.deleteBlocked)}; raise sync.maxDelete if this is intended.`;
   for (const warning of report.warnings ?? []) yield `Warning: ${escapeControl(warning)}`;
   if (report.error) yield `Stopped by: ${escapeControl(report.error)}`;
-}
-
-function formatEntry(entry: ReportEntry, keyWidth: number, dryRun: boolean): string {
-  const action = entry.outcome === 'failed' ? 'FAILED' : entry.outcome === 'vanished' ? 'vanished' : entry.action;
-  const key = displayKey(entry);
-  const detail = escapeControl(entry.error ?? entry.reason);
-  const outcome = !dryRun && entry.outcome === 'sent' ? ' (sent)' : '';
-  return `${action.padEnd(9)} ${key.padEnd(keyWidth)} ${formatBytes(entry.bytes).padStart(9)}  ${detail}${outcome}`;
-}
-
-/** `source:key`, escaped: a file name can hold any byte but `/` and NUL. */
-function displayKey(entry: ReportEntry): string {
-  return escapeControl(`${entry.source}:${entry.key}`);
-}
-
-function describeSources(sources: string[]): string {
-  return sources.length === 1 ? `source "${sources[0]}"` : `${sources.length} sources`;
 }

@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { VERSION } from '../version.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { ADMIN_COMMANDS } from './admin-commands.js';
@@ -6,6 +6,9 @@ import { KB_COMMANDS } from './kb-commands.js';
 import type { CommandAction, Register } from './command-types.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './report-error.js';
+import { writeResult } from './context.js';
+import { checkGlobalOptions, DEFAULT_STATS_INTERVAL_MS } from './output-mode.js';
+import { parseDuration } from '../util/units.js';
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and returns the exit code. Every error ends here:
@@ -23,10 +26,19 @@ export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.OK;
+      // Commander printed the message; a --json caller also gets the error object (the options did not parse, so
+      // the arguments are looked at as they are).
+      const json = argv.includes('--json') || argv.includes('--json-lines');
+      if (json) writeResult(ctx, { jsonLines: argv.includes('--json-lines') }, { ...(argv.includes('--json-lines') ? { type: 'error' } : {}), ok: false, exitCode: EXIT.CONFIG, error: { name: 'UsageError', message: error.message.replace(/^error: /, '') } });
       return EXIT.CONFIG;
     }
-    return reportError(error, program.opts<GlobalOptions>(), ctx);
+    return reportError(error, normalizeGlobals(program.opts<GlobalOptions>()), ctx);
   }
+}
+
+/** `--json-lines` is a kind of `--json`: commands test `json` and write with `writeResult`. */
+function normalizeGlobals(globals: GlobalOptions): GlobalOptions {
+  return globals.jsonLines ? { ...globals, json: true } : globals;
 }
 
 function buildProgram(ctx: CliContext): Command {
@@ -34,9 +46,17 @@ function buildProgram(ctx: CliContext): Command {
     .description('Keep a Lanying AI chatbot\'s knowledge base in sync with folders and URL lists; administer a Lanying app.')
     .version(VERSION, '-V, --version', 'print the version')
     .option('-c, --config <file>', 'config file (default: searched upward from the current folder)')
-    .option('--json', 'machine-readable JSON output on stdout')
-    .option('-v, --verbose', 'more detail, including stack traces of errors')
+    .option('--json', 'machine-readable output: one JSON document on stdout at the end')
+    .option('--json-lines', 'machine-readable output as it happens: one JSON object per line on stdout (sync: an event per decision and send, then a summary)')
+    .option('-q, --quiet', 'only errors and the summary')
+    .option('-v, --verbose', 'more detail (sync: repeated skips, unchanged documents; --dry-run: what the rules left out), stack traces of errors')
+    .addOption(
+      new Option('--stats <interval>', 'when stderr is not a terminal: a progress line every INTERVAL, e.g. 30s or 5m; 0 for none').argParser(parseInterval).default(DEFAULT_STATS_INTERVAL_MS, '1m'),
+    )
+    .option('--no-progress', 'no progress line on a terminal')
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .addHelpText('after', ROOT_HELP)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.stdout.write(s),
@@ -48,10 +68,12 @@ function buildProgram(ctx: CliContext): Command {
     async function (this: Command, ...received: unknown[]) {
       const command = received[received.length - 1] as Command;
       const options = command.opts<O & object>();
-      const globals = command.optsWithGlobals<GlobalOptions>();
+      const given = command.optsWithGlobals<GlobalOptions>();
+      const globals = normalizeGlobals(given);
       const args = command.args;
       const action = await load();
       try {
+        checkGlobalOptions(given);
         (command as Command & { __exitCode?: number }).__exitCode = await action(options, globals, ctx, args);
       } catch (error) {
         (command as Command & { __exitCode?: number }).__exitCode = reportError(error, globals, ctx);
@@ -59,7 +81,75 @@ function buildProgram(ctx: CliContext): Command {
     };
 
   for (const register of [...COMMANDS, ...KB_COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
+  addExamples(program);
   return program;
+}
+
+/** After the root's help: the exit codes (a scheduler acts on them). */
+const ROOT_HELP = `
+Exit codes:
+  0    everything worked
+  1    unexpected error (a bug; the stack trace is printed)
+  2    configuration or usage error
+  3    some items failed (documents, users, ...), or the API refused the operation
+  4    authentication: the access token is missing, wrong or expired
+  75   temporary failure, try again later: the API was unreachable or rate-limited (EX_TEMPFAIL)
+  130  stopped by SIGINT (Ctrl-C); 143: stopped by SIGTERM
+
+Example:
+  $ lanying-kb init && lanying-kb validate --deep && lanying-kb sync --dry-run
+`;
+
+/** One example per command, shown at the end of its --help (keyed by the command's path). */
+export const EXAMPLES: Readonly<Record<string, string>> = {
+  init: 'lanying-kb init --endpoint https://s-1-3-s-api.maximtop.cn --app-id YOUR_APP_ID --folder ./docs',
+  sandbox: 'lanying-kb sandbox --port 8080 --fault "route=POST /message/send,status=503,times=2"',
+  validate: 'lanying-kb validate --deep',
+  sync: 'lanying-kb sync --dry-run -v          # the plan, and what the rules left out',
+  why: 'lanying-kb why docs/drafts/notes.md   # which rule leaves it out, if one does',
+  status: 'lanying-kb status --json | jq .runs[0]',
+  check: 'lanying-kb check --walk           # the state against every document of the knowledge base',
+  prune: 'lanying-kb prune --dry-run        # what would be deleted from the knowledge base',
+  documents: 'lanying-kb documents --status failed,refused,ingest-failed',
+  resend: 'lanying-kb resend --source handbook --no-wait',
+  forget: 'lanying-kb forget --source old-handbook --dry-run',
+  watch: 'lanying-kb watch --log-format json',
+  reload: 'lanying-kb reload   # after editing the configuration of a running watch daemon',
+  user: 'lanying-kb user register alice --password-env ALICE_PASSWORD',
+  'user register': 'printf "%s\\n" "$PASSWORD" | lanying-kb user register alice --password-stdin',
+  'user batch-register': 'lanying-kb user batch-register users.csv',
+  'user profile': 'lanying-kb user profile --user 123456',
+  roster: 'lanying-kb roster list --user 123456',
+  'roster add': 'lanying-kb roster add --user 123456 234567 345678',
+  'roster list': 'lanying-kb roster list --user 123456 --json',
+  group: 'lanying-kb group create --owner 123456 --name Support',
+  'group create': 'lanying-kb group create --owner 123456 --name Support --description "Questions about the product"',
+  'group invite': 'lanying-kb group invite --owner 123456 --group 777 234567 345678',
+  'group members': 'lanying-kb group members --user 123456 --group 777 --all',
+  'group destroy': 'lanying-kb group destroy --owner 123456 --group 777',
+  message: 'lanying-kb message send --user 234567 --text "hello"',
+  'message send': 'echo "release notes" | lanying-kb message send --group 777 --text -',
+  push: 'lanying-kb push notify --user-id 234567 --title Hi --body Welcome',
+  'push notify': 'lanying-kb push notify --all --title "New docs" --body "The handbook was updated" --yes',
+  apply: 'lanying-kb apply --dry-run',
+};
+
+function addExamples(program: Command): void {
+  const visit = (command: Command, prefix: string) => {
+    for (const sub of command.commands) {
+      const name = prefix ? `${prefix} ${sub.name()}` : sub.name();
+      const example = EXAMPLES[name];
+      if (example) sub.addHelpText('after', `\nExample:\n  $ ${example}\n`);
+      visit(sub, name);
+    }
+  };
+  visit(program, '');
+}
+
+function parseInterval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError('not an interval (e.g. 30s, 5m, 1h; 0 for none)');
+  return ms;
 }
 
 const COMMANDS: Register[] = [
@@ -82,6 +172,21 @@ const COMMANDS: Register[] = [
       .action(lazy(async () => (await import('./commands/sandbox.js')).sandboxCommand)),
   (program, lazy) =>
     program
+      .command('init')
+      .description('write a configuration file (with its $schema line) and an environment-file template; asks on a terminal, takes flags otherwise')
+      .option('--endpoint <url>', "the app's API endpoint (the console's \"Application info\")")
+      .option('--app-id <id>', 'the app ID')
+      .option('--chatbot-user-id <id>', 'the user ID of the AI chatbot', parsePositiveId)
+      .option('--admin-user-id <id>', 'a user who administers exactly one knowledge base: the sender of every document', parsePositiveId)
+      .option('--kb-name <name>', 'the knowledge base name, as the console shows it')
+      .option('--folder <dir...>', 'folders to sync (a folder source each)')
+      .option('--url-list <file>', 'a file of URLs to sync, one per line (a URL source)')
+      .option('-o, --output <file>', 'the configuration file to write', 'lanying-kb.config.json')
+      .option('--env-file <file>', 'the environment file to write (the access token goes there)', 'lanying-kb.env')
+      .option('-f, --force', 'overwrite files that exist')
+      .action(lazy(async () => (await import('./commands/init.js')).initCommand)),
+  (program, lazy) =>
+    program
       .command('validate')
       .description('check the configuration; with --deep also the token and the knowledge-base users, against the API')
       .option('--deep', 'also call the API')
@@ -96,6 +201,12 @@ const COMMANDS: Register[] = [
       .option('--no-wait', 'do not wait for the chatbot to confirm what was sent (it is confirmed by a later run or the daemon)')
       .option('--prune', 'also delete from the knowledge base the documents that left their sources (within sync.maxDelete)')
       .action(lazy(async () => (await import('./commands/sync.js')).syncCommand)),
+  (program, lazy) =>
+    program
+      .command('why')
+      .description('explain why paths are, or are not, documents of a source: the include, exclude, .kbignore or hidden-name rule that leaves them out, or why a document is skipped')
+      .argument('<path...>', 'files or folders (relative to the current folder)')
+      .action(lazy(async () => (await import('./commands/why.js')).whyCommand)),
   (program, lazy) =>
     program
       .command('status')
@@ -115,6 +226,12 @@ const COMMANDS: Register[] = [
       .description('ask the running watch daemon of this configuration to reload it, and wait for its answer (exit 2 when refused)')
       .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand)),
 ];
+
+function parsePositiveId(value: string): number {
+  const n = Number(value.trim());
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError('not an ID (a positive integer)');
+  return n;
+}
 
 function parseCount(value: string): number {
   const n = Number(value);

@@ -1,5 +1,5 @@
 import type { CliContext, GlobalOptions } from './context.js';
-import { writeJson, writeLine } from './context.js';
+import { writeLine, writeResult } from './context.js';
 import { ConfigError, formatConfigProblem } from '../errors.js';
 import { escapeControl } from '../util/terminal-text.js';
 import { exitCodeFor, isUserFacing } from './exit-codes.js';
@@ -7,7 +7,10 @@ import { exitCodeFor, isUserFacing } from './exit-codes.js';
 /** Prints an error the way users should see it and returns its exit code. */
 export function reportError(error: unknown, globals: GlobalOptions, ctx: CliContext): number {
   const code = exitCodeFor(error);
-  if (globals.json) writeJson(ctx.stdout, { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } });
+  if (globals.json || globals.jsonLines) {
+    const body = { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } };
+    writeResult(ctx, globals, globals.jsonLines ? { type: 'error', time: new Date().toISOString(), ...body } : body);
+  }
   if (isUserFacing(error)) {
     // One line per problem; a path or server text inside a message is escaped whole, line breaks included, so that
     // it cannot forge a line.

@@ -112,14 +112,14 @@ export const daemonSchema = z.strictObject({
         .string()
         .min(16, 'must be at least 16 characters; use "${LANYING_KB_OPS_TOKEN}" with a long random value')
         .optional()
-        .describe('A bearer token that /status and /metrics then require (Authorization: Bearer ...). Use "${ENV_VAR}". Never logged.'),
+        .describe('A token that the status page (/), /status and /metrics then require (Authorization: Bearer ..., or HTTP Basic with it as the password). Use "${ENV_VAR}". Never logged.'),
       allowedHosts: z
         .array(z.string().min(1))
         .optional()
         .describe('Host names (besides loopback names, IP addresses and "host") that requests may name in their Host header; others get 403 (against DNS rebinding).'),
     })
     .optional()
-    .describe('Ops HTTP server: /healthz, /readyz, /metrics, /status.'),
+    .describe('Ops HTTP server: the status page at /, and /healthz, /readyz, /metrics, /status.'),
 });
 
 const pushAudience = z.union([

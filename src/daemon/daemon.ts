@@ -21,8 +21,10 @@ import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { NotificationBatcher, sumCounts } from './notification-batcher.js';
 import { type OpsServer, startOpsServer } from './ops-server.js';
 import { PathBatcher } from './path-batcher.js';
+import { RateMeter } from './rate-meter.js';
 import { RetryPolicy } from './retry-policy.js';
 import { type Job, Scheduler } from './scheduler.js';
+import { renderStatusPage } from './status-page.js';
 import { WatcherSet } from './watcher-set.js';
 
 /** Options of `startDaemon`. */
@@ -162,6 +164,8 @@ class WatchDaemon implements Daemon {
   #retry!: RetryPolicy;
   #ops: OpsServer | undefined;
   readonly #sources = new Map<string, SourceRuntime>();
+  /** Sends and failures of the last five minutes, for the status page. */
+  readonly #rate = new RateMeter();
   /** Sources whose watcher is made anew before their next reconcile (their rules changed). */
   readonly #restartBeforeReconcile = new Set<string>();
 
@@ -224,6 +228,8 @@ class WatchDaemon implements Daemon {
         dispatcher: this.#options.dispatcher,
         onEvent: (event) => {
           this.#metrics.onSyncEvent(event);
+          if (event.type === 'sent') this.#rate.sent(event.entry.bytes);
+          else if (event.type === 'failed') this.#rate.failed();
           logSyncEvent(this.#log, event);
           if (event.type === 'confirmed' && event.confirmation.outcome === 'ingest-failed') {
             // Sent again once its retry delay is over (the reconcile decides whether it is due).
@@ -630,6 +636,7 @@ class WatchDaemon implements Daemon {
           ? { kind: job.name, sources: [], since: new Date(this.#currentSince).toISOString() }
           : null,
       queue: { waiting: engine.queued, inFlight: engine.inFlight, pendingPaths: this.#paths.size() + this.#scheduler.pendingPaths() },
+      rate: this.#rate.snapshot(),
       lastSuccessAt: iso(this.#lastSuccessAt),
       nextReconcileAt: iso(this.#scheduler.nextReconcileAt),
       sources,
@@ -715,13 +722,13 @@ class WatchDaemon implements Daemon {
         token: http.token,
         allowedHosts: http.allowedHosts,
         onWarning: (message) => this.#log.warn({ event: 'ops-exposed' }, message),
-        handlers: { ready: () => this.#ready, metrics: () => this.#metrics.render(), status: () => this.liveStatus() },
+        handlers: { ready: () => this.#ready, metrics: () => this.#metrics.render(), status: () => this.liveStatus(), page: () => renderStatusPage(this.liveStatus()) },
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? oneLine(error);
       throw new ConfigError(config.filepath, [{ path: 'daemon.http', message: `cannot listen on ${http.host}:${http.port} (${code})` }], { cause: error });
     }
-    this.#log.info({ event: 'ops-listening', url: server.url, host: server.host, port: server.port }, `ops server on ${server.url} (/healthz, /readyz, /metrics, /status)`);
+    this.#log.info({ event: 'ops-listening', url: server.url, host: server.host, port: server.port }, `ops server on ${server.url} (status page at /; /healthz, /readyz, /metrics, /status)`);
     return server;
   }
 }

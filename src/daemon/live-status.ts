@@ -4,7 +4,9 @@ import { loadUndici } from '../api/lazy-modules.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import type { StatusSummary } from '../state/status-summary.js';
 import type { WatchState } from '../sources/types.js';
+import type { RateSnapshot } from './rate-meter.js';
 import { escapeControl } from '../util/terminal-text.js';
+import { formatDuration } from '../util/units.js';
 
 /** The file in the state folder where a running daemon says where its ops server listens. */
 export const DAEMON_FILE_NAME = 'daemon.json';
@@ -46,6 +48,8 @@ export interface DaemonStatus {
   /** What the engine does now. */
   current: { kind: string; sources: string[]; paths?: number; since: string } | null;
   queue: { waiting: number; inFlight: number; pendingPaths: number };
+  /** Documents sent and failed, and bytes sent, over the last few minutes. */
+  rate: RateSnapshot;
   lastSuccessAt: string | null;
   nextReconcileAt: string | null;
   sources: LiveSourceStatus[];
@@ -108,7 +112,7 @@ export async function fetchLiveStatus(config: Pick<ResolvedConfig, 'daemon' | 's
 export function formatDaemonStatus(daemon: DaemonStatus): string[] {
   const lines: string[] = [];
   const state = daemon.stopping ? 'stopping' : daemon.ready ? 'running' : 'starting (first reconcile)';
-  lines.push(`Daemon: pid ${daemon.pid}, ${state}, up ${formatSeconds(daemon.uptimeSeconds)}, lanying-kb ${daemon.version}`);
+  lines.push(`Daemon: pid ${daemon.pid}, ${state}, up ${formatDuration(daemon.uptimeSeconds * 1000)}, lanying-kb ${daemon.version}`);
   const doing = daemon.current
     ? `${daemon.current.kind} of ${daemon.current.sources.join(', ') || 'every source'}${daemon.current.paths !== undefined ? ` (${daemon.current.paths} paths)` : ''} since ${daemon.current.since}`
     : 'idle';
@@ -124,11 +128,4 @@ export function formatDaemonStatus(daemon: DaemonStatus): string[] {
     lines.push(`  ${escapeControl(s.name)} (${s.type}): ${parts.join(', ')}`);
   }
   return lines;
-}
-
-function formatSeconds(total: number): string {
-  const s = Math.floor(total);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

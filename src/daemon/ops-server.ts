@@ -10,6 +10,8 @@ export interface OpsHandlers {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** The `/status` JSON. */
   status(): unknown;
+  /** The status page (`/`), a whole HTML document; without it `/` is a 404. */
+  page?(): string;
 }
 
 /** A running ops server. */
@@ -27,7 +29,10 @@ export interface OpsServerOptions {
   host: string;
   port: number;
   handlers: OpsHandlers;
-  /** When set, `/status` and `/metrics` need `Authorization: Bearer <token>`. Never logged. */
+  /**
+   * When set, `/`, `/status` and `/metrics` need it: `Authorization: Bearer <token>`, or HTTP Basic with the token as
+   * the password (any user name), which a browser asks for. Never logged.
+   */
   token?: string | undefined;
   /** Host names a request's Host header may name, besides loopback names, IP literals of the bound address and `host`. */
   allowedHosts?: readonly string[] | undefined;
@@ -66,14 +71,14 @@ export const OPS_SERVER_LIMITS: Readonly<OpsServerLimits> = Object.freeze({
 const LOOPBACK_NAMES = new Set(['localhost', 'localhost.', 'ip6-localhost', 'ip6-loopback']);
 
 /**
- * The daemon's ops HTTP server: `GET /healthz` (200 while the process runs), `GET /readyz` (503 until the first
+ * The daemon's ops HTTP server: `GET /` (the status page, when `handlers.page` is given), `GET /healthz` (200 while the process runs), `GET /readyz` (503 until the first
  * reconcile finished, then 200), `GET /metrics` (Prometheus text) and `GET /status` (JSON). Read-only: anything
  * else is a 404 (or 405 for another method).
  *
  * Hardened for a monitoring endpoint: at most `maxConnections` connections (the longest-idle one is closed to make
  * room, so that a flood of idle connections never locks out `/healthz`), header, request, keep-alive and idle
  * timeouts, a Host header check against DNS rebinding (403 unless the Host is a loopback name, an IP address of the
- * bound interface, `host` or one of `allowedHosts`), and an optional bearer token for `/status` and `/metrics`.
+ * bound interface, `host` or one of `allowedHosts`), and an optional token for `/`, `/status` and `/metrics`.
  * Binding another address than loopback is reported through `onWarning`.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
@@ -110,17 +115,23 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!hostAllowed(req.headers.host)) return send(res, 403, 'text/plain; charset=utf-8', 'forbidden: this Host is not allowed (see daemon.http.allowedHosts)\n');
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const known = ['/healthz', '/readyz', '/metrics', '/status'].includes(pathname);
-    if (!known) return send(res, 404, 'text/plain; charset=utf-8', 'not found (try /healthz, /readyz, /metrics, /status)\n');
+    const known = ['/healthz', '/readyz', '/metrics', '/status'].includes(pathname) || (pathname === '/' && handlers.page !== undefined);
+    if (!known) return send(res, 404, 'text/plain; charset=utf-8', 'not found (try /, /healthz, /readyz, /metrics, /status)\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     }
-    if ((pathname === '/metrics' || pathname === '/status') && !authorized(req.headers.authorization)) {
-      res.setHeader('www-authenticate', 'Bearer realm="lanying-kb"');
-      return send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send Authorization: Bearer <daemon.http.token>\n');
+    // The page shows what /status shows (file names, errors): the same token guards it.
+    if ((pathname === '/' || pathname === '/metrics' || pathname === '/status') && !authorized(req.headers.authorization)) {
+      // A browser asks for a password on a Basic challenge (and sends it again on every reload); scripts send Bearer.
+      res.setHeader('www-authenticate', pathname === '/' ? 'Basic realm="lanying-kb", charset="UTF-8"' : 'Bearer realm="lanying-kb"');
+      return send(res, 401, 'text/plain; charset=utf-8', 'unauthorized: send Authorization: Bearer <daemon.http.token> (or Basic with the token as the password)\n');
     }
     switch (pathname) {
+      case '/': {
+        for (const [name, value] of Object.entries(PAGE_HEADERS)) res.setHeader(name, value);
+        return send(res, 200, 'text/html; charset=utf-8', (handlers.page as () => string)());
+      }
       case '/healthz':
         return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
       case '/readyz':
@@ -136,8 +147,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
 
   function authorized(header: string | undefined): boolean {
     if (tokenDigest === undefined) return true;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    return match !== null && timingSafeEqual(digest(match[1] as string), tokenDigest);
+    const presented = presentedToken(header);
+    return presented !== undefined && timingSafeEqual(digest(presented), tokenDigest);
   }
 
   function hostAllowed(header: string | undefined): boolean {
@@ -205,6 +216,28 @@ function send(res: http.ServerResponse, status: number, contentType: string, bod
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
+/**
+ * What the status page is sent with: a policy that lets it load nothing and run nothing (its only style is inline),
+ * so that even a name that escaped escaping could not run a script; never framed; no referrer.
+ */
+const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+});
+
+/** The token of an `Authorization` header: `Bearer <token>`, or `Basic base64(user:token)` (the user name is ignored). */
+function presentedToken(header: string | undefined): string | undefined {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (bearer) return bearer[1];
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!basic) return undefined;
+  const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
@@ -227,7 +260,7 @@ export function exposureWarning(address: string, hasToken: boolean): string | un
   if (isLoopbackAddress(address)) return undefined;
   return (
     `the ops server listens on ${address}, not only on loopback: anyone who can reach this address can read /healthz and /readyz` +
-    (hasToken ? '' : ', /status and /metrics (set daemon.http.token to require a bearer token for those)')
+    (hasToken ? '' : ', the status page, /status and /metrics (set daemon.http.token to require a token for those)')
   );
 }
 

@@ -141,6 +141,20 @@ export interface KnownContent {
   validators: Validators;
 }
 
+/**
+ * How far an observation got, for progress displays: entries a scan listed, URLs fetched. `items`, once known, is
+ * how many items the observation hands over in all.
+ */
+export interface ObserveProgress {
+  phase: 'scan' | 'fetch';
+  source: string;
+  done: number;
+  total?: number | undefined;
+  items?: number | undefined;
+  /** Bytes read so far (fetches). */
+  bytes?: number | undefined;
+}
+
 /** What a source gets to observe with. */
 export interface ObserveContext {
   /** Stops the observation: it then rejects with `signal.reason`. */
@@ -159,6 +173,8 @@ export interface ObserveContext {
    * that two folder sources cover to the first of them. Empty at the start of a run.
    */
   runState: Map<string, unknown>;
+  /** Told how far the observation got (at most every few milliseconds). @default nothing */
+  onProgress?: ((progress: ObserveProgress) => void) | undefined;
 }
 
 /** An opened observation: read its batches once, in order. */
@@ -175,6 +191,42 @@ export interface SourceCheck {
   ok: boolean;
   detail: string;
   warning?: boolean | undefined;
+}
+
+/** A rule of a source that decides about a path: what it is, where it is written, what it says. */
+export interface SourceRule {
+  /** Type-specific: for folders `hidden`, `state-folder`, `exclude`, `include`, `include-exception`, `kbignore`. */
+  kind: string;
+  /**
+   * Where the rule is written: a key of the source's configuration (`exclude[1]`, `include`), or a file and its line
+   * (`/srv/docs/.kbignore:3`), or what it is (`hidden name`).
+   */
+  where: string;
+  /** The rule as written (a pattern), when it is one. */
+  pattern?: string | undefined;
+  /** A folder (a key) above the path that the rule leaves out, and the path with it. */
+  via?: string | undefined;
+  /** One line for people: `matches exclude pattern "drafts/"`. */
+  description: string;
+}
+
+/** A path the source's rules leave out (a folder once, not what is below it). */
+export interface LeftOutPath {
+  key: string;
+  isDir: boolean;
+  rule: SourceRule;
+}
+
+/** What the source's rules say about one path (`lanying-kb why`). */
+export interface PathExplanation {
+  /** The path's key in the source. */
+  key: string;
+  isDir: boolean;
+  exists: boolean;
+  /** The rule that leaves the path out; absent when the path is one of the source's documents (or folders). */
+  leftOut?: SourceRule | undefined;
+  /** The document is reported but not sent: why (an unsupported type, empty, too large, a link). */
+  skip?: SkipReason | undefined;
 }
 
 /** What a source's watcher reports. Paths are absolute. */
@@ -264,6 +316,18 @@ export interface SourceAdapter<S extends ResolvedSourceBase = ResolvedSourceBase
   watch?(source: S, session: SourceSession, options: WatchOptions): SourceWatch;
   /** How often the daemon observes the source again when it has no watcher. @default the reconcile interval */
   pollIntervalMs?(source: S): number | undefined;
+  /** Every path the source's rules leave out, with the rule (`sync --dry-run -v`). @default nothing is left out */
+  leftOut?(source: S, ctx: { excludeDirs: readonly string[]; signal?: AbortSignal | undefined }): AsyncIterable<LeftOutPath>;
+  /**
+   * What the source's rules say about `path` (absolute; `lanying-kb why`); undefined when the path is not inside the
+   * source.
+   */
+  explain?(source: S, path: string, ctx: { excludeDirs: readonly string[] }): PathExplanation | undefined;
+  /**
+   * Checks that reach out (`lanying-kb validate --deep`): a URL list's lines, its sitemap. Read-only: nothing is
+   * recorded or sent.
+   */
+  validateDeep?(source: S, ctx: { userAgent: string; signal: AbortSignal; dispatcher?: Dispatcher | undefined }): Promise<SourceCheck[]>;
   /** Local checks for `lanying-kb validate` (the folder exists, the list file is readable, ...). */
   validate?(source: S): SourceCheck[];
 }

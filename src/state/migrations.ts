@@ -140,4 +140,15 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX kb_versions_by_state ON kb_versions (state);
     `);
   },
+  // 7: the send history: per clock hour (hours since the epoch, UTC), the documents sent and failed, for the status
+  // page's 24-hour chart. One row per hour with any activity; rows older than a month are dropped as new hours start.
+  (db) => {
+    db.exec(`
+      CREATE TABLE send_hours (
+        hour        INTEGER NOT NULL PRIMARY KEY,  -- floor(ms since the epoch / 3600000)
+        sent        INTEGER NOT NULL DEFAULT 0,
+        failed      INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+    `);
+  },
 ];

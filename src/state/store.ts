@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { StateError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ProvisionedRecords } from './provisioned.js';
+import { SendHistory } from './send-history.js';
 
 /**
  * Where a document stands (see `sync/transitions.ts` for how it moves):
@@ -224,12 +225,15 @@ export class StateStore {
   readonly isEmpty: boolean;
   /** What `lanying-kb apply` registered and created. */
   readonly provisioned: ProvisionedRecords;
+  /** Documents sent and failed per hour (the status page's chart). */
+  readonly sendHistory: SendHistory;
 
   private constructor(filepath: string, db: Database.Database, isEmpty = false) {
     this.filepath = filepath;
     this.isEmpty = isEmpty;
     this.#db = db;
     this.provisioned = new ProvisionedRecords(db);
+    this.sendHistory = new SendHistory(db);
     const names = [...COLUMNS.map(([, col]) => col), 'dir'];
     this.#put = db.prepare(`INSERT OR REPLACE INTO documents (${names.join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`);
     this.#delete = db.prepare('DELETE FROM documents WHERE source = ? AND key = ?');

@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
-import type { KnownContent, Observation, ObservationBatch, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
+import type { KnownContent, Observation, ObservationBatch, ObserveContext, ObserveProgress, SourceAdapter, SourceSession } from '../sources/types.js';
 import { IN_KNOWLEDGE_BASE, type StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
 import { Applier, isRunStopping, type SendResult } from './apply.js';
@@ -16,6 +16,7 @@ import type { DeletionOutcome } from './cleanup.js';
 import type { ChatbotRefusedError, Confirmation } from './confirm.js';
 import { isForeignTarget, UNCHANGED_BY_STAT } from './decide.js';
 import { folderDigest } from './folder-digest.js';
+import { withSendHistory } from './history-events.js';
 import { KnowledgeBaseLifecycle, type MetadataUpdate } from './lifecycle.js';
 import type { MoveDecision, MoveLookups } from './moves.js';
 import { planBatch } from './plan.js';
@@ -30,6 +31,10 @@ export type SyncEvent =
   | { type: 'decision'; entry: ReportEntry; repeated: boolean }
   | { type: 'sent'; entry: ReportEntry; durationMs: number }
   | { type: 'failed'; entry: ReportEntry; error: unknown }
+  /** A source's observation advanced (see `ObserveProgress`): entries a scan listed, URLs fetched. */
+  | ({ type: 'observed' } & ObserveProgress)
+  /** `items` observed documents of `source` were checked: hashed where needed, and decided. */
+  | { type: 'checked'; source: string; items: number }
   /** Sends done so far of those decided so far (`total` grows while sources are still observed). */
   | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number }
   /** What the chatbot said (or did not say in time) of a document that was sent. */
@@ -133,9 +138,9 @@ export class SyncEngine {
   constructor(options: SyncEngineOptions) {
     this.config = options.config;
     this.store = options.store;
-    this.#onEvent = options.onEvent;
     this.#dispatcher = options.dispatcher;
     this.#now = options.now ?? Date.now;
+    this.#onEvent = withSendHistory(options.store, options.onEvent, this.#now);
     this.#adapters = options.adapters ?? (SOURCE_ADAPTERS as unknown as readonly SourceAdapter[]);
     this.#client = options.client;
     this.#background = options.background ?? false;
@@ -334,6 +339,7 @@ export class SyncEngine {
         for await (const batch of observation) {
           signal.throwIfAborted();
           await this.#handleBatch(batch, env);
+          this.#onEvent?.({ type: 'checked', source: source.name, items: batch.items.length });
         }
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
@@ -589,6 +595,7 @@ export class SyncEngine {
       userAgent: USER_AGENT,
       known: () => undefined,
       runState: new Map(),
+      onProgress: (progress) => this.#onEvent?.({ type: 'observed', ...progress }),
     };
   }
 

@@ -58,11 +58,23 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${unit}`;
 }
 
-/** Formats milliseconds for people: `850 ms`, `12.3 s`, `4m 05s`. */
+/**
+ * Formats milliseconds for people: `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`, `3d 04h`. The value is rounded once, to
+ * the precision shown, before it is split into units: never `60.0 s`, `1m 60s` or `1h 60m`.
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 600) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${pad2(seconds % 60)}s`;
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)}h ${pad2(minutes % 60)}m`;
+  const hours = Math.round(ms / 3_600_000);
+  return `${Math.floor(hours / 24)}d ${pad2(hours % 24)}h`;
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
 }

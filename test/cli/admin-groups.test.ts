@@ -14,7 +14,7 @@ describe('lanying-kb roster', () => {
     expect(add).toMatchObject({ code: 0, stdout: `user ${a} added 2 friends: ${b}, ${c}\n` });
     const list = await cli.run(['--json', 'roster', 'list', '--user', String(a)]);
     expect(list.code).toBe(0);
-    expect((JSON.parse(list.stdout) as { friends: { user_id: number }[] }).friends.map((f) => f.user_id).sort()).toEqual([b, c].sort());
+    expect((JSON.parse(list.stdout) as { friends: { userId: number }[] }).friends.map((f) => f.userId).sort()).toEqual([b, c].sort());
     const text = await cli.run(['roster', 'list', '--user', String(a)]);
     expect(text.stdout).toMatch(new RegExp(`^${b} +ben$`, 'm'));
 
@@ -36,23 +36,23 @@ describe('lanying-kb group', () => {
 
     const created = await cli.run(['--json', 'group', 'create', '--owner', String(owner), '--name', 'Team', '--description', 'the team']);
     expect(created.code).toBe(0);
-    const group = (JSON.parse(created.stdout) as { group: { group_id: number; name: string } }).group;
+    const group = (JSON.parse(created.stdout) as { group: { groupId: number; name: string } }).group;
     expect(group.name).toBe('Team');
 
-    const invited = await cli.run(['group', 'invite', '--owner', String(owner), '--group', String(group.group_id), ...members.map(String), '987654']);
+    const invited = await cli.run(['group', 'invite', '--owner', String(owner), '--group', String(group.groupId), ...members.map(String), '987654']);
     expect(invited.code).toBe(3);
     expect(invited.stdout.match(/^ok +\d+$/gm)).toHaveLength(5);
     expect(invited.stdout).toMatch(/^FAIL +987654 +\S/m);
     expect(invited.stdout).toMatch(/5 users invited to group \d+, 1 refused\./);
 
-    const page = await cli.run(['group', 'members', '--user', String(owner), '--group', String(group.group_id), '--limit', '2']);
+    const page = await cli.run(['group', 'members', '--user', String(owner), '--group', String(group.groupId), '--limit', '2']);
     expect(page.code).toBe(0);
     expect(page.stdout).toMatch(/^2 members of 6; more: --cursor \S+, or --all for every page$/m);
 
     const before = calls(sandbox, '/group/member_list').length;
-    const all = await cli.run(['--json', 'group', 'members', '--user', String(owner), '--group', String(group.group_id), '--limit', '2', '--all']);
+    const all = await cli.run(['--json', 'group', 'members', '--user', String(owner), '--group', String(group.groupId), '--limit', '2', '--all']);
     expect(all.code).toBe(0);
-    const ids = (JSON.parse(all.stdout) as { members: { user_id: number }[] }).members.map((m) => m.user_id);
+    const ids = (JSON.parse(all.stdout) as { members: { userId: number }[] }).members.map((m) => m.userId);
     expect(new Set(ids)).toEqual(new Set([owner, ...members]));
     expect(calls(sandbox, '/group/member_list').length - before).toBe(3);
   });
@@ -83,7 +83,11 @@ describe('lanying-kb group', () => {
 
     const declined = await cli.run(args(g1), { isTTY: true, stdin: 'no\n' });
     expect(declined.code).toBe(2);
-    expect(declined.stderr).toMatch(/Type "yes" to confirm: lanying-kb: not confirmed/);
+    // The prompt names the group and counts its members; only "yes" confirms ("y" does not).
+    expect(declined.stderr).toContain(`Destroy group ${g1} "One" (1 member)? Every member loses it; this cannot be undone. Type "yes" to confirm: lanying-kb: not confirmed`);
+    const shortAnswer = await cli.run(args(g1), { isTTY: true, stdin: 'y\n' });
+    expect(shortAnswer.code).toBe(2);
+    expect(shortAnswer.stderr).toMatch(/not confirmed \(the answer was not "yes"\)/);
     expect(calls(sandbox, '/group/destroy')).toHaveLength(0);
 
     const confirmed = await cli.run(args(g1), { isTTY: true, stdin: 'yes\n' });

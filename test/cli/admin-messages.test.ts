@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliFor } from '../helpers/cli.js';
+import { runCliProcess } from '../helpers/cli-process.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
 
 type Req = { method: string; path: string };
@@ -20,6 +21,20 @@ describe('lanying-kb message send', () => {
     expect(stored).toMatchObject({ from_user_id: 0, to_id: admin, content: 'hello' });
     // The message ID is 64-bit: printed exactly, as text.
     expect(out.msgIds).toEqual([stored.msg_id]);
+  });
+
+  it('--text - reads the text from standard input (the real process, piped)', async () => {
+    const sandbox = await useSandbox();
+    const cli = cliFor(sandbox);
+    const admin = sandbox.knowledgeBase.adminUserIds[0] as number;
+    const run = await runCliProcess(['message', 'send', '--user', String(admin), '--text', '-'], { cwd: cli.dir, input: 'line one\nline two\n' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(sandbox.state().messages[0]).toMatchObject({ to_id: admin, content: 'line one\nline two' });
+    const empty = await runCliProcess(['message', 'send', '--user', String(admin), '--text', '-'], { cwd: cli.dir, input: '' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/--text -: standard input was empty/);
+    expect(sends(sandbox)).toHaveLength(1);
   });
 
   it('sends a text with ext to several users in one send', async () => {

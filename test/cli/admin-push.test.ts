@@ -22,15 +22,33 @@ describe('lanying-kb push notify', () => {
     const sandbox = await useSandbox();
     const cli = cliFor(sandbox);
     // No image check (no download of the URL): only an image push must be a jpg/jpeg/png under 1 MB.
-    const run = await cli.run(['push', 'notify', '--all', '--body', 'listen', '--attachment-url', 'https://cdn.example.invalid/voice.mp3', '--badge', '+1']);
+    const run = await cli.run(['push', 'notify', '--all', '--yes', '--body', 'listen', '--attachment-url', 'https://cdn.example.invalid/voice.mp3', '--badge', '+1']);
     expect(run.code).toBe(0);
     expect((sandbox.state().push as PushRecord[])[0]?.message).toMatchObject({ type: 'text', attachment_url: 'https://cdn.example.invalid/voice.mp3', badge: '+1' });
+  });
+
+  it('--all asks for "yes" on a terminal, and needs --yes without one: nothing is sent otherwise', async () => {
+    const sandbox = await useSandbox();
+    const cli = cliFor(sandbox);
+    const args = ['push', 'notify', '--all', '--body', 'hi'];
+    const refused = await cli.run(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^lanying-kb: A push to every user cannot be called back: add --yes to confirm \(no terminal to ask on\)$/m);
+    const declined = await cli.run(args, { isTTY: true, stdin: 'y\n' });
+    expect(declined.code).toBe(2);
+    expect(declined.stderr).toMatch(/^Send this push notification to every user of the app\? Type "yes" to confirm: lanying-kb: not confirmed/);
+    expect(sandbox.state().push).toHaveLength(0);
+    const confirmed = await cli.run(args, { isTTY: true, stdin: 'yes\n' });
+    expect(confirmed.code).toBe(0);
+    expect(sandbox.state().push).toHaveLength(1);
+    // A list audience is not asked about.
+    expect((await cli.run(['push', 'notify', '--user-id', '1', '--body', 'hi'])).code).toBe(0);
   });
 
   it('sends to all, or to tags', async () => {
     const sandbox = await useSandbox();
     const cli = cliFor(sandbox);
-    expect((await cli.run(['push', 'notify', '--all', '--body', 'hi'])).code).toBe(0);
+    expect((await cli.run(['push', 'notify', '--all', '--yes', '--body', 'hi'])).code).toBe(0);
     const json = await cli.run(['--json', 'push', 'notify', '--tag', 'a', 'b', '--body', 'hi', '--type', 'cmd']);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, calls: 1, audienceSize: 2 });
     expect((sandbox.state().push as PushRecord[]).map((p) => p.audience)).toEqual(['all', { tag: ['a', 'b'] }]);
@@ -42,12 +60,12 @@ describe('lanying-kb push notify', () => {
     const none = await cli.run(['push', 'notify', '--body', 'x']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/name exactly one audience.*\(none given\)/);
-    const two = await cli.run(['push', 'notify', '--all', '--tag', 't', '--body', 'x']);
+    const two = await cli.run(['push', 'notify', '--all', '--yes', '--tag', 't', '--body', 'x']);
     expect(two.stderr).toMatch(/\(2 given\)/);
-    const ext = await cli.run(['push', 'notify', '--all', '--body', 'x', '--ext', 'nope']);
+    const ext = await cli.run(['push', 'notify', '--all', '--yes', '--body', 'x', '--ext', 'nope']);
     expect(ext.code).toBe(2);
     expect(ext.stderr).toMatch(/--ext: is not valid JSON/);
-    const type = await cli.run(['push', 'notify', '--all', '--body', 'x', '--type', 'video']);
+    const type = await cli.run(['push', 'notify', '--all', '--yes', '--body', 'x', '--type', 'video']);
     expect(type.code).toBe(2);
     expect(sandbox.state().push).toHaveLength(0);
   });
@@ -61,7 +79,7 @@ describe('lanying-kb push notify', () => {
       res.writeHead(200, { 'content-length': String(size), 'content-type': 'image/jpeg' });
       res.end(req.method === 'HEAD' ? undefined : Buffer.alloc(size));
     });
-    const args = (url: string) => ['push', 'notify', '--all', '--type', 'image', '--title', 'pic', '--attachment-url', url];
+    const args = (url: string) => ['push', 'notify', '--all', '--yes', '--type', 'image', '--title', 'pic', '--attachment-url', url];
 
     const gif = await cli.run(args(`${images.url}/a.gif`));
     expect(gif.code).toBe(2);

@@ -63,12 +63,13 @@ describe('lanying-kb check, prune, documents, resend, forget', () => {
     expect(lines.at(-1)).toBe('3 document(s).');
 
     const ingested = await runWith(['documents', '--status', 'ingested', '--json'], { cwd: s.dir });
-    const docs = JSON.parse(ingested.stdout) as { key: string; status: string; docId: string; sentAt: number; ingestedAt: number }[];
+    // Times in JSON are ISO 8601, as in every command's JSON output.
+    const docs = JSON.parse(ingested.stdout) as { key: string; status: string; docId: string; sentAt: string; ingestedAt: string }[];
     expect(docs.map((d) => [d.key, d.status])).toEqual([
       ['a.md', 'ingested'],
       ['b.md', 'ingested'],
     ]);
-    expect(docs.every((d) => d.docId && d.sentAt > 0 && d.ingestedAt >= d.sentAt)).toBe(true);
+    expect(docs.every((d) => d.docId && /^\d{4}-\d\d-\d\dT.*Z$/.test(d.sentAt) && d.ingestedAt >= d.sentAt)).toBe(true);
 
     const badStatus = await runWith(['documents', '--status', 'uploaded'], { cwd: s.dir });
     expect(badStatus.code).toBe(2);

@@ -78,6 +78,34 @@ describe('the ops server: hardened for a monitoring endpoint', () => {
     expect((await get(`${open.url}/status`)).status).toBe(200);
   });
 
+  it('serves the status page at / under the same token (Basic, for browsers, or Bearer) with a policy that runs nothing', async () => {
+    const token = 'ops-token-0123456789abcdef';
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const server = await start({ token, handlers: { ...handlers, page: () => '<!doctype html><title>page</title>' } });
+    const anonymous = await request(`${server.url}/`);
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Basic realm="lanying-kb", charset="UTF-8"');
+    await anonymous.body.dump();
+    expect((await get(`${server.url}/`, { authorization: basic('ops', 'wrong-token-0123456789') })).status).toBe(401);
+    expect((await get(`${server.url}/`, { authorization: basic('', token.slice(1)) })).status).toBe(401);
+    expect((await get(`${server.url}/`, { authorization: `Basic ${Buffer.from(token).toString('base64')}` })).status).toBe(401); // no ":"
+    expect(await get(`${server.url}/`, { authorization: basic('anyone', token) })).toEqual({ status: 200, text: '<!doctype html><title>page</title>' });
+    expect((await get(`${server.url}/status`, { authorization: basic('', token) })).status).toBe(200);
+    const page = await request(`${server.url}/`, { headers: { authorization: `Bearer ${token}` } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    await page.body.dump();
+    expect(await rawGet(server.port, '/', 'attacker.example')).toBe(403);
+    // Without a page handler (a bare ops server), / is not found.
+    const bare = await start();
+    expect((await get(`${bare.url}/`)).status).toBe(404);
+  });
+
   it('in the daemon: daemon.http.token guards /status and /metrics, `lanying-kb status` sends it, and no log line holds it', async () => {
     const token = 'ops-token-from-env-0123456789';
     const env = await daemonEnv({ daemon: { http: { port: 0, token: '${OPS_TOKEN}' } } });
@@ -112,7 +140,7 @@ describe('the ops server: hardened for a monitoring endpoint', () => {
     expect(exposureWarning('::1', false)).toBeUndefined();
     expect(exposureWarning('0.0.0.0', true)).toBe('the ops server listens on 0.0.0.0, not only on loopback: anyone who can reach this address can read /healthz and /readyz');
     expect(exposureWarning('10.1.2.3', false)).toBe(
-      'the ops server listens on 10.1.2.3, not only on loopback: anyone who can reach this address can read /healthz and /readyz, /status and /metrics (set daemon.http.token to require a bearer token for those)',
+      'the ops server listens on 10.1.2.3, not only on loopback: anyone who can reach this address can read /healthz and /readyz, the status page, /status and /metrics (set daemon.http.token to require a token for those)',
     );
   });
 

@@ -149,7 +149,7 @@ describe('lanying-kb sync (the real CLI process against the sandbox)', () => {
     await runCliProcess(['sync'], { cwd: s.dir });
     const status = await runCliProcess(['status'], { cwd: s.dir });
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/docs: 1 failed, 1 ingested/);
+    expect(status.stdout).toMatch(/docs: 1 ingested, 1 failed/); // states in lifecycle order
     expect(status.stdout).toMatch(/#1 sync .* partial .*: sent 1, failed 1/);
     expect(status.stdout).toMatch(/Failed documents:\n {2}docs:[ab]\.md \(1 attempt\(s\), .*\): POST \/message\/send failed: HTTP 500/);
   });

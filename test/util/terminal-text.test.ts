@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LocalFileError } from '../../src/errors.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { writeJson } from '../../src/cli/context.js';
-import { formatSyncReport } from '../../src/cli/format-report.js';
+import { formatEntry, formatSummary } from '../../src/cli/format-report.js';
 import { reportError } from '../../src/cli/report-error.js';
 import { formatLogLine } from '../../src/daemon/logger.js';
 import { emptyCounts, type SyncReport } from '../../src/sync/report.js';
@@ -50,7 +50,8 @@ function capture(): { ctx: CliContext; out: () => string; err: () => string } {
 
 describe('human output escapes file names and server text; JSON stays exact', () => {
   it('sync report lines', () => {
-    const lines = [...formatSyncReport(report([{ action: 'new', source: 'docs', key: EVIL, kind: 'file', bytes: 10, reason: 'new', outcome: 'failed', error: `server said: ${EVIL}` }]))];
+    const entry = { action: 'new', source: 'docs', key: EVIL, kind: 'file', bytes: 10, reason: 'new', outcome: 'failed', error: `server said: ${EVIL}` } as const;
+    const lines = [formatEntry(entry, false), ...formatSummary(report([entry]))];
     const text = lines.join('\n');
     // eslint-disable-next-line no-control-regex
     expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);

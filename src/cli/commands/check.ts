@@ -2,7 +2,7 @@ import { checkKnowledgeBase, type KnowledgeBaseCheck } from '../../audit/check.j
 import { DIFFERENCES, type Finding } from '../../audit/compare.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLines } from '../context.js';
+import { writeLines, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
 import { createCountProgress } from '../count-progress.js';
@@ -23,7 +23,7 @@ export async function checkCommand(options: CheckCommandOptions, globals: Global
     const report = await checkKnowledgeBase({ config, sources: options.source, walk: options.walk, adopt: options.adopt, signal: abort.signal, onProgress: progress.update });
     progress.stop();
     const exitCode = report.differs ? EXIT.FAILED : EXIT.OK;
-    if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
+    if (globals.json) writeResult(ctx, globals, { ...report, exitCode });
     else writeLines(ctx.stdout, report.knowledgeBases.flatMap((kb) => [...formatCheck(kb, globals.verbose ?? false)]));
     return exitCode;
   } finally {

@@ -2,7 +2,7 @@ import { listDocuments, type DocumentView } from '../../documents/list.js';
 import type { DocumentStatus } from '../../state/store.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLines } from '../context.js';
+import { writeLines, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
 
@@ -15,7 +15,7 @@ export interface DocumentsCommandOptions {
 export async function documentsCommand(options: DocumentsCommandOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
   const config = await loadCliConfig(globals, ctx);
   const documents = listDocuments({ config, sources: options.source, statuses: options.status });
-  if (globals.json) writeJson(ctx.stdout, documents);
+  if (globals.json) writeResult(ctx, globals, documents);
   else writeLines(ctx.stdout, formatDocuments(documents));
   return EXIT.OK;
 }

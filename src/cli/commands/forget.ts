@@ -1,7 +1,7 @@
 import { forgetDocuments } from '../../documents/forget.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine } from '../context.js';
+import { writeLine, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
 
@@ -16,7 +16,7 @@ export async function forgetCommand(options: ForgetCommandOptions, globals: Glob
   const config = await loadCliConfig(globals, ctx);
   const result = await forgetDocuments({ config, sources: options.source, keys, all: options.all, dryRun: options.dryRun });
   if (globals.json) {
-    writeJson(ctx.stdout, { ...result, exitCode: EXIT.OK });
+    writeResult(ctx, globals, { ...result, exitCode: EXIT.OK });
     return EXIT.OK;
   }
   if (globals.verbose || options.dryRun) for (const d of result.forgotten) writeLine(ctx.stdout, `  ${options.dryRun ? 'would forget' : 'forgot'} ${escapeControl(`${d.source}:${d.key}`)}`);

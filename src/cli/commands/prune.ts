@@ -3,7 +3,7 @@ import { pruneKnowledgeBase } from '../../audit/prune.js';
 import type { Finding } from '../../audit/compare.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine, writeLines } from '../context.js';
+import { writeLine, writeLines, writeResult } from '../context.js';
 import { createCountProgress } from '../count-progress.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
@@ -37,7 +37,7 @@ export async function pruneCommand(options: PruneCommandOptions, globals: Global
     });
     progress.stop();
     const exitCode = report.blocked || report.failed > 0 ? EXIT.FAILED : EXIT.OK;
-    if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
+    if (globals.json) writeResult(ctx, globals, { ...report, exitCode });
     else writeLines(ctx.stdout, report.knowledgeBases.flatMap((kb) => [...formatPrune(kb, report.dryRun)]));
     return exitCode;
   } finally {

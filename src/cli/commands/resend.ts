@@ -1,11 +1,11 @@
 import { resendDocuments } from '../../documents/resend.js';
 import { escapeControl } from '../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine, writeLines } from '../context.js';
+import { writeLine, writeLines, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatSyncReport } from '../format-report.js';
 import { loadCliConfig } from '../load-config.js';
-import { createProgressReporter } from '../progress.js';
+import { startProgressDisplay } from '../progress.js';
 
 export interface ResendCommandOptions {
   source?: string[];
@@ -18,7 +18,7 @@ export interface ResendCommandOptions {
 /** `lanying-kb resend`: marks documents to send again and syncs their sources; exit as `sync`. */
 export async function resendCommand(options: ResendCommandOptions, globals: GlobalOptions, ctx: CliContext, keys: string[]): Promise<number> {
   const config = await loadCliConfig(globals, ctx);
-  const progress = createProgressReporter(ctx, !globals.json);
+  const progress = startProgressDisplay(ctx, { progressLine: !globals.json && globals.progress !== false, statsIntervalMs: globals.quiet ? 0 : (globals.stats ?? 0) });
   const abort = new AbortController();
   const offs = (['SIGINT', 'SIGTERM'] as const).map((signal) => ctx.onSignal(signal, () => abort.abort()));
   try {
@@ -29,13 +29,13 @@ export async function resendCommand(options: ResendCommandOptions, globals: Glob
       all: options.all,
       dryRun: options.dryRun,
       wait: options.wait ?? true,
-      onEvent: progress.onEvent,
+      onEvent: (event) => progress.onEvent(event),
       signal: abort.signal,
     });
     progress.stop();
     const exitCode = result.report && result.report.outcome !== 'ok' ? EXIT.FAILED : EXIT.OK;
     if (globals.json) {
-      writeJson(ctx.stdout, { ...result, exitCode });
+      writeResult(ctx, globals, { ...result, exitCode });
       return exitCode;
     }
     for (const left of result.left) writeLine(ctx.stdout, `  not sent again: ${escapeControl(`${left.document.source}:${left.document.key}`)}: ${escapeControl(left.reason)}`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine } from '../context.js';
+import { writeLine, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface SandboxCommandOptions {
@@ -29,7 +29,7 @@ export async function sandboxCommand(options: SandboxCommandOptions, globals: Gl
     ...(options.otherKb ? { knowledgeBase: { otherKnowledgeBases: options.otherKb } } : {}),
     ...(options.storageLimit !== undefined ? { chatbot: { storageLimitBytes: options.storageLimit } } : {}),
   });
-  if (globals.json) writeJson(ctx.stdout, { url: sandbox.url, config: sandbox.configSnippet() });
+  if (globals.json) writeResult(ctx, globals, { url: sandbox.url, config: sandbox.configSnippet() });
   else writeLine(ctx.stdout, formatSandboxBanner(sandbox));
 
   await new Promise<void>((resolve) => {

@@ -1,10 +1,12 @@
 import { notifyTemplateProblems } from '../../notify/notify.js';
 import { createClient } from '../../runtime/create-client.js';
 import { ApiError, AuthError } from '../../api/errors.js';
+import { placeholderProblems } from '../../config/placeholders.js';
 import type { ResolvedConfig } from '../../config/resolve.js';
 import { adapterFor } from '../../sources/registry.js';
+import { USER_AGENT } from '../../version.js';
 import type { CliContext, GlobalOptions } from '../context.js';
-import { writeJson, writeLine } from '../context.js';
+import { writeLine, writeResult } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
 import { escapeControl } from '../../util/terminal-text.js';
@@ -21,22 +23,37 @@ interface Check {
   warning?: boolean;
 }
 
-/** `lanying-kb validate [--deep]`. */
+/** The API's code for an app ID it does not know (`error-codes.ts`). */
+const UNKNOWN_APP_ID = 40000;
+
+/**
+ * `lanying-kb validate [--deep]`: the configuration, the folders and list files; with `--deep` also the token, the
+ * app ID, the knowledge-base users and each URL source's list and sitemap. A configuration that points at the
+ * vendor's real endpoint with placeholder values is refused before any call. Every line goes to stdout (one stream,
+ * in order); exit 0, 2 (a problem), or 4 (the token).
+ */
 export async function validateCommand(options: ValidateOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
   const config = await loadCliConfig(globals, ctx);
   const checks: Check[] = [{ what: 'config', ok: true, detail: `${config.filepath ?? 'configuration'} is valid (${config.sources.length} source(s))` }];
   checks.push(...localChecks(config));
   let authFailed = false;
   if (options.deep) {
-    const deep = await apiChecks(config);
-    checks.push(...deep.checks);
-    authFailed = deep.authFailed;
+    const placeholders = placeholderProblems(config);
+    if (placeholders.length > 0) {
+      checks.push(...placeholders.map((p) => ({ what: p.path, ok: false, detail: p.message })));
+      checks.push({ what: 'api', ok: false, detail: `not called: ${config.api.endpoint} is the vendor's service and the configuration still holds placeholders` });
+    } else {
+      const deep = await apiChecks(config);
+      checks.push(...deep.checks);
+      authFailed = deep.authFailed;
+      if (!authFailed) checks.push(...(await sourceChecks(config)));
+    }
   }
 
   const ok = checks.every((c) => c.ok || c.warning);
   const exitCode = authFailed ? EXIT.AUTH : ok ? EXIT.OK : EXIT.CONFIG;
-  if (globals.json) writeJson(ctx.stdout, { ok, exitCode, filepath: config.filepath, checks });
-  else for (const c of checks) writeLine(c.ok ? ctx.stdout : ctx.stderr, `${c.ok ? 'ok  ' : c.warning ? 'warn' : 'FAIL'} ${escapeControl(c.what)}: ${escapeControl(c.detail)}`);
+  if (globals.json) writeResult(ctx, globals, { ok, exitCode, filepath: config.filepath, checks });
+  else for (const c of checks) writeLine(ctx.stdout, `${c.ok ? 'ok  ' : c.warning ? 'warn' : 'FAIL'} ${escapeControl(c.what)}: ${escapeControl(c.detail)}`);
   return exitCode;
 }
 
@@ -46,6 +63,19 @@ function localChecks(config: ResolvedConfig): Check[] {
     const adapter = adapterFor(source.type);
     for (const check of adapter?.validate?.(source) ?? []) checks.push({ what: `sources[${i}] "${source.name}"`, ...check });
   });
+  return checks;
+}
+
+/** Each enabled source's checks that reach out (URL lists, sitemaps). */
+async function sourceChecks(config: ResolvedConfig): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const [i, source] of config.sources.entries()) {
+    const adapter = adapterFor(source.type);
+    if (!source.enabled || !adapter?.validateDeep) continue;
+    for (const check of await adapter.validateDeep(source, { userAgent: USER_AGENT, signal: AbortSignal.timeout(60_000) })) {
+      checks.push({ what: `sources[${i}] "${source.name}"`, ok: check.ok, detail: check.detail, ...(check.warning ? { warning: true } : {}) });
+    }
+  }
   return checks;
 }
 
@@ -78,6 +108,11 @@ async function apiChecks(config: ResolvedConfig): Promise<{ checks: Check[]; aut
       if (error instanceof AuthError) {
         checks.push({ what: tokenKey, ok: false, detail: error.message });
         return { checks, authFailed: true };
+      }
+      // The service checks the app ID before anything else (auth.ts): an unknown one fails every call.
+      if (error instanceof ApiError && error.code === UNKNOWN_APP_ID) {
+        checks.push({ what: 'api.appId', ok: false, detail: `the API does not know app ID "${config.api.appId}" (code ${UNKNOWN_APP_ID}): use the app ID the console shows under "Application info"` });
+        return { checks, authFailed: false };
       }
       if (error instanceof ApiError && error.code === 10000) checks.push({ what: key, ok: false, detail: `user ${userId} does not exist (code 10000)` });
       else checks.push({ what: key, ok: false, detail: error instanceof Error ? error.message : String(error) });

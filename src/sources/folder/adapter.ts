@@ -13,6 +13,7 @@ import type {
 } from '../types.js';
 import { folderSourceSchema, type ResolvedFolderSource, resolveFolderSource } from './config.js';
 import { hashFiles } from './hash.js';
+import { folderExplain, folderLeftOut } from './left-out.js';
 import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
 import { keyToFsPath } from './path-key.js';
 import { type FolderScan, openScan, scanFolders, type ScannedFile, statToFile } from './scan.js';
@@ -47,7 +48,7 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     // Throws SourceError when the folder cannot be scanned at all: a missing root never reads as "all removed". The
     // rest of the scan streams: each folder is observed as soon as it is listed and classified.
     const scan = openScan(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal });
-    return observation(source, scan, runState?.claims);
+    return observation(source, scan, runState?.claims, ctx.onProgress);
   },
 
   async hash(_source, items, ctx) {
@@ -105,6 +106,10 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     return watcher;
   },
 
+  leftOut: (source, ctx) => folderLeftOut(source, ctx),
+
+  explain: (source, absPath, ctx) => folderExplain(source, absPath, ctx),
+
   validate(source): SourceCheck[] {
     let isDir: boolean;
     try {
@@ -150,8 +155,14 @@ class FolderSession implements SourceSession {
   }
 }
 
-function observation(source: ResolvedFolderSource, scan: FolderScan, claims: Map<string, string> | undefined): Observation {
+function observation(
+  source: ResolvedFolderSource,
+  scan: FolderScan,
+  claims: Map<string, string> | undefined,
+  onProgress: ObserveContext['onProgress'],
+): Observation {
   async function* batches(): AsyncGenerator<ObservationBatch> {
+    let seen = 0;
     // One key per listed folder (not per file): what the `other-folders` batch needs to tell the folders that went away.
     const listed = new Set<string>();
     const incomplete: string[] = [];
@@ -168,8 +179,11 @@ function observation(source: ResolvedFolderSource, scan: FolderScan, claims: Map
         continue;
       }
       listed.add(folder.dir);
+      seen += items.length;
+      onProgress?.({ phase: 'scan', source: source.name, done: seen });
       yield { scope: { kind: 'folder', dir: folder.dir, part: folder.part }, items, complete: true };
     }
+    onProgress?.({ phase: 'scan', source: source.name, done: seen, total: seen, items: seen });
     yield { scope: { kind: 'other-folders', listed, incomplete }, items: [], complete: true };
   }
   return { [Symbol.asyncIterator]: batches, close: () => scan.close() };

@@ -15,9 +15,20 @@ export const KBIGNORE_FILE = '.kbignore';
 
 /** Parses the text of one `.kbignore` file; `undefined` when it holds no rule (only blanks and comments). */
 export function parseKbignore(text: string): Ignore | undefined {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.startsWith('#'));
-  if (lines.length === 0) return undefined;
-  return ignore({ ignorecase: false }).add(lines);
+  // Each rule carries its line number (as its mark), for `explain`.
+  const rules = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ pattern: line, mark: String(i + 1) }))
+    .filter((rule) => rule.pattern.trim() !== '' && !rule.pattern.startsWith('#'));
+  if (rules.length === 0) return undefined;
+  return ignore({ ignorecase: false }).add(rules);
+}
+
+/** The `.kbignore` rule that ignores a path: the folder whose file holds it ('' for the root), its line and text. */
+export interface KbignoreMatch {
+  base: string;
+  line: number;
+  pattern: string;
 }
 
 /**
@@ -46,6 +57,15 @@ export class KbignoreChain {
     if (result.ignored) return true;
     if (result.unignored) return false;
     return this.parent?.ignores(key, isDir) ?? false;
+  }
+
+  /** The rule that makes `ignores(key, isDir)` true (the rule `git check-ignore -v` names), or undefined. */
+  explain(key: string, isDir: boolean): KbignoreMatch | undefined {
+    const rel = this.base === '' ? key : key.slice(this.base.length + 1);
+    const result = this.rules.test(isDir ? `${rel}/` : rel);
+    if (result.ignored) return { base: this.base, line: Number(result.rule?.mark ?? 0), pattern: result.rule?.pattern ?? '' };
+    if (result.unignored) return undefined;
+    return this.parent?.explain(key, isDir);
   }
 }
 

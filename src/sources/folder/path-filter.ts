@@ -17,7 +17,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { ResolvedFolderSource } from './config.js';
 import { KBIGNORE_FILE, extendChain } from './kbignore.js';
-import type { KbignoreChain } from './kbignore.js';
+import type { KbignoreChain, KbignoreMatch } from './kbignore.js';
 import { keyOfName, keyOfPathBytes, keyToFsPath } from './path-key.js';
 
 /** What the rules know about one folder that is not left out. */
@@ -41,6 +41,28 @@ interface CompiledList {
   /** Static folder prefixes of the positive (`bases`) and exception (`exceptionBases`) patterns; '' = anywhere. */
   bases: string[];
   exceptionBases: string[];
+}
+
+/**
+ * Why the rules leave a path out, for `sync --dry-run -v` and `lanying-kb why` (see `PathRules.explainDir` and
+ * `explainFile`). `index` is the pattern's position in the source's `include` or `exclude` list; `file` and `line`
+ * name a `.kbignore` rule (`file` is a key: `.kbignore` at the root, `docs/.kbignore` below).
+ */
+export type LeftOutRule =
+  | { kind: 'hidden' }
+  | { kind: 'state-folder' }
+  | { kind: 'exclude'; index: number; pattern: string; via?: string | undefined }
+  | { kind: 'include'; reach: boolean }
+  | { kind: 'include-exception'; index: number; pattern: string }
+  | { kind: 'kbignore'; file: string; line: number; pattern: string };
+
+/** One pattern of `include` or `exclude`, matched on its own (only to explain; the scan uses the compiled lists). */
+interface SinglePattern {
+  index: number;
+  pattern: string;
+  exception: boolean;
+  dir: (key: string) => boolean;
+  file: ((key: string) => boolean) | undefined;
 }
 
 interface NormalizedPattern {
@@ -99,6 +121,18 @@ function compileList(patterns: readonly string[], kind: 'include' | 'exclude'): 
   return { files: matcher(files), dirs: matcher(dirs), exceptions: matcher(exceptions), bases, exceptionBases };
 }
 
+function singlePatterns(patterns: readonly string[], kind: 'include' | 'exclude'): SinglePattern[] {
+  const out: SinglePattern[] = [];
+  patterns.forEach((raw, index) => {
+    const n = normalizePattern(raw);
+    if (!n) return;
+    const glob = kind === 'include' && n.dirOnly ? `${n.glob}/**` : n.glob;
+    const match = picomatch(glob, { dot: true });
+    out.push({ index, pattern: raw, exception: n.exception, dir: match, file: kind === 'exclude' && n.dirOnly ? undefined : match });
+  });
+  return out;
+}
+
 /** Whether a folder `dirKey` may contain a path matching a pattern whose static prefix is one of `bases`. */
 function mayContain(bases: readonly string[], dirKey: string): boolean {
   for (const base of bases) {
@@ -125,9 +159,13 @@ export class PathRules {
   private readonly excludedKeys: Set<string>;
   /** Real paths (escaped like keys) of the folders in `excludeDirs`. */
   private readonly excludedReal: Set<string>;
+  /** The patterns one by one, made on the first `explain*` call. */
+  private singles: { include: SinglePattern[]; exclude: SinglePattern[] } | undefined;
+  private readonly patterns: { include: readonly string[]; exclude: readonly string[] };
 
   constructor(source: Pick<ResolvedFolderSource, 'path' | 'include' | 'exclude'>, excludeDirs: readonly string[] = []) {
     this.root = path.resolve(source.path);
+    this.patterns = { include: source.include ?? [], exclude: source.exclude };
     this.include = compileList(source.include ?? [], 'include');
     // No include pattern at all (`include` unset or empty) means every file.
     this.defaultInclude = this.include.files === undefined;
@@ -206,6 +244,68 @@ export class PathRules {
     }
     return true;
   }
+
+  /**
+   * Why `childDir` leaves the folder out (the first rule that does, in the order it checks them), or undefined when
+   * it does not. Only for explaining: the scan calls `childDir`.
+   */
+  explainDir(parent: DirState, key: string, name: string, realKey?: string): LeftOutRule | undefined {
+    if (isHiddenName(name)) return { kind: 'hidden' };
+    if (this.excludedKeys.has(key) || (realKey !== undefined && this.excludedReal.has(realKey))) return { kind: 'state-folder' };
+    if (this.hasExcludes) {
+      const ex = this.exclude;
+      if (!ex.exceptions?.(key) && (parent.excludedUnlessException || ex.dirs?.(key)) && (!ex.exceptions || !mayContain(ex.exceptionBases, key))) {
+        return this.excludeRule(key, true);
+      }
+    }
+    const kbignore = parent.chain?.explain(key, true);
+    if (kbignore) return kbignoreRule(kbignore);
+    if (!this.defaultInclude && !mayContain(this.include.bases, key)) return { kind: 'include', reach: true };
+    return undefined;
+  }
+
+  /** Why `includesFileIn` leaves the file out, or undefined when it does not. Only for explaining. */
+  explainFile(parent: DirState, key: string, name: string): LeftOutRule | undefined {
+    if (isHiddenName(name)) return { kind: 'hidden' };
+    if (this.hasExcludes) {
+      const ex = this.exclude;
+      if ((parent.excludedUnlessException || ex.files?.(key)) && !ex.exceptions?.(key)) return this.excludeRule(key, false);
+    }
+    const kbignore = parent.chain?.explain(key, false);
+    if (kbignore) return kbignoreRule(kbignore);
+    if (!this.defaultInclude) {
+      if (!this.include.files?.(key)) return { kind: 'include', reach: false };
+      const exception = this.singlePatterns().include.find((p) => p.exception && p.dir(key));
+      if (exception) return { kind: 'include-exception', index: exception.index, pattern: exception.pattern };
+    }
+    return undefined;
+  }
+
+  /** The `exclude` pattern that leaves `key` out: one that matches it, else one that matches the nearest folder above. */
+  private excludeRule(key: string, isDir: boolean): LeftOutRule {
+    const positive = this.singlePatterns().exclude.filter((p) => !p.exception);
+    const own = positive.find((p) => (isDir ? p.dir(key) : p.file?.(key)));
+    if (own) return { kind: 'exclude', index: own.index, pattern: own.pattern };
+    for (let dir = parentKey(key); dir !== ''; dir = parentKey(dir)) {
+      const match = positive.find((p) => p.dir(dir));
+      if (match) return { kind: 'exclude', index: match.index, pattern: match.pattern, via: dir };
+    }
+    return { kind: 'exclude', index: -1, pattern: '' };
+  }
+
+  private singlePatterns(): { include: SinglePattern[]; exclude: SinglePattern[] } {
+    this.singles ??= { include: singlePatterns(this.patterns.include, 'include'), exclude: singlePatterns(this.patterns.exclude, 'exclude') };
+    return this.singles;
+  }
+}
+
+function parentKey(key: string): string {
+  const slash = key.lastIndexOf('/');
+  return slash < 0 ? '' : key.slice(0, slash);
+}
+
+function kbignoreRule(match: KbignoreMatch): LeftOutRule {
+  return { kind: 'kbignore', file: match.base === '' ? KBIGNORE_FILE : `${match.base}/${KBIGNORE_FILE}`, line: match.line, pattern: match.pattern };
 }
 
 /**

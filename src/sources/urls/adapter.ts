@@ -34,7 +34,7 @@ export const urlSource: SourceAdapter<ResolvedUrlSource, typeof urlSourceSchema>
     // Throws SourceError when the list file cannot be read.
     const list = await resolveSourceUrls(source, fetchOptions);
     async function* batches(): AsyncGenerator<ObservationBatch> {
-      const items = await fetchAll(list.urls, fetchOptions, ctx);
+      const items = await fetchAll(source.name, list.urls, fetchOptions, ctx);
       const problems = list.problems.map((p) => ({ where: p.where, reason: p.reason, failed: p.failed ?? false }));
       yield { scope: { kind: 'all' }, items, complete: list.complete, problems };
     }
@@ -47,6 +47,21 @@ export const urlSource: SourceAdapter<ResolvedUrlSource, typeof urlSourceSchema>
   },
 
   pollIntervalMs: (source) => source.refreshIntervalMs,
+
+  async validateDeep(source, ctx) {
+    const { resolveSourceUrls } = await import('./fetch.js');
+    const options = fetchOptionsOf(source, { ...ctx, excludeDirs: [], downloadDir: '', known: () => undefined, runState: new Map() });
+    let list: Awaited<ReturnType<typeof resolveSourceUrls>>;
+    try {
+      list = await resolveSourceUrls(source, options);
+    } catch (error) {
+      return [{ ok: false, detail: error instanceof Error ? error.message : String(error) }];
+    }
+    const checks = list.problems.map((p) => ({ ok: false, warning: !p.failed, detail: `${p.where}: ${p.reason}` }));
+    const from = [source.urls.length ? 'urls' : '', source.listFile ? 'the list file' : '', source.sitemap ? 'the sitemap' : ''].filter(Boolean).join(', ');
+    checks.unshift({ ok: list.urls.length > 0 || list.problems.length === 0, warning: false, detail: `${list.urls.length} URL(s) from ${from || 'nowhere'}${list.complete ? '' : ' (the sitemap could not be read whole)'}` });
+    return checks;
+  },
 
   validate(source) {
     if (source.listFile === undefined) return [];
@@ -67,10 +82,14 @@ function fetchOptionsOf(source: ResolvedUrlSource, ctx: ObserveContext): FetchOp
   };
 }
 
-async function fetchAll(urls: readonly string[], options: FetchOptions, ctx: ObserveContext): Promise<ObservedItem[]> {
+async function fetchAll(name: string, urls: readonly string[], options: FetchOptions, ctx: ObserveContext): Promise<ObservedItem[]> {
   const { fetchUrl } = await import('./fetch.js');
   const items = new Array<ObservedItem>(urls.length);
   let next = 0;
+  let done = 0;
+  let bytes = 0;
+  const progress = () => ctx.onProgress?.({ phase: 'fetch', source: name, done, total: urls.length, items: urls.length, bytes });
+  progress();
   const worker = async () => {
     while (next < urls.length) {
       const index = next++;
@@ -87,6 +106,9 @@ async function fetchAll(urls: readonly string[], options: FetchOptions, ctx: Obs
         const reason = error instanceof FetchError ? error.message.replace(`${error.url}: `, '') : error instanceof Error ? error.message : String(error);
         items[index] = { key: url, kind: 'page', size: 0, failure: reason };
       }
+      done++;
+      bytes += items[index]?.size ?? 0;
+      progress();
     }
   };
   await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, urls.length) }, worker));

@@ -1,6 +1,6 @@
 import { applyProvision, type ProvisionAction } from '../../../admin/provision.js';
 import type { CliContext, GlobalOptions } from '../../context.js';
-import { writeJson, writeLine } from '../../context.js';
+import { writeLine, writeResult } from '../../context.js';
 import { EXIT, exitCodeFor } from '../../exit-codes.js';
 import { loadCliConfig } from '../../load-config.js';
 import { reportError } from '../../report-error.js';
@@ -27,7 +27,7 @@ export async function applyCommand(options: ApplyCommandOptions, globals: Global
     const result = await applyProvision({ config, dryRun, onAction });
     const exitCode = result.failed > 0 ? EXIT.FAILED : EXIT.OK;
     if (globals.json) {
-      writeJson(ctx.stdout, { ok: result.failed === 0, exitCode, dryRun, nothingToDo: result.nothingToDo, failed: result.failed, actions: result.actions });
+      writeResult(ctx, globals, { ok: result.failed === 0, exitCode, dryRun, nothingToDo: result.nothingToDo, failed: result.failed, actions: result.actions });
     } else if (result.nothingToDo) {
       writeLine(ctx.stdout, 'nothing to do: every declared user, friend and group is in place');
     } else if (dryRun) {
@@ -38,7 +38,7 @@ export async function applyCommand(options: ApplyCommandOptions, globals: Global
     return exitCode;
   } catch (error) {
     if (globals.json && actions.length > 0) {
-      writeJson(ctx.stdout, { ok: false, exitCode: exitCodeFor(error), dryRun, actions });
+      writeResult(ctx, globals, { ok: false, exitCode: exitCodeFor(error), dryRun, actions });
       return reportError(error, { ...globals, json: false }, ctx);
     }
     return reportError(error, globals, ctx);

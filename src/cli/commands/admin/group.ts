@@ -1,9 +1,11 @@
 import type { GroupMember } from '../../../api/resources/groups.js';
 import { UsageError } from '../../../errors.js';
+import { escapeControl } from '../../../util/terminal-text.js';
 import type { CliContext, GlobalOptions } from '../../context.js';
-import { writeJson, writeLine } from '../../context.js';
+import { writeLine, writeResult } from '../../context.js';
 import { EXIT } from '../../exit-codes.js';
-import { adminClient, parseId, plural, readLine } from './shared.js';
+import { apiObjectForJson } from '../../json-fields.js';
+import { adminClient, confirmWithYes, parseId, plural } from './shared.js';
 
 export interface GroupCreateOptions {
   owner: number;
@@ -16,7 +18,7 @@ export async function groupCreateCommand(options: GroupCreateOptions, globals: G
   const { client } = await adminClient(globals, ctx);
   const input = { name: options.name, ...(options.description !== undefined ? { description: options.description } : {}) };
   const group = await client.groups.create(input, { actAs: options.owner });
-  if (globals.json) writeJson(ctx.stdout, { ok: true, group });
+  if (globals.json) writeResult(ctx, globals, { ok: true, group: apiObjectForJson(group) });
   else writeLine(ctx.stdout, `created group "${group.name}": group ID ${group.group_id}, owner ${group.owner_id}`);
   return EXIT.OK;
 }
@@ -34,7 +36,7 @@ export async function groupInviteCommand(options: GroupInviteOptions, globals: G
   const failed = results.filter((r) => r.result !== 'success');
   const exitCode = failed.length > 0 ? EXIT.FAILED : EXIT.OK;
   if (globals.json) {
-    writeJson(ctx.stdout, {
+    writeResult(ctx, globals, {
       ok: failed.length === 0,
       exitCode,
       group: options.group,
@@ -70,7 +72,7 @@ export async function groupMembersCommand(options: GroupMembersOptions, globals:
     ({ members, cursor, total } = page);
   }
   if (globals.json) {
-    writeJson(ctx.stdout, { ok: true, group: options.group, total, members, ...(cursor !== undefined ? { cursor } : {}) });
+    writeResult(ctx, globals, { ok: true, group: options.group, total, members: apiObjectForJson(members), ...(cursor !== undefined ? { cursor } : {}) });
     return EXIT.OK;
   }
   for (const m of members) {
@@ -89,19 +91,25 @@ export interface GroupDestroyOptions {
 }
 
 /**
- * `lanying-kb group destroy --owner ID --group G [--yes]`. Without --yes it asks on a terminal, and refuses
- * (exit 2) when there is no terminal to ask on.
+ * `lanying-kb group destroy --owner ID --group G [--yes]`. Without --yes it shows the group's name and member count
+ * and asks for "yes" on a terminal, and refuses (exit 2) when there is no terminal to ask on.
  */
 export async function groupDestroyCommand(options: GroupDestroyOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
   const { client } = await adminClient(globals, ctx);
   if (!options.yes) {
     if (!ctx.stdin.isTTY) throw new UsageError(`destroying group ${options.group} cannot be undone: add --yes to confirm (no terminal to ask on)`);
-    ctx.stderr.write(`Destroy group ${options.group}? Every member loses it; this cannot be undone. Type "yes" to confirm: `);
-    const answer = (await readLine(ctx.stdin))?.trim().toLowerCase();
-    if (answer !== 'yes' && answer !== 'y') throw new UsageError(`not confirmed: group ${options.group} was not destroyed`);
+    // Asked as the owner: an unknown group (20001) or a non-member fails here, before anything is asked.
+    const info = await client.groups.info(options.group, { actAs: options.owner });
+    const { total } = await client.groups.members(options.group, { limit: 1 }, { actAs: options.owner });
+    const members = total === undefined ? 'its members' : plural(total, 'member');
+    await confirmWithYes(
+      ctx,
+      `Destroy group ${options.group} "${escapeControl(info.name)}" (${members})? Every member loses it; this cannot be undone.`,
+      `Destroying group ${options.group} cannot be undone`,
+    );
   }
   await client.groups.destroy(options.group, { actAs: options.owner });
-  if (globals.json) writeJson(ctx.stdout, { ok: true, group: options.group, destroyed: true });
+  if (globals.json) writeResult(ctx, globals, { ok: true, group: options.group, destroyed: true });
   else writeLine(ctx.stdout, `destroyed group ${options.group}`);
   return EXIT.OK;
 }

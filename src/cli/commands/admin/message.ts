@@ -4,9 +4,9 @@ import type { MessageTarget } from '../../../api/resources/messages.js';
 import { sendFileMessage } from '../../../admin/send-file.js';
 import { UsageError, ValidationError } from '../../../errors.js';
 import type { CliContext, GlobalOptions } from '../../context.js';
-import { writeJson, writeLine } from '../../context.js';
+import { writeLine, writeResult } from '../../context.js';
 import { EXIT } from '../../exit-codes.js';
-import { adminClient, parseJsonObject, plural } from './shared.js';
+import { adminClient, parseJsonObject, plural, readAll } from './shared.js';
 
 export interface MessageSendOptions {
   user?: number[];
@@ -34,6 +34,11 @@ export async function messageSendCommand(options: MessageSendOptions, globals: G
     throw new UsageError('--file needs --from USER_ID: the upload slot is asked for as the user who sends the file');
   }
   const ext = options.ext === undefined ? undefined : parseJsonObject(options.ext, '--ext');
+  // `--text -`: the text is standard input (all of it, without its last line break).
+  if (options.text === '-') {
+    options = { ...options, text: await readAll(ctx.stdin) };
+    if (options.text === '') throw new UsageError('--text -: standard input was empty; give the text on stdin (e.g. echo hello | lanying-kb message send ... --text -)');
+  }
   const filepath = options.file === undefined ? undefined : path.resolve(ctx.cwd, options.file);
   if (filepath !== undefined) checkFile(filepath, options.file as string);
   const to: MessageTarget = users.length > 0 ? { users } : { groups };
@@ -43,7 +48,7 @@ export async function messageSendCommand(options: MessageSendOptions, globals: G
 
   if (filepath === undefined) {
     const sent = await client.messages.sendText(to, options.text as string, { ...(options.from !== undefined ? { from: options.from } : {}), ...(ext ? { ext } : {}) });
-    if (globals.json) writeJson(ctx.stdout, { ok: true, to: { [`${kind}s`]: ids }, msgIds: sent.msgIds });
+    if (globals.json) writeResult(ctx, globals, { ok: true, to: { [`${kind}s`]: ids }, msgIds: sent.msgIds });
     else writeLine(ctx.stdout, `sent to ${plural(ids.length, kind)} (${ids.join(', ')})${sent.msgIds.length ? `: message ID ${sent.msgIds.join(', ')}` : ''}`);
     return EXIT.OK;
   }
@@ -52,7 +57,7 @@ export async function messageSendCommand(options: MessageSendOptions, globals: G
   const failed = results.filter((r) => !r.ok);
   const exitCode = failed.length > 0 ? EXIT.FAILED : EXIT.OK;
   if (globals.json) {
-    writeJson(ctx.stdout, { ok: failed.length === 0, exitCode, file: filepath, results: results.map((r) => ({ [`${kind}Id`]: r.target, ...r, target: undefined })) });
+    writeResult(ctx, globals, { ok: failed.length === 0, exitCode, file: filepath, results: results.map((r) => ({ [`${kind}Id`]: r.target, ...r, target: undefined })) });
     return exitCode;
   }
   for (const r of results) {

@@ -2,9 +2,9 @@ import type { PushAudience, PushMessage } from '../../../api/resources/push.js';
 import { checkPushImage } from '../../../admin/push-image.js';
 import { UsageError } from '../../../errors.js';
 import type { CliContext, GlobalOptions } from '../../context.js';
-import { writeJson, writeLine } from '../../context.js';
+import { writeLine, writeResult } from '../../context.js';
 import { EXIT } from '../../exit-codes.js';
-import { adminClient, parseJsonObject, plural } from './shared.js';
+import { adminClient, confirmWithYes, parseJsonObject, plural } from './shared.js';
 
 export interface PushNotifyOptions {
   all?: boolean;
@@ -18,11 +18,14 @@ export interface PushNotifyOptions {
   attachmentUrl?: string;
   badge?: string;
   ext?: string;
+  /** Do not ask before a push to every user. */
+  yes?: boolean;
 }
 
 /**
  * `lanying-kb push notify (--all | --tag T... | --alias A... | --user-id ID... | --push-token P...) [...]`.
- * Exactly one audience; a list over 500 entries is sent in several calls. An image is checked before sending.
+ * Exactly one audience; a list over 500 entries is sent in several calls. An image is checked before sending. A push
+ * to every user (`--all`) asks for "yes" on a terminal, and needs `--yes` elsewhere.
  */
 export async function pushNotifyCommand(options: PushNotifyOptions, globals: GlobalOptions, ctx: CliContext): Promise<number> {
   const audience = audienceOf(options);
@@ -39,6 +42,9 @@ export async function pushNotifyCommand(options: PushNotifyOptions, globals: Glo
     ...(ext ? { ext } : {}),
   };
   const { client } = await adminClient(globals, ctx);
+  if (audience === 'all' && !options.yes) {
+    await confirmWithYes(ctx, 'Send this push notification to every user of the app?', 'A push to every user cannot be called back');
+  }
   // Swagger (api-docs.json:14049): the attachment may be an image, audio or video URL; only an image must be a
   // jpg/jpeg/png under 1 MB, so only an image push is checked.
   const image = type === 'image' && options.attachmentUrl !== undefined ? await checkPushImage(options.attachmentUrl, { field: '--attachment-url' }) : undefined;
@@ -46,7 +52,7 @@ export async function pushNotifyCommand(options: PushNotifyOptions, globals: Glo
 
   const size = audience === 'all' ? undefined : (Object.values(audience)[0] as unknown[]).length;
   if (globals.json) {
-    writeJson(ctx.stdout, { ok: true, calls: result.calls, taskIds: result.taskIds, audienceSize: size ?? 'all', ...(image ? { imageBytes: image.size } : {}) });
+    writeResult(ctx, globals, { ok: true, calls: result.calls, taskIds: result.taskIds, audienceSize: size ?? 'all', ...(image ? { imageBytes: image.size } : {}) });
     return EXIT.OK;
   }
   const who = audience === 'all' ? 'all users' : `${size} ${Object.keys(audience)[0]} entr${size === 1 ? 'y' : 'ies'}`;

@@ -1,6 +1,7 @@
 import type { CliContext, GlobalOptions } from '../../context.js';
-import { writeJson, writeLine } from '../../context.js';
+import { writeLine, writeResult } from '../../context.js';
 import { EXIT } from '../../exit-codes.js';
+import { apiObjectForJson } from '../../json-fields.js';
 import { adminClient, parseId, plural } from './shared.js';
 
 export interface RosterOptions {
@@ -12,7 +13,7 @@ export async function rosterAddCommand(options: RosterOptions, globals: GlobalOp
   const friends = [...new Set(args.map((a) => parseId(a, 'friendId')))];
   const { client } = await adminClient(globals, ctx);
   await client.rosters.add(options.user, friends);
-  if (globals.json) writeJson(ctx.stdout, { ok: true, user: options.user, added: friends });
+  if (globals.json) writeResult(ctx, globals, { ok: true, user: options.user, added: friends });
   else writeLine(ctx.stdout, `user ${options.user} added ${plural(friends.length, 'friend')}: ${friends.join(', ')}`);
   return EXIT.OK;
 }
@@ -22,7 +23,7 @@ export async function rosterListCommand(options: RosterOptions, globals: GlobalO
   const { client } = await adminClient(globals, ctx);
   const friends = await client.rosters.list(options.user);
   if (globals.json) {
-    writeJson(ctx.stdout, { ok: true, user: options.user, friends });
+    writeResult(ctx, globals, { ok: true, user: options.user, friends: apiObjectForJson(friends) });
     return EXIT.OK;
   }
   if (friends.length === 0) writeLine(ctx.stdout, `user ${options.user} has no friends yet`);

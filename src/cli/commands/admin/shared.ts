@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { LanyingClient } from '../../../api/client.js';
 import { createClient } from '../../../runtime/create-client.js';
 import type { ResolvedConfig } from '../../../config/resolve.js';
-import { ValidationError } from '../../../errors.js';
+import { UsageError, ValidationError } from '../../../errors.js';
 import type { CliContext, GlobalOptions } from '../../context.js';
 import { loadCliConfig } from '../../load-config.js';
 
@@ -42,6 +42,25 @@ export async function readLine(stream: NodeJS.ReadableStream): Promise<string | 
   } finally {
     rl.close();
   }
+}
+
+/**
+ * Asks on the terminal for the word "yes" (nothing shorter: "y" is not enough for what cannot be undone). Throws a
+ * `UsageError` (exit 2) when the answer is anything else, or when there is no terminal to ask on (then `--yes` is how
+ * to confirm). `question` and `refusal` are shown as they are: escape what they quote.
+ */
+export async function confirmWithYes(ctx: CliContext, question: string, refusal: string): Promise<void> {
+  if (!ctx.stdin.isTTY) throw new UsageError(`${refusal}: add --yes to confirm (no terminal to ask on)`);
+  ctx.stderr.write(`${question} Type "yes" to confirm: `);
+  const answer = (await readLine(ctx.stdin))?.trim().toLowerCase();
+  if (answer !== 'yes') throw new UsageError(`not confirmed (the answer was not "yes"): ${refusal.replace(/^./, (c) => c.toLowerCase())}, nothing was done`);
+}
+
+/** Reads all of standard input as UTF-8 text (`--text -`), without one trailing line break. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** `1 user`, `3 users`. */

@@ -5,8 +5,9 @@ import type { BatchRegisterResult } from '../../../api/resources/users.js';
 import { parseUserList } from '../../../admin/user-list.js';
 import { UsageError, ValidationError } from '../../../errors.js';
 import type { CliContext, GlobalOptions } from '../../context.js';
-import { writeJson, writeLine } from '../../context.js';
+import { writeLine, writeResult } from '../../context.js';
 import { EXIT } from '../../exit-codes.js';
+import { apiObjectForJson } from '../../json-fields.js';
 import { adminClient, plural, readLine } from './shared.js';
 
 export interface UserRegisterOptions {
@@ -23,7 +24,7 @@ export async function userRegisterCommand(options: UserRegisterOptions, globals:
   const password = await readPassword(options, ctx);
   const { client } = await adminClient(globals, ctx);
   const settings = await client.users.register({ username, password });
-  if (globals.json) writeJson(ctx.stdout, { ok: true, username, userId: settings.user_id });
+  if (globals.json) writeResult(ctx, globals, { ok: true, username, userId: settings.user_id });
   else writeLine(ctx.stdout, `registered ${username}: user ID ${settings.user_id}`);
   return EXIT.OK;
 }
@@ -68,7 +69,7 @@ export async function userBatchRegisterCommand(_options: object, globals: Global
   const exitCode = failed.length > 0 ? EXIT.FAILED : EXIT.OK;
   if (globals.json) {
     const list = results.map((r) => ({ username: r.username, ok: r.success, ...(r.user_id !== undefined ? { userId: r.user_id } : {}), ...(r.reason ? { reason: r.reason } : {}) }));
-    writeJson(ctx.stdout, { ok: failed.length === 0, exitCode, registered: results.length - failed.length, failed: failed.length, results: list });
+    writeResult(ctx, globals, { ok: failed.length === 0, exitCode, registered: results.length - failed.length, failed: failed.length, results: list });
     return exitCode;
   }
   const width = Math.max(8, ...results.map((r) => r.username.length));
@@ -89,7 +90,7 @@ export async function userProfileCommand(options: UserProfileOptions, globals: G
   const { client } = await adminClient(globals, ctx);
   const profile = await client.users.profile({ actAs: options.user });
   if (globals.json) {
-    writeJson(ctx.stdout, { ok: true, profile });
+    writeResult(ctx, globals, { ok: true, profile: apiObjectForJson(profile) });
     return EXIT.OK;
   }
   for (const [key, value] of Object.entries(profile)) {
