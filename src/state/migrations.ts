@@ -140,4 +140,9 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       CREATE INDEX kb_versions_by_state ON kb_versions (state);
     `);
   },
+  // 7: the sync ID of the version a new one replaces (with prev_hash and prev_doc_id): a document that moved keeps
+  // the sync ID of the path it was sent from, so it cannot be computed from the current path.
+  (db) => {
+    db.exec('ALTER TABLE documents ADD COLUMN prev_sync_id TEXT;');
+  },
 ];

@@ -47,6 +47,10 @@ export interface DocumentRecord {
   skipReason: string | null;
   /** The transaction ID the pending send carries; a re-send after a crash reuses it. */
   transactionId: number | null;
+  /**
+   * The sync ID (`ext.ai.metadata.sync_id`) of the version in `uploadedHash`: the one in the knowledge base or on its
+   * way, never one whose send has not succeeded (a `pending` or `failed` row keeps the one before).
+   */
   syncId: string | null;
   /** sha256 of the version sent to the knowledge base of `target` (in it, or on its way: see `status`). */
   uploadedHash: string | null;
@@ -80,6 +84,8 @@ export interface DocumentRecord {
    */
   prevHash: string | null;
   prevDocId: string | null;
+  /** The sync ID the replaced version was sent with (a moved document keeps the one of its first path). */
+  prevSyncId: string | null;
 }
 
 /** A version of a document that is in a knowledge base and is to go: replaced by a newer one, or failed. */
@@ -150,6 +156,7 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['deleteAfter', 'delete_after'],
   ['prevHash', 'prev_hash'],
   ['prevDocId', 'prev_doc_id'],
+  ['prevSyncId', 'prev_sync_id'],
 ];
 
 const KB_VERSION_COLUMNS =
@@ -190,6 +197,7 @@ export function newDocumentRecord(source: string, key: string, kind: DocumentKin
     deleteAfter: null,
     prevHash: null,
     prevDocId: null,
+    prevSyncId: null,
   };
 }
 

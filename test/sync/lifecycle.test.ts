@@ -177,6 +177,19 @@ describe('changed documents are replaced', () => {
     expect(kbDocuments(s.sandbox)).toHaveLength(2);
   });
 
+  it('a moved file edited afterwards: its old version (sent under the old path) is deleted once the new one is ingested', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'old/a.md', 'version 1');
+    await syncSettled(s);
+    rmSync(path.join(s.root, 'old'), { recursive: true });
+    writeFile(s.root, 'new/a.md', 'version 1');
+    expect((await syncSettled(s)).counts).toMatchObject({ moved: 1, sent: 0 });
+    writeFile(s.root, 'new/a.md', 'version 2, longer');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ changed: 1, ingested: 1, deleted: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['new/a.md']);
+  });
+
   it('a moved file is not sent again: its document follows it (path and link metadata)', async () => {
     const s = await setupSync({ sources: (root) => [{ type: 'folder', name: 'docs', path: root, linkBase: 'https://docs.example.test/' }] });
     writeFile(s.root, 'old/place.md', 'same content');
@@ -213,6 +226,23 @@ describe('documents that left their sources are deleted, safely', () => {
     store = s.state();
     expect(store.get('docs', 'gone.md')?.status).toBe('ingested');
     store.close();
+  });
+
+  it('a file deleted after its new version failed to send, to be ingested, or was refused: its document is still deleted', async () => {
+    for (const fault of [{ route: 'POST /_oss/*', status: 500 }, { chatbot: 'fail', reason: 'exception' }, { chatbot: 'refuse', reason: 'round_limit' }] as const) {
+      const s = await setupSync({ sync: { ingestRetryDelay: '1h' } });
+      writeFile(s.root, 'a.md', 'version 1');
+      await syncSettled(s);
+      writeFile(s.root, 'a.md', 'version 2, longer');
+      s.sandbox.setFaults([fault]);
+      const failed = await syncSettled(s);
+      expect(failed.counts.failed + failed.counts.ingestFailed + failed.counts.refused).toBe(1);
+      s.sandbox.setFaults([]);
+      rmSync(path.join(s.root, 'a.md'));
+      const pruned = await syncSettled(s, { prune: 'all' });
+      expect(pruned.counts, JSON.stringify(fault)).toMatchObject({ removed: 1, deleted: 1 });
+      expect(kbDocuments(s.sandbox), JSON.stringify(fault)).toEqual([]);
+    }
   });
 
   it('a missing source folder deletes nothing', async () => {
