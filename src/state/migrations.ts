@@ -145,4 +145,8 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
     db.exec('ALTER TABLE documents ADD COLUMN prev_sync_id TEXT;');
   },
+  // 8: since when a moved document's metadata still names its old place (every run sets it again until it follows).
+  (db) => {
+    db.exec('ALTER TABLE documents ADD COLUMN metadata_pending_since INTEGER;');
+  },
 ];

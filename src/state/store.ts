@@ -86,6 +86,8 @@ export interface DocumentRecord {
   prevDocId: string | null;
   /** The sync ID the replaced version was sent with (a moved document keeps the one of its first path). */
   prevSyncId: string | null;
+  /** Since when the document's metadata (`path`, `link`) names the place it moved from; null once it follows. */
+  metadataPendingSince: number | null;
 }
 
 /** A version of a document that is in a knowledge base and is to go: replaced by a newer one, or failed. */
@@ -157,6 +159,7 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['prevHash', 'prev_hash'],
   ['prevDocId', 'prev_doc_id'],
   ['prevSyncId', 'prev_sync_id'],
+  ['metadataPendingSince', 'metadata_pending_since'],
 ];
 
 const KB_VERSION_COLUMNS =
@@ -198,6 +201,7 @@ export function newDocumentRecord(source: string, key: string, kind: DocumentKin
     prevHash: null,
     prevDocId: null,
     prevSyncId: null,
+    metadataPendingSince: null,
   };
 }
 

@@ -127,6 +127,8 @@ export function writeForDecision(source: string, decision: MoveDecision, ctx: Tr
         prevDocId: old.prevDocId,
         prevSyncId: old.prevSyncId,
         movedFrom: `${old.source}:${old.key}`,
+        // Its document's path and link follow once a run sets them (see the engine's metadata updates).
+        metadataPendingSince: ctx.now,
       });
       return { type: 'put', record, forget: { source: old.source, key: old.key } };
     }
@@ -163,7 +165,21 @@ export function pendingRecord(
 
 function sendColumnsCleared(): Pick<
   DocumentRecord,
-  'transactionId' | 'syncId' | 'uploadedHash' | 'msgId' | 'downloadUrl' | 'docId' | 'uploadedAt' | 'ingestedAt' | 'prevHash' | 'prevDocId' | 'prevSyncId' | 'ingestAttempts' | 'retryAfter' | 'deleteAfter'
+  | 'transactionId'
+  | 'syncId'
+  | 'uploadedHash'
+  | 'msgId'
+  | 'downloadUrl'
+  | 'docId'
+  | 'uploadedAt'
+  | 'ingestedAt'
+  | 'prevHash'
+  | 'prevDocId'
+  | 'prevSyncId'
+  | 'metadataPendingSince'
+  | 'ingestAttempts'
+  | 'retryAfter'
+  | 'deleteAfter'
 > {
   return {
     transactionId: null,
@@ -177,6 +193,7 @@ function sendColumnsCleared(): Pick<
     prevHash: null,
     prevDocId: null,
     prevSyncId: null,
+    metadataPendingSince: null,
     ingestAttempts: 0,
     retryAfter: null,
     deleteAfter: null,
@@ -307,5 +324,5 @@ export function unconfirmedRecord(row: DocumentRecord, reason: string, now: numb
 
 /** Its document was deleted from the knowledge base (it had left its source). */
 export function deletedRecord(row: DocumentRecord, now: number): DocumentRecord {
-  return { ...row, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: now };
+  return { ...row, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, prevSyncId: null, metadataPendingSince: null, updatedAt: now };
 }

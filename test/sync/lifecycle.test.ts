@@ -177,6 +177,34 @@ describe('changed documents are replaced', () => {
     expect(kbDocuments(s.sandbox)).toHaveLength(2);
   });
 
+  it('a moved file whose path metadata could not be set (the command refused, or its document not yet confirmed) gets it on a later run', async () => {
+    const s = await setupSync({ sources: (root) => [{ type: 'folder', name: 'docs', path: root, linkBase: 'https://docs.example.test/' }] });
+    writeFile(s.root, 'old/place.md', 'same content');
+    await syncSettled(s);
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: '/bluevector metadata set*', times: 1 }]);
+    rmSync(path.join(s.root, 'old'), { recursive: true });
+    writeFile(s.root, 'new/place.md', 'same content');
+    expect((await syncSettled(s)).counts).toMatchObject({ moved: 1, sent: 0 });
+    expect(s.sandbox.state().knowledgeBase.documents[0]?.metadata.path).toBe('old/place.md');
+    await syncSettled(s);
+    expect(s.sandbox.state().knowledgeBase.documents[0]?.metadata).toMatchObject({ path: 'new/place.md', link: 'https://docs.example.test/new/place.md' });
+    // Once set, it is not set again.
+    const commands = () => s.sandbox.state().messages.filter((m) => m.content.startsWith('/bluevector metadata set')).length;
+    const before = commands();
+    await syncSettled(s);
+    expect(commands()).toBe(before);
+
+    // A file moved while its document awaits the chatbot's confirmation: its path follows once it is confirmed.
+    s.sandbox.setFaults([{ chatbot: 'delay', match: 'fresh.md', delayMs: 1500 }]);
+    writeFile(s.root, 'a/fresh.md', 'fresh content');
+    await s.sync({ wait: false });
+    rmSync(path.join(s.root, 'a'), { recursive: true });
+    writeFile(s.root, 'b/fresh.md', 'fresh content');
+    expect((await syncSettled(s)).counts).toMatchObject({ moved: 1, sent: 0 });
+    await syncSettled(s);
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['b/fresh.md', 'new/place.md']);
+  });
+
   it('a moved file edited afterwards: its old version (sent under the old path) is deleted once the new one is ingested', async () => {
     const s = await setupSync();
     writeFile(s.root, 'old/a.md', 'version 1');
