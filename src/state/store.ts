@@ -453,10 +453,10 @@ export class StateStore {
   }
 
   /**
-   * Documents of a status (and target: null rows count as any), oldest send first; with `sentBefore`, only those
-   * sent before that time.
+   * Documents of a status (and target: null rows count as any), oldest send first; with `sentBefore` (`sentAfter`),
+   * only those sent before (after) that time.
    */
-  withStatus(status: DocumentStatus, filter: { target?: string; sentBefore?: number; limit?: number } = {}): DocumentRecord[] {
+  withStatus(status: DocumentStatus, filter: { target?: string; sentBefore?: number; sentAfter?: number; limit?: number } = {}): DocumentRecord[] {
     const where = ['status = ?'];
     const params: unknown[] = [status];
     if (filter.target !== undefined) {
@@ -466,6 +466,10 @@ export class StateStore {
     if (filter.sentBefore !== undefined) {
       where.push('uploaded_at <= ?');
       params.push(filter.sentBefore);
+    }
+    if (filter.sentAfter !== undefined) {
+      where.push('uploaded_at >= ?');
+      params.push(filter.sentAfter);
     }
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
     return this.#db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE ${where.join(' AND ')} ORDER BY uploaded_at, source, key${limit}`).all(...params) as DocumentRecord[];

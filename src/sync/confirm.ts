@@ -31,6 +31,12 @@ export class ChatbotRefusedError extends LanyingKbError {
   }
 }
 
+/**
+ * How long after its send a document that became `unconfirmed` (no confirmation within `sync.confirmTimeout`) may
+ * still be confirmed by a notice that comes late: a later run reads the conversation back to it.
+ */
+export const LATE_NOTICE_WINDOW_MS = 24 * 3_600_000;
+
 /** Refusals that hold for every document (the account, the admin, the knowledge base), not for one. */
 const STOPPING: ReadonlySet<SendRefusalReason> = new Set(['service_expired', 'deduct_failed', 'several_kbs', 'no_permission', 'file_refused']);
 
@@ -116,11 +122,19 @@ export class Confirmer {
     return this.#options.store.countWithStatus(['sent'], this.#options.target);
   }
 
-  /** Starts reading the conversation from the oldest awaited send (or from now). Idempotent. */
+  /** Documents that became unconfirmed recently enough that a late notice of theirs is still looked for. */
+  lateCandidates(): DocumentRecord[] {
+    const { store, target, now } = this.#options;
+    return store.withStatus('unconfirmed', { target, sentAfter: now() - LATE_NOTICE_WINDOW_MS }).filter((r) => r.msgId !== null);
+  }
+
+  /**
+   * Starts reading the conversation from the oldest awaited send, or the oldest recent unconfirmed one (its notice
+   * may have come after the run that sent it ended), or from now. Idempotent.
+   */
   start(): void {
     if (this.#unsubscribe) return;
-    const oldest = this.#options.store
-      .withStatus('sent', { target: this.#options.target })
+    const oldest = [...this.#options.store.withStatus('sent', { target: this.#options.target }), ...this.lateCandidates()]
       .filter((r) => r.msgId !== null)
       .reduce<string | undefined>((min, r) => (min === undefined || compareIds(r.msgId as string, min) < 0 ? (r.msgId as string) : min), undefined);
     if (oldest) this.#options.channel.startAfter((BigInt(oldest) - 1n).toString());
@@ -155,7 +169,10 @@ export class Confirmer {
    * documents sent more than `confirmTimeout` ago become unconfirmed. Resolves with the documents still awaited.
    */
   async settle(options: { deadline: number; signal?: AbortSignal | undefined; pollMs: number }): Promise<number> {
+    const late = this.lateCandidates().length > 0;
     this.start();
+    // Notices that came after an earlier run stopped waiting: read once up to now before counting what is awaited.
+    if (late) await this.#options.channel.caughtUp(options.signal);
     for (;;) {
       this.expire();
       await this.#proofs.onIdle();
@@ -197,7 +214,8 @@ export class Confirmer {
   /** The chatbot's immediate answer to a message: an ack, or a refusal of the document it names. */
   #onAnswer(message: ChatbotMessage): void {
     const row = message.requestMsgId === undefined ? undefined : this.#options.store.findByMsgId(message.requestMsgId);
-    if (!row || row.status !== 'sent' || (row.target !== null && row.target !== this.#options.target)) return;
+    // An unconfirmed document's answers are read again when a later run looks for its late notice.
+    if (!row || (row.status !== 'sent' && row.status !== 'unconfirmed') || (row.target !== null && row.target !== this.#options.target)) return;
     const reply = classifySendReply({ content: message.content, ext: message.ext });
     if (reply.kind === 'ack') {
       this.#acked.set(row.msgId as string, { source: row.source, key: row.key });
@@ -285,7 +303,7 @@ export class Confirmer {
     if (!line) return undefined;
     const candidates = [...this.#acked.keys()]
       .map((msgId) => this.#options.store.findByMsgId(msgId))
-      .filter((r): r is DocumentRecord => r !== undefined && r.status === 'sent' && documentNameOf(r) === line.filename);
+      .filter((r): r is DocumentRecord => r !== undefined && (r.status === 'sent' || r.status === 'unconfirmed') && documentNameOf(r) === line.filename);
     return candidates.length === 1 ? candidates[0] : undefined;
   }
 }

@@ -89,9 +89,9 @@ export class KnowledgeBaseLifecycle {
     this.#confirmer.expect(msgId);
   }
 
-  /** Follows the conversation while documents of this target are on their way (the daemon). */
+  /** Follows the conversation while documents of this target are on their way, or may still be confirmed late (the daemon). */
   start(): void {
-    if (this.#confirmer.awaitedCount() > 0) this.#confirmer.start();
+    if (this.#confirmer.awaitedCount() > 0 || this.#confirmer.lateCandidates().length > 0) this.#confirmer.start();
   }
 
   /** Documents of this target on their way. */

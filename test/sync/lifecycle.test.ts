@@ -72,6 +72,27 @@ describe('confirmed ingestion', () => {
     expect(kbDocuments(s.sandbox)).toHaveLength(2);
   });
 
+  it('a confirmation that comes after sync.confirmTimeout is taken by the next run (the document was unconfirmed meanwhile)', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s' }, sandbox: { faults: [{ chatbot: 'delay', match: 'slow.md', delayMs: 2000 }] } });
+    writeFile(s.root, 'slow.md', 'version 1');
+    const first = await syncSettled(s);
+    expect(first.counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    const second = await syncSettled(s);
+    expect(second.counts).toMatchObject({ sent: 0 });
+    let store = s.state();
+    const [doc] = kbDocuments(s.sandbox);
+    expect(store.get('docs', 'slow.md')).toMatchObject({ status: 'ingested', docId: doc?.docId });
+    store.close();
+    // Now its replacement deletes it.
+    s.sandbox.setFaults([]);
+    writeFile(s.root, 'slow.md', 'version 2, longer');
+    expect((await syncSettled(s)).counts).toMatchObject({ changed: 1, ingested: 1, deleted: 1 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+    store = s.state();
+    expect(store.get('docs', 'slow.md')?.status).toBe('ingested');
+    store.close();
+  });
+
   it('a document the chatbot failed to ingest is recorded with its reason, its failed document deleted, and sent again after the retry delay, then quarantined', async () => {
     const s = await setupSync({
       sync: { ingestRetryDelay: 0, maxIngestAttempts: 2 },
