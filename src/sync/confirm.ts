@@ -13,12 +13,14 @@
  */
 
 import PQueue from 'p-queue';
+import { AbortedError } from '../api/errors.js';
 import { LanyingKbError } from '../errors.js';
 import { CommandTimeoutError, type ChatbotMessage, type KbChannel } from '../kb/channel.js';
 import { CommandNotRunError, type KbCommands } from '../kb/commands.js';
 import { type CompletionNotice, parseCompletionNotice } from '../protocol/kb-notices.js';
 import { classifySendReply, type SendRefusalReason } from '../protocol/kb-send-replies.js';
 import type { DocumentRecord, StateStore } from '../state/store.js';
+import { sleep } from '../util/timers.js';
 import { ingestedRecord, ingestFailedRecord, refusedRecord, type RetiredVersion, unconfirmedRecord } from './transitions.js';
 
 /** The chatbot refused a document for a reason that holds for every document: the run stops. */
@@ -36,6 +38,17 @@ export class ChatbotRefusedError extends LanyingKbError {
  * still be confirmed by a notice that comes late: a later run reads the conversation back to it.
  */
 export const LATE_NOTICE_WINDOW_MS = 24 * 3_600_000;
+
+/** A proof command the chatbot did not carry out this time (a refusal, an error of its own, the API): tried again. */
+const TRANSIENT_COMMAND_FAILURES: ReadonlySet<string> = new Set(['service_expired', 'deduct_failed', 'round_limit', 'internal_error', 'command_failed']);
+
+/** Attempts to prove one notice, and the wait before each further one. */
+const PROOF_ATTEMPTS = 3;
+const PROOF_RETRY_MS = 500;
+
+class ProofNotRunError extends LanyingKbError {
+  override name = 'ProofNotRunError';
+}
 
 /** Refusals that hold for every document (the account, the admin, the knowledge base), not for one. */
 const STOPPING: ReadonlySet<SendRefusalReason> = new Set(['service_expired', 'deduct_failed', 'several_kbs', 'no_permission', 'file_refused']);
@@ -204,11 +217,29 @@ export class Confirmer {
     const notice = parseCompletionNotice(message.content);
     if (!notice || notice.kbName !== this.#options.kbName || this.#closing.signal.aborted) return;
     this.#proofs
-      .add(() => this.#onNotice(notice, message))
+      .add(() => this.#proveWithRetries(notice, message))
       .catch((error: unknown) => {
         // A notice that could not be tied now is tied by a later read (`check`), or its document times out.
         if (!this.#closing.signal.aborted) this.#options.onError?.(error);
       });
+  }
+
+  /**
+   * A notice is tied and recorded; a proof the chatbot or the API did not carry out this time is tried again a few
+   * times (and, failing that, by a later run: the document is a late candidate then).
+   */
+  async #proveWithRetries(notice: CompletionNotice, message: ChatbotMessage): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#onNotice(notice, message);
+        return;
+      } catch (error) {
+        const transient = error instanceof ProofNotRunError || (error instanceof LanyingKbError && !(error instanceof AbortedError));
+        if (!transient || attempt >= PROOF_ATTEMPTS || this.#closing.signal.aborted) throw error;
+        await sleep(PROOF_RETRY_MS * attempt, this.#closing.signal).catch(() => undefined);
+        if (this.#closing.signal.aborted) return;
+      }
+    }
   }
 
   /** The chatbot's immediate answer to a message: an ack, or a refusal of the document it names. */
@@ -274,6 +305,7 @@ export class Confirmer {
     try {
       const metadata = await commands.metadataGet(notice.docId, this.#closing.signal);
       this.#proofs.concurrency = 4;
+      if (!metadata.ok && TRANSIENT_COMMAND_FAILURES.has(metadata.reason)) throw new ProofNotRunError(`the chatbot did not read document ${notice.docId}'s metadata: ${metadata.text}`);
       const syncId = metadata.ok ? metadata.metadata.sync_id : undefined;
       if (this.#closing.signal.aborted) return undefined;
       if (syncId !== undefined) {

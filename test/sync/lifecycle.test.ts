@@ -93,6 +93,13 @@ describe('confirmed ingestion', () => {
     store.close();
   });
 
+  it('a notice whose proof the chatbot refused (or the API failed) is proven again, not left unconfirmed', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '5s' }, sandbox: { faults: [{ chatbot: 'refuse', reason: 'round_limit', match: '/bluevector metadata get*', times: 1 }] } });
+    writeFile(s.root, 'a.md', 'a');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ sent: 1, ingested: 1, unconfirmed: 0 });
+  });
+
   it('a document the chatbot failed to ingest is recorded with its reason, its failed document deleted, and sent again after the retry delay, then quarantined', async () => {
     const s = await setupSync({
       sync: { ingestRetryDelay: 0, maxIngestAttempts: 2 },
