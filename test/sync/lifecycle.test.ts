@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -7,6 +7,7 @@ import type { SyncReport } from '../../src/sync/report.js';
 import { caught } from '../helpers/errors.js';
 import { type SyncSetup, setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
+import { daemonEnv, logSink, useDaemon, waitFor as waitForDaemon } from '../daemon/helpers.js';
 
 /** The documents of the sandbox's knowledge base, by the `path` their metadata names. */
 function kbDocuments(sandbox: Sandbox, status?: string): { docId: string; path: string; syncId: string; status: string }[] {
@@ -360,6 +361,30 @@ describe('documents that left their sources are deleted, safely', () => {
     const report = await syncSettled(s, { prune: 'all' });
     expect(report.counts).toMatchObject({ removed: 1, deleted: 0 });
     expect(kbDocuments(s.sandbox)).toHaveLength(1);
+  });
+});
+
+describe('the daemon: documents that left their sources', () => {
+  it('a change seen in a root that then vanished (an unmounted disk) is no removal: nothing is deleted, and the change is sent once the root is back', async () => {
+    const env = await daemonEnv({ sync: { deleteAfter: 0 } });
+    env.write('a.md', 'a');
+    env.write('b.md', 'b');
+    const logs = logSink();
+    const daemon = await useDaemon(env.config(), { logs, maintainIntervalMs: 50 });
+    await daemon.ready;
+    await waitForDaemon(() => env.read((s) => s.list({ status: ['ingested'] }).length) === 2, 10_000, 'both ingested');
+    env.write('a.md', 'a, edited');
+    renameSync(env.docs, `${env.docs}.away`);
+    await waitForDaemon(() => logs.lines.some((l) => l.event === 'batch-finished' || l.event === 'paths-failed'), 10_000, 'the watched change handled');
+    await daemon.whenIdle();
+    await env.sandbox.idle();
+    expect(env.read((s) => s.list().map((r) => [r.key, r.status]))).toEqual([
+      ['a.md', 'ingested'],
+      ['b.md', 'ingested'],
+    ]);
+    expect(kbDocuments(env.sandbox)).toHaveLength(2);
+    renameSync(`${env.docs}.away`, env.docs);
+    await waitForDaemon(() => env.sentPaths().length === 3, 20_000, 'the edit, sent once the root is back');
   });
 });
 
