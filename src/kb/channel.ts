@@ -60,6 +60,8 @@ export class KbChannel {
   #watermark: bigint | undefined;
   readonly #listeners = new Set<(message: ChatbotMessage) => void>();
   readonly #waiters = new Map<string, Waiter>();
+  /** Called once a read that started after they were added has ended. */
+  #readWaiters: (() => void)[] = [];
   #watching = 0;
   #loop: Promise<void> | undefined;
   #kick: (() => void) | undefined;
@@ -132,6 +134,22 @@ export class KbChannel {
     }
   }
 
+  /**
+   * Resolves once the conversation was read (or a read failed) after this call: what the chatbot had said by now has
+   * been handed over, unless the read failed. Keeps the channel reading meanwhile.
+   */
+  async caughtUp(signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return;
+    const read = new Promise<void>((resolve) => this.#readWaiters.push(resolve));
+    const stop = this.watch();
+    this.#kick?.();
+    try {
+      await (signal ? Promise.race([read, new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]) : read);
+    } finally {
+      stop();
+    }
+  }
+
   /** Reads the conversation once now and hands over what is new. */
   async poll(signal?: AbortSignal): Promise<void> {
     const fresh = await this.#readNew(signal);
@@ -147,6 +165,7 @@ export class KbChannel {
   close(): void {
     this.#closed = true;
     this.#kick?.();
+    for (const resolve of this.#readWaiters.splice(0)) resolve();
   }
 
   #ensureLoop(): void {
@@ -156,11 +175,14 @@ export class KbChannel {
 
   async #run(): Promise<void> {
     while (!this.#closed && (this.#watching > 0 || this.#waiters.size > 0)) {
+      const readWaiters = this.#readWaiters;
+      this.#readWaiters = [];
       try {
         await this.poll();
       } catch {
         // A failed read is tried again at the next interval (the client retried it already).
       }
+      for (const resolve of readWaiters) resolve();
       if (this.#closed || (this.#watching === 0 && this.#waiters.size === 0)) break;
       const wake = new AbortController();
       this.#kick = () => wake.abort();

@@ -151,4 +151,13 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 8: the sync ID of the version a new one replaces (with prev_hash and prev_doc_id): a document that moved keeps
+  // the sync ID of the path it was sent from, so it cannot be computed from the current path.
+  (db) => {
+    db.exec('ALTER TABLE documents ADD COLUMN prev_sync_id TEXT;');
+  },
+  // 9: since when a moved document's metadata still names its old place (every run sets it again until it follows).
+  (db) => {
+    db.exec('ALTER TABLE documents ADD COLUMN metadata_pending_since INTEGER;');
+  },
 ];

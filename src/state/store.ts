@@ -48,6 +48,10 @@ export interface DocumentRecord {
   skipReason: string | null;
   /** The transaction ID the pending send carries; a re-send after a crash reuses it. */
   transactionId: number | null;
+  /**
+   * The sync ID (`ext.ai.metadata.sync_id`) of the version in `uploadedHash`: the one in the knowledge base or on its
+   * way, never one whose send has not succeeded (a `pending` or `failed` row keeps the one before).
+   */
   syncId: string | null;
   /** sha256 of the version sent to the knowledge base of `target` (in it, or on its way: see `status`). */
   uploadedHash: string | null;
@@ -81,6 +85,10 @@ export interface DocumentRecord {
    */
   prevHash: string | null;
   prevDocId: string | null;
+  /** The sync ID the replaced version was sent with (a moved document keeps the one of its first path). */
+  prevSyncId: string | null;
+  /** Since when the document's metadata (`path`, `link`) names the place it moved from; null once it follows. */
+  metadataPendingSince: number | null;
 }
 
 /** A version of a document that is in a knowledge base and is to go: replaced by a newer one, or failed. */
@@ -151,6 +159,8 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['deleteAfter', 'delete_after'],
   ['prevHash', 'prev_hash'],
   ['prevDocId', 'prev_doc_id'],
+  ['prevSyncId', 'prev_sync_id'],
+  ['metadataPendingSince', 'metadata_pending_since'],
 ];
 
 const KB_VERSION_COLUMNS =
@@ -191,6 +201,8 @@ export function newDocumentRecord(source: string, key: string, kind: DocumentKin
     deleteAfter: null,
     prevHash: null,
     prevDocId: null,
+    prevSyncId: null,
+    metadataPendingSince: null,
   };
 }
 
@@ -457,10 +469,10 @@ export class StateStore {
   }
 
   /**
-   * Documents of a status (and target: null rows count as any), oldest send first; with `sentBefore`, only those
-   * sent before that time.
+   * Documents of a status (and target: null rows count as any), oldest send first; with `sentBefore` (`sentAfter`),
+   * only those sent before (after) that time.
    */
-  withStatus(status: DocumentStatus, filter: { target?: string; sentBefore?: number; limit?: number } = {}): DocumentRecord[] {
+  withStatus(status: DocumentStatus, filter: { target?: string; sentBefore?: number; sentAfter?: number; limit?: number } = {}): DocumentRecord[] {
     const where = ['status = ?'];
     const params: unknown[] = [status];
     if (filter.target !== undefined) {
@@ -470,6 +482,10 @@ export class StateStore {
     if (filter.sentBefore !== undefined) {
       where.push('uploaded_at <= ?');
       params.push(filter.sentBefore);
+    }
+    if (filter.sentAfter !== undefined) {
+      where.push('uploaded_at >= ?');
+      params.push(filter.sentAfter);
     }
     const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
     return this.#db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE ${where.join(' AND ')} ORDER BY uploaded_at, source, key${limit}`).all(...params) as DocumentRecord[];

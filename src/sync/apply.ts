@@ -160,7 +160,7 @@ export class Applier {
     let previous = action.previous;
     for (let attempt = 1; ; attempt++) {
       const syncId = syncIdOf(action.source, action.key, item.hash);
-      const pending = pendingRecord(action.source, action.key, item, previous, { syncId, newTransactionId: generateTransactionId }, { ...job.transition, now: this.#now() });
+      const pending = pendingRecord(action.source, action.key, item, previous, { newTransactionId: generateTransactionId }, { ...job.transition, now: this.#now() });
       await this.#rows.write(() => this.#store.put(pending));
       const started = performance.now();
       try {
@@ -171,7 +171,7 @@ export class Applier {
         const metadata = buildMetadata({ source: action.source, key: action.key, hash: item.hash, title, link: payload.link, extra: source.metadata });
         const chatbot = source.chatbotUserId ?? target.chatbot;
         const sent = await sendDocument(this.#client, payload, { from: target.from, chatbot }, metadata, pending.transactionId as number, signal);
-        const { record, retire } = sentRecord(pending, sent, item, this.#now(), { replace: job.replace });
+        const { record, retire } = sentRecord(pending, { ...sent, syncId }, item, this.#now(), { replace: job.replace });
         // One transaction with the other sends' rows of this turn of the event loop (see RowWriter).
         await this.#rows.write(() => {
           this.#store.put(record);

@@ -109,7 +109,7 @@ export async function runDeletions(
       deps.store.transaction(() => {
         // A version still replaced by this one goes with it.
         if (row.prevDocId !== null) {
-          deps.store.addKbVersion({ target: row.target, source: row.source, key: row.key, hash: row.prevHash, syncId: null, msgId: null, docId: row.prevDocId, state: 'delete', reason: 'its document left the source', createdAt: at, updatedAt: at });
+          deps.store.addKbVersion({ target: row.target, source: row.source, key: row.key, hash: row.prevHash, syncId: row.prevSyncId, msgId: null, docId: row.prevDocId, state: 'delete', reason: 'its document left the source', createdAt: at, updatedAt: at });
         }
         deps.store.put(deletedRecord(row, at));
       });

@@ -13,12 +13,14 @@
  */
 
 import PQueue from 'p-queue';
+import { AbortedError } from '../api/errors.js';
 import { LanyingKbError } from '../errors.js';
 import { CommandTimeoutError, type ChatbotMessage, type KbChannel } from '../kb/channel.js';
 import { COMMANDS_IN_FLIGHT, CommandNotRunError, type KbCommands } from '../kb/commands.js';
 import { type CompletionNotice, parseCompletionNotice } from '../protocol/kb-notices.js';
 import { classifySendReply, type SendRefusalReason } from '../protocol/kb-send-replies.js';
 import type { DocumentRecord, StateStore } from '../state/store.js';
+import { sleep } from '../util/timers.js';
 import { ingestedRecord, ingestFailedRecord, refusedRecord, type RetiredVersion, unconfirmedRecord } from './transitions.js';
 
 /** The chatbot refused a document for a reason that holds for every document: the run stops. */
@@ -29,6 +31,23 @@ export class ChatbotRefusedError extends LanyingKbError {
     super(`the chatbot refuses documents: ${describeRefusal(reason)} (it answered "${text.split('\n')[0]}")`);
     this.reason = reason;
   }
+}
+
+/**
+ * How long after its send a document that became `unconfirmed` (no confirmation within `sync.confirmTimeout`) may
+ * still be confirmed by a notice that comes late: a later run reads the conversation back to it.
+ */
+export const LATE_NOTICE_WINDOW_MS = 24 * 3_600_000;
+
+/** A proof command the chatbot did not carry out this time (a refusal, an error of its own, the API): tried again. */
+const TRANSIENT_COMMAND_FAILURES: ReadonlySet<string> = new Set(['service_expired', 'deduct_failed', 'round_limit', 'internal_error', 'command_failed']);
+
+/** Attempts to prove one notice, and the wait before each further one. */
+const PROOF_ATTEMPTS = 3;
+const PROOF_RETRY_MS = 500;
+
+class ProofNotRunError extends LanyingKbError {
+  override name = 'ProofNotRunError';
 }
 
 /** Refusals that hold for every document (the account, the admin, the knowledge base), not for one. */
@@ -116,11 +135,19 @@ export class Confirmer {
     return this.#options.store.countWithStatus(['sent'], this.#options.target);
   }
 
-  /** Starts reading the conversation from the oldest awaited send (or from now). Idempotent. */
+  /** Documents that became unconfirmed recently enough that a late notice of theirs is still looked for. */
+  lateCandidates(): DocumentRecord[] {
+    const { store, target, now } = this.#options;
+    return store.withStatus('unconfirmed', { target, sentAfter: now() - LATE_NOTICE_WINDOW_MS }).filter((r) => r.msgId !== null);
+  }
+
+  /**
+   * Starts reading the conversation from the oldest awaited send, or the oldest recent unconfirmed one (its notice
+   * may have come after the run that sent it ended), or from now. Idempotent.
+   */
   start(): void {
     if (this.#unsubscribe) return;
-    const oldest = this.#options.store
-      .withStatus('sent', { target: this.#options.target })
+    const oldest = [...this.#options.store.withStatus('sent', { target: this.#options.target }), ...this.lateCandidates()]
       .filter((r) => r.msgId !== null)
       .reduce<string | undefined>((min, r) => (min === undefined || compareIds(r.msgId as string, min) < 0 ? (r.msgId as string) : min), undefined);
     if (oldest) this.#options.channel.startAfter((BigInt(oldest) - 1n).toString());
@@ -155,7 +182,10 @@ export class Confirmer {
    * documents sent more than `confirmTimeout` ago become unconfirmed. Resolves with the documents still awaited.
    */
   async settle(options: { deadline: number; signal?: AbortSignal | undefined; pollMs: number }): Promise<number> {
+    const late = this.lateCandidates().length > 0;
     this.start();
+    // Notices that came after an earlier run stopped waiting: read once up to now before counting what is awaited.
+    if (late) await this.#options.channel.caughtUp(options.signal);
     for (;;) {
       this.expire();
       await this.#proofs.onIdle();
@@ -187,17 +217,36 @@ export class Confirmer {
     const notice = parseCompletionNotice(message.content);
     if (!notice || notice.kbName !== this.#options.kbName || this.#closing.signal.aborted) return;
     this.#proofs
-      .add(() => this.#onNotice(notice, message))
+      .add(() => this.#proveWithRetries(notice, message))
       .catch((error: unknown) => {
         // A notice that could not be tied now is tied by a later read (`check`), or its document times out.
         if (!this.#closing.signal.aborted) this.#options.onError?.(error);
       });
   }
 
+  /**
+   * A notice is tied and recorded; a proof the chatbot or the API did not carry out this time is tried again a few
+   * times (and, failing that, by a later run: the document is a late candidate then).
+   */
+  async #proveWithRetries(notice: CompletionNotice, message: ChatbotMessage): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#onNotice(notice, message);
+        return;
+      } catch (error) {
+        const transient = error instanceof ProofNotRunError || (error instanceof LanyingKbError && !(error instanceof AbortedError));
+        if (!transient || attempt >= PROOF_ATTEMPTS || this.#closing.signal.aborted) throw error;
+        await sleep(PROOF_RETRY_MS * attempt, this.#closing.signal).catch(() => undefined);
+        if (this.#closing.signal.aborted) return;
+      }
+    }
+  }
+
   /** The chatbot's immediate answer to a message: an ack, or a refusal of the document it names. */
   #onAnswer(message: ChatbotMessage): void {
     const row = message.requestMsgId === undefined ? undefined : this.#options.store.findByMsgId(message.requestMsgId);
-    if (!row || row.status !== 'sent' || (row.target !== null && row.target !== this.#options.target)) return;
+    // An unconfirmed document's answers are read again when a later run looks for its late notice.
+    if (!row || (row.status !== 'sent' && row.status !== 'unconfirmed') || (row.target !== null && row.target !== this.#options.target)) return;
     const reply = classifySendReply({ content: message.content, ext: message.ext });
     if (reply.kind === 'ack') {
       this.#acked.set(row.msgId as string, { source: row.source, key: row.key });
@@ -256,6 +305,7 @@ export class Confirmer {
     try {
       const metadata = await commands.metadataGet(notice.docId, this.#closing.signal);
       this.#proofs.concurrency = COMMANDS_IN_FLIGHT;
+      if (!metadata.ok && TRANSIENT_COMMAND_FAILURES.has(metadata.reason)) throw new ProofNotRunError(`the chatbot did not read document ${notice.docId}'s metadata: ${metadata.text}`);
       const syncId = metadata.ok ? metadata.metadata.sync_id : undefined;
       if (this.#closing.signal.aborted) return undefined;
       if (syncId !== undefined) {
@@ -285,7 +335,7 @@ export class Confirmer {
     if (!line) return undefined;
     const candidates = [...this.#acked.keys()]
       .map((msgId) => this.#options.store.findByMsgId(msgId))
-      .filter((r): r is DocumentRecord => r !== undefined && r.status === 'sent' && documentNameOf(r) === line.filename);
+      .filter((r): r is DocumentRecord => r !== undefined && (r.status === 'sent' || r.status === 'unconfirmed') && documentNameOf(r) === line.filename);
     return candidates.length === 1 ? candidates[0] : undefined;
   }
 }

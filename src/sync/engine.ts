@@ -504,9 +504,10 @@ export class SyncEngine {
       return;
     }
     this.#applier.writeAll(planned.actions);
-    this.#noteMetadataUpdates(planned.decisions, env);
-    // The folder's digest is recorded once every document in it is settled: now, or when its last send succeeded.
-    if (track && !planned.decisions.every(settlesFolder)) track.settled = false;
+    const metadataPending = this.#noteMetadataUpdates(planned.decisions, env);
+    // The folder's digest is recorded once every document in it is settled (its metadata too): now, or when its last
+    // send succeeded.
+    if (track && (metadataPending || !planned.decisions.every(settlesFolder))) track.settled = false;
     for (const action of planned.actions) {
       if (action.type !== 'send') continue;
       sends.planned(action.entry);
@@ -562,17 +563,27 @@ export class SyncEngine {
     track.done = true;
   }
 
-  /** A document that moved keeps its document in the knowledge base: its `path` and `link` metadata follow it. */
-  #noteMetadataUpdates(decisions: readonly MoveDecision[], env: BatchEnv): void {
+  /**
+   * A document that moved keeps its document in the knowledge base: its `path` and `link` metadata follow it. Until
+   * they did (`metadataPendingSince` is cleared then), every run that sees the file asks again: a command refused or lost, a
+   * run stopped before its cleanup, or a document not confirmed yet when it moved. Returns whether any is pending.
+   */
+  #noteMetadataUpdates(decisions: readonly MoveDecision[], env: BatchEnv): boolean {
+    let pending = false;
     for (const decision of decisions) {
-      if (decision.action !== 'moved' || decision.from.docId === null) continue;
+      if (decision.action !== 'moved' && decision.action !== 'unchanged') continue;
+      const moved = decision.action === 'moved' ? decision.from : decision.previous.metadataPendingSince !== null ? decision.previous : undefined;
+      if (moved === undefined) continue;
+      pending = true;
+      if (moved.docId === null) continue;
       const fields: Record<string, string> = { path: decision.key };
       const link = decision.item.payload?.link;
       if (link !== undefined) fields.link = link;
       const list = env.metadataUpdates.get(env.targetKey) ?? [];
-      list.push({ source: env.source.name, key: decision.key, docId: decision.from.docId, fields });
+      list.push({ source: env.source.name, key: decision.key, docId: moved.docId, fields });
       env.metadataUpdates.set(env.targetKey, list);
     }
+    return pending;
   }
 
   /** Reports a folder that looks exactly as when all its documents were settled: nothing to read, decide or write. */

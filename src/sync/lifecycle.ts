@@ -89,9 +89,9 @@ export class KnowledgeBaseLifecycle {
     this.#confirmer.expect(msgId);
   }
 
-  /** Follows the conversation while documents of this target are on their way (the daemon). */
+  /** Follows the conversation while documents of this target are on their way, or may still be confirmed late (the daemon). */
   start(): void {
-    if (this.#confirmer.awaitedCount() > 0) this.#confirmer.start();
+    if (this.#confirmer.awaitedCount() > 0 || this.#confirmer.lateCandidates().length > 0) this.#confirmer.start();
   }
 
   /** Documents of this target on their way. */
@@ -134,10 +134,14 @@ export class KnowledgeBaseLifecycle {
     try {
       result.outcomes = await runDeletions(plan, { store, commands, now, signal: options.signal, onOutcome: this.#options.onDeletion });
       for (const update of options.metadata) {
+        let done = true;
         for (const [field, value] of Object.entries(update.fields)) {
           const reply = await commands.metadataSet(update.docId, field, value, options.signal);
           if (reply.ok) result.metadataUpdated++;
+          // A document that is gone has no metadata to follow (check reports it); any other failure is tried again.
+          else if (reply.reason !== 'document_not_found' && reply.reason !== 'doc_id_not_exist') done = false;
         }
+        if (done) markMetadataFollowed(store, update, now());
       }
     } catch (error) {
       if (!isCommandsUnavailable(error)) throw error;
@@ -165,4 +169,10 @@ export class KnowledgeBaseLifecycle {
     this.#warned.add(message);
     this.#options.onWarning?.(message);
   }
+}
+
+/** A moved document's metadata names its new path: no run needs to set it again (unless the row changed meanwhile). */
+function markMetadataFollowed(store: StateStore, update: MetadataUpdate, now: number): void {
+  const row = store.get(update.source, update.key);
+  if (row && row.docId === update.docId && row.metadataPendingSince !== null) store.put({ ...row, metadataPendingSince: null, updatedAt: now });
 }

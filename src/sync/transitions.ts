@@ -13,9 +13,13 @@
  *   removed ─back, same content─▶ ingested/unconfirmed
  *   any ─skipped─▶ skipped (a document in the knowledge base keeps its status)
  *
- * While a new version is `sent`, the version it replaces stays recorded in `prevHash`/`prevDocId`: it is in the
- * knowledge base until the new one is ingested (then it is deleted, with `onChange: replace`), and back in place when
- * the new one fails. Versions that are to go are `KbVersionRecord`s.
+ * While a new version is `sent`, the version it replaces stays recorded in `prevHash`/`prevDocId`/`prevSyncId`: it
+ * is in the knowledge base until the new one is ingested (then it is deleted, with `onChange: replace`), and back in
+ * place when the new one fails. Versions that are to go are `KbVersionRecord`s.
+ *
+ * `syncId` always names the version in `uploadedHash` (the metadata its document carries): a send that starts does
+ * not change it, only one that `/message/send` accepted. A moved document keeps the sync ID of the path it was sent
+ * from, so a version's sync ID is carried along, never computed again from the current path.
  */
 
 import type { ObservedItem } from '../sources/types.js';
@@ -121,7 +125,10 @@ export function writeForDecision(source: string, decision: MoveDecision, ctx: Tr
         target: old.target,
         prevHash: old.prevHash,
         prevDocId: old.prevDocId,
+        prevSyncId: old.prevSyncId,
         movedFrom: `${old.source}:${old.key}`,
+        // Its document's path and link follow once a run sets them (see the engine's metadata updates).
+        metadataPendingSince: ctx.now,
       });
       return { type: 'put', record, forget: { source: old.source, key: old.key } };
     }
@@ -131,24 +138,24 @@ export function writeForDecision(source: string, decision: MoveDecision, ctx: Tr
 /**
  * The row of a document whose send starts: `pending`, with the transaction ID the send carries. The same version
  * keeps its transaction ID across runs, so that a send whose answer was lost (a crash, a timeout) and that is made
- * again is dropped by the server instead of adding a second copy; a new version gets a new one.
+ * again is dropped by the server instead of adding a second copy; a new version gets a new one. The send columns
+ * (`uploadedHash`, `docId`, `syncId`) still describe the version in the knowledge base.
  */
 export function pendingRecord(
   source: string,
   key: string,
   item: ObservedItem & { hash: string },
   previous: DocumentRecord | undefined,
-  send: { syncId: string; newTransactionId: () => number },
+  send: { newTransactionId: () => number },
   ctx: TransitionContext,
 ): DocumentRecord {
   // A row of another knowledge base starts afresh there: none of its send columns apply.
   const own = previous !== undefined && (previous.target === null || previous.target === ctx.target) ? previous : undefined;
   const startFrom = previous !== undefined && own === undefined ? { ...previous, ...sendColumnsCleared() } : own;
   const record = withObservation(base(source, key, item.kind, startFrom, ctx), item);
-  const sameVersion = own !== undefined && own.transactionId !== null && own.syncId === send.syncId && own.status === 'pending';
+  const sameVersion = own !== undefined && own.transactionId !== null && own.hash === item.hash && own.status === 'pending';
   record.transactionId = sameVersion ? own.transactionId : send.newTransactionId();
   if (own?.hash !== item.hash) record.ingestAttempts = 0;
-  record.syncId = send.syncId;
   record.hash = item.hash;
   record.status = 'pending';
   record.skipReason = null;
@@ -156,8 +163,41 @@ export function pendingRecord(
   return record;
 }
 
-function sendColumnsCleared(): Pick<DocumentRecord, 'transactionId' | 'syncId' | 'uploadedHash' | 'msgId' | 'downloadUrl' | 'docId' | 'uploadedAt' | 'ingestedAt' | 'prevHash' | 'prevDocId' | 'ingestAttempts' | 'retryAfter' | 'deleteAfter'> {
-  return { transactionId: null, syncId: null, uploadedHash: null, msgId: null, downloadUrl: null, docId: null, uploadedAt: null, ingestedAt: null, prevHash: null, prevDocId: null, ingestAttempts: 0, retryAfter: null, deleteAfter: null };
+function sendColumnsCleared(): Pick<
+  DocumentRecord,
+  | 'transactionId'
+  | 'syncId'
+  | 'uploadedHash'
+  | 'msgId'
+  | 'downloadUrl'
+  | 'docId'
+  | 'uploadedAt'
+  | 'ingestedAt'
+  | 'prevHash'
+  | 'prevDocId'
+  | 'prevSyncId'
+  | 'metadataPendingSince'
+  | 'ingestAttempts'
+  | 'retryAfter'
+  | 'deleteAfter'
+> {
+  return {
+    transactionId: null,
+    syncId: null,
+    uploadedHash: null,
+    msgId: null,
+    downloadUrl: null,
+    docId: null,
+    uploadedAt: null,
+    ingestedAt: null,
+    prevHash: null,
+    prevDocId: null,
+    prevSyncId: null,
+    metadataPendingSince: null,
+    ingestAttempts: 0,
+    retryAfter: null,
+    deleteAfter: null,
+  };
 }
 
 /**
@@ -167,7 +207,7 @@ function sendColumnsCleared(): Pick<DocumentRecord, 'transactionId' | 'syncId' |
  */
 export function sentRecord(
   pending: DocumentRecord,
-  sent: { msgId: string | undefined; downloadUrl: string | undefined },
+  sent: { msgId: string | undefined; downloadUrl: string | undefined; syncId: string },
   item: ObservedItem,
   now: number,
   options: { replace: boolean },
@@ -175,15 +215,18 @@ export function sentRecord(
   const retire: RetiredVersion[] = [];
   let prevHash: string | null = null;
   let prevDocId: string | null = null;
+  let prevSyncId: string | null = null;
   if (options.replace) {
-    if (pending.prevHash !== null) retire.push(retired(pending, pending.prevHash, pending.prevDocId, 'superseded', 'replaced by a newer version', now));
+    if (pending.prevHash !== null) retire.push(retired(pending, pending.prevHash, pending.prevDocId, pending.prevSyncId, 'superseded', 'replaced by a newer version', now));
     if (pending.uploadedHash !== null && pending.uploadedHash !== pending.hash) {
       prevHash = pending.uploadedHash;
       prevDocId = pending.docId;
+      prevSyncId = pending.syncId;
     }
   }
   const record: DocumentRecord = {
     ...pending,
+    syncId: sent.syncId,
     status: 'sent',
     uploadedHash: pending.hash,
     msgId: sent.msgId ?? null,
@@ -197,6 +240,7 @@ export function sentRecord(
     deleteAfter: null,
     prevHash,
     prevDocId,
+    prevSyncId,
     etag: item.validators ? (item.validators.etag ?? null) : pending.etag,
     lastModified: item.validators ? (item.validators.lastModified ?? null) : pending.lastModified,
     updatedAt: now,
@@ -204,8 +248,9 @@ export function sentRecord(
   return { record, retire };
 }
 
-function retired(row: DocumentRecord, hash: string, docId: string | null, state: KbVersionRecord['state'], reason: string, now: number): RetiredVersion {
-  return { target: row.target, source: row.source, key: row.key, hash, syncId: syncIdOf(row.source, row.key, hash), msgId: null, docId, state, reason, createdAt: now, updatedAt: now };
+/** A version that is to go. `syncId`: the one it was sent with (unknown for rows written before it was recorded). */
+function retired(row: DocumentRecord, hash: string, docId: string | null, syncId: string | null, state: KbVersionRecord['state'], reason: string, now: number): RetiredVersion {
+  return { target: row.target, source: row.source, key: row.key, hash, syncId: syncId ?? syncIdOf(row.source, row.key, hash), msgId: null, docId, state, reason, createdAt: now, updatedAt: now };
 }
 
 /** The row after a send failed for good (in this run). */
@@ -225,10 +270,10 @@ export function vanishedWrite(pending: DocumentRecord, now: number, deleteAfterM
 /** The chatbot confirmed the version on its way: `docId` is its document. The version it replaced is to go. */
 export function ingestedRecord(row: DocumentRecord, docId: string, now: number): { record: DocumentRecord; retire: RetiredVersion[] } {
   const retire: RetiredVersion[] = [];
-  if (row.prevHash !== null) retire.push(retired(row, row.prevHash, row.prevDocId, 'delete', `replaced by document ${docId}`, now));
+  if (row.prevHash !== null) retire.push(retired(row, row.prevHash, row.prevDocId, row.prevSyncId, 'delete', `replaced by document ${docId}`, now));
   const status = row.status === 'removed' || row.status === 'deleted' ? row.status : 'ingested';
   return {
-    record: { ...row, status, docId, ingestedAt: now, ingestAttempts: 0, retryAfter: null, lastError: null, prevHash: null, prevDocId: null, updatedAt: now },
+    record: { ...row, status, docId, ingestedAt: now, ingestAttempts: 0, retryAfter: null, lastError: null, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: now },
     retire,
   };
 }
@@ -246,7 +291,7 @@ export function ingestFailedRecord(
   const attempts = row.ingestAttempts + 1;
   const retire: RetiredVersion[] = [];
   if (failure.docId !== undefined && row.uploadedHash !== null) {
-    retire.push({ ...retired(row, row.uploadedHash, failure.docId, 'delete', `the chatbot failed to ingest it: ${failure.reason}`, now), msgId: row.msgId });
+    retire.push({ ...retired(row, row.uploadedHash, failure.docId, row.syncId, 'delete', `the chatbot failed to ingest it: ${failure.reason}`, now), msgId: row.msgId });
   }
   return {
     record: {
@@ -255,19 +300,21 @@ export function ingestFailedRecord(
       lastError: failure.reason,
       ingestAttempts: attempts,
       retryAfter: now + retryDelayMs * 2 ** Math.min(attempts - 1, 10),
-      uploadedHash: row.prevHash,
-      docId: row.prevDocId,
-      prevHash: null,
-      prevDocId: null,
+      ...versionBack(row),
       updatedAt: now,
     },
     retire,
   };
 }
 
+/** The send columns once the version on its way came to nothing: the version it replaced is the one in place. */
+function versionBack(row: DocumentRecord): Pick<DocumentRecord, 'uploadedHash' | 'docId' | 'syncId' | 'prevHash' | 'prevDocId' | 'prevSyncId'> {
+  return { uploadedHash: row.prevHash, docId: row.prevDocId, syncId: row.prevHash === null ? null : (row.prevSyncId ?? syncIdOf(row.source, row.key, row.prevHash)), prevHash: null, prevDocId: null, prevSyncId: null };
+}
+
 /** The chatbot refused the message: nothing was ingested; the version it replaced is back in place. */
 export function refusedRecord(row: DocumentRecord, reason: string, now: number): DocumentRecord {
-  return { ...row, status: 'refused', lastError: reason, uploadedHash: row.prevHash, docId: row.prevDocId, prevHash: null, prevDocId: null, updatedAt: now };
+  return { ...row, status: 'refused', lastError: reason, ...versionBack(row), updatedAt: now };
 }
 
 /** No confirmation in time (or none that could be tied to this document): it may be in the knowledge base. */
@@ -277,5 +324,5 @@ export function unconfirmedRecord(row: DocumentRecord, reason: string, now: numb
 
 /** Its document was deleted from the knowledge base (it had left its source). */
 export function deletedRecord(row: DocumentRecord, now: number): DocumentRecord {
-  return { ...row, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, updatedAt: now };
+  return { ...row, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, prevSyncId: null, metadataPendingSince: null, updatedAt: now };
 }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
@@ -7,6 +7,7 @@ import type { SyncReport } from '../../src/sync/report.js';
 import { caught } from '../helpers/errors.js';
 import { type SyncSetup, setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
+import { daemonEnv, logSink, useDaemon, waitFor as waitForDaemon } from '../daemon/helpers.js';
 
 /** The documents of the sandbox's knowledge base, by the `path` their metadata names. */
 function kbDocuments(sandbox: Sandbox, status?: string): { docId: string; path: string; syncId: string; status: string }[] {
@@ -70,6 +71,34 @@ describe('confirmed ingestion', () => {
     expect(again.counts).toMatchObject({ sent: 0, unchanged: 2 });
     expect(s.sends()).toHaveLength(2);
     expect(kbDocuments(s.sandbox)).toHaveLength(2);
+  });
+
+  it('a confirmation that comes after sync.confirmTimeout is taken by the next run (the document was unconfirmed meanwhile)', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s' }, sandbox: { faults: [{ chatbot: 'delay', match: 'slow.md', delayMs: 2000 }] } });
+    writeFile(s.root, 'slow.md', 'version 1');
+    const first = await syncSettled(s);
+    expect(first.counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    const second = await syncSettled(s);
+    expect(second.counts).toMatchObject({ sent: 0 });
+    let store = s.state();
+    const [doc] = kbDocuments(s.sandbox);
+    expect(store.get('docs', 'slow.md')).toMatchObject({ status: 'ingested', docId: doc?.docId });
+    store.close();
+    // Now its replacement deletes it.
+    s.sandbox.setFaults([]);
+    writeFile(s.root, 'slow.md', 'version 2, longer');
+    expect((await syncSettled(s)).counts).toMatchObject({ changed: 1, ingested: 1, deleted: 1 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+    store = s.state();
+    expect(store.get('docs', 'slow.md')?.status).toBe('ingested');
+    store.close();
+  });
+
+  it('a notice whose proof the chatbot refused (or the API failed) is proven again, not left unconfirmed', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '5s' }, sandbox: { faults: [{ chatbot: 'refuse', reason: 'round_limit', match: '/bluevector metadata get*', times: 1 }] } });
+    writeFile(s.root, 'a.md', 'a');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ sent: 1, ingested: 1, unconfirmed: 0 });
   });
 
   it('a document the chatbot failed to ingest is recorded with its reason, its failed document deleted, and sent again after the retry delay, then quarantined', async () => {
@@ -177,6 +206,47 @@ describe('changed documents are replaced', () => {
     expect(kbDocuments(s.sandbox)).toHaveLength(2);
   });
 
+  it('a moved file whose path metadata could not be set (the command refused, or its document not yet confirmed) gets it on a later run', async () => {
+    const s = await setupSync({ sources: (root) => [{ type: 'folder', name: 'docs', path: root, linkBase: 'https://docs.example.test/' }] });
+    writeFile(s.root, 'old/place.md', 'same content');
+    await syncSettled(s);
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: '/bluevector metadata set*', times: 1 }]);
+    rmSync(path.join(s.root, 'old'), { recursive: true });
+    writeFile(s.root, 'new/place.md', 'same content');
+    expect((await syncSettled(s)).counts).toMatchObject({ moved: 1, sent: 0 });
+    expect(s.sandbox.state().knowledgeBase.documents[0]?.metadata.path).toBe('old/place.md');
+    await syncSettled(s);
+    expect(s.sandbox.state().knowledgeBase.documents[0]?.metadata).toMatchObject({ path: 'new/place.md', link: 'https://docs.example.test/new/place.md' });
+    // Once set, it is not set again.
+    const commands = () => s.sandbox.state().messages.filter((m) => m.content.startsWith('/bluevector metadata set')).length;
+    const before = commands();
+    await syncSettled(s);
+    expect(commands()).toBe(before);
+
+    // A file moved while its document awaits the chatbot's confirmation: its path follows once it is confirmed.
+    s.sandbox.setFaults([{ chatbot: 'delay', match: 'fresh.md', delayMs: 1500 }]);
+    writeFile(s.root, 'a/fresh.md', 'fresh content');
+    await s.sync({ wait: false });
+    rmSync(path.join(s.root, 'a'), { recursive: true });
+    writeFile(s.root, 'b/fresh.md', 'fresh content');
+    expect((await syncSettled(s)).counts).toMatchObject({ moved: 1, sent: 0 });
+    await syncSettled(s);
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['b/fresh.md', 'new/place.md']);
+  });
+
+  it('a moved file edited afterwards: its old version (sent under the old path) is deleted once the new one is ingested', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'old/a.md', 'version 1');
+    await syncSettled(s);
+    rmSync(path.join(s.root, 'old'), { recursive: true });
+    writeFile(s.root, 'new/a.md', 'version 1');
+    expect((await syncSettled(s)).counts).toMatchObject({ moved: 1, sent: 0 });
+    writeFile(s.root, 'new/a.md', 'version 2, longer');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ changed: 1, ingested: 1, deleted: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['new/a.md']);
+  });
+
   it('a moved file is not sent again: its document follows it (path and link metadata)', async () => {
     const s = await setupSync({ sources: (root) => [{ type: 'folder', name: 'docs', path: root, linkBase: 'https://docs.example.test/' }] });
     writeFile(s.root, 'old/place.md', 'same content');
@@ -213,6 +283,23 @@ describe('documents that left their sources are deleted, safely', () => {
     store = s.state();
     expect(store.get('docs', 'gone.md')?.status).toBe('ingested');
     store.close();
+  });
+
+  it('a file deleted after its new version failed to send, to be ingested, or was refused: its document is still deleted', async () => {
+    for (const fault of [{ route: 'POST /_oss/*', status: 500 }, { chatbot: 'fail', reason: 'exception' }, { chatbot: 'refuse', reason: 'round_limit' }] as const) {
+      const s = await setupSync({ sync: { ingestRetryDelay: '1h' } });
+      writeFile(s.root, 'a.md', 'version 1');
+      await syncSettled(s);
+      writeFile(s.root, 'a.md', 'version 2, longer');
+      s.sandbox.setFaults([fault]);
+      const failed = await syncSettled(s);
+      expect(failed.counts.failed + failed.counts.ingestFailed + failed.counts.refused).toBe(1);
+      s.sandbox.setFaults([]);
+      rmSync(path.join(s.root, 'a.md'));
+      const pruned = await syncSettled(s, { prune: 'all' });
+      expect(pruned.counts, JSON.stringify(fault)).toMatchObject({ removed: 1, deleted: 1 });
+      expect(kbDocuments(s.sandbox), JSON.stringify(fault)).toEqual([]);
+    }
   });
 
   it('a missing source folder deletes nothing', async () => {
@@ -274,6 +361,30 @@ describe('documents that left their sources are deleted, safely', () => {
     const report = await syncSettled(s, { prune: 'all' });
     expect(report.counts).toMatchObject({ removed: 1, deleted: 0 });
     expect(kbDocuments(s.sandbox)).toHaveLength(1);
+  });
+});
+
+describe('the daemon: documents that left their sources', () => {
+  it('a change seen in a root that then vanished (an unmounted disk) is no removal: nothing is deleted, and the change is sent once the root is back', async () => {
+    const env = await daemonEnv({ sync: { deleteAfter: 0 } });
+    env.write('a.md', 'a');
+    env.write('b.md', 'b');
+    const logs = logSink();
+    const daemon = await useDaemon(env.config(), { logs, maintainIntervalMs: 50 });
+    await daemon.ready;
+    await waitForDaemon(() => env.read((s) => s.list({ status: ['ingested'] }).length) === 2, 10_000, 'both ingested');
+    env.write('a.md', 'a, edited');
+    renameSync(env.docs, `${env.docs}.away`);
+    await waitForDaemon(() => logs.lines.some((l) => l.event === 'batch-finished' || l.event === 'paths-failed'), 10_000, 'the watched change handled');
+    await daemon.whenIdle();
+    await env.sandbox.idle();
+    expect(env.read((s) => s.list().map((r) => [r.key, r.status]))).toEqual([
+      ['a.md', 'ingested'],
+      ['b.md', 'ingested'],
+    ]);
+    expect(kbDocuments(env.sandbox)).toHaveLength(2);
+    renameSync(`${env.docs}.away`, env.docs);
+    await waitForDaemon(() => env.sentPaths().length === 3, 20_000, 'the edit, sent once the root is back');
   });
 });
 

@@ -1,6 +1,6 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LanyingKbError } from '../../errors.js';
+import { LanyingKbError, SourceError } from '../../errors.js';
 import type {
   HashResult,
   Observation,
@@ -133,6 +133,8 @@ class FolderSession implements SourceSession {
   }
 
   async observePaths(paths: readonly (string | Buffer)[], ctx: ObserveContext): Promise<ObservationBatch> {
+    // A root that vanished (a disk unmounted, a folder moved away) makes every watched path look deleted: no removal.
+    assertRootFolder(this.source);
     const claims = (ctx.runState.get(RUN_STATE) as FolderRunState | undefined)?.claims;
     const items: ObservedItem[] = [];
     const keys: string[] = [];
@@ -153,6 +155,18 @@ class FolderSession implements SourceSession {
   exists(key: string): boolean {
     return existsSync(joinFsPath(this.source.path, keyToFsPath(key)));
   }
+}
+
+/** Throws the source's `SourceError` when its root is not a folder any more (as a full scan does). */
+function assertRootFolder(source: ResolvedFolderSource): void {
+  let isFolder: boolean;
+  try {
+    isFolder = statSync(source.path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SourceError(source.name, code === 'ENOENT' ? `folder ${source.path} does not exist` : `cannot access folder ${source.path} (${code ?? 'error'})`, { cause: error });
+  }
+  if (!isFolder) throw new SourceError(source.name, `${source.path} is not a folder`);
 }
 
 function observation(
