@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StateError } from '../errors.js';
+import { describeFsError, guardDiskErrors, isDiskError, stateDiskError } from './disk-errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ProvisionedRecords } from './provisioned.js';
 
@@ -147,6 +148,8 @@ export class StateStore {
   private constructor(filepath: string, db: Database.Database, isEmpty = false) {
     this.filepath = filepath;
     this.isEmpty = isEmpty;
+    // A full disk or a file made read-only surfaces as a StateError naming the file, wherever it is hit.
+    db = guardDiskErrors(db, filepath);
     this.#db = db;
     this.provisioned = new ProvisionedRecords(db);
     const names = [...COLUMNS.map(([, col]) => col), 'dir'];
@@ -179,8 +182,9 @@ export class StateStore {
     try {
       if (!options.readonly) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new StateError(stateDir, `cannot create the state folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+      throw new StateError(stateDir, `cannot create the state folder (${describeFsError(error)})`, { cause: error });
     }
+    if (!options.readonly) assertWritable(stateDir, filepath, creating);
 
     // A database closed cleanly (and untouched since) is not checked again: the check reads every page.
     const cleanlyClosed = !creating && isCleanlyClosed(filepath);
@@ -189,6 +193,7 @@ export class StateStore {
       db = new Database(filepath, { readonly: options.readonly ?? false, fileMustExist: !creating });
       if (!options.readonly) rmSync(cleanMarkerOf(filepath), { force: true });
     } catch (error) {
+      if (isDiskError(error) && !/CORRUPT|NOTADB/.test(String((error as { code?: unknown }).code))) throw stateDiskError(filepath, error);
       throw new StateError(filepath, `cannot open the state database (${describeSqliteError(error)})`, { cause: error });
     }
     try {
@@ -220,6 +225,7 @@ export class StateStore {
     } catch (error) {
       db.close();
       if (error instanceof StateError) throw error;
+      if (isDiskError(error) && !/CORRUPT|NOTADB/.test(String((error as { code?: unknown }).code))) throw stateDiskError(filepath, error);
       throw new StateError(filepath, `is not a usable state database (${describeSqliteError(error)}); it was left untouched`, { cause: error });
     }
     return new StateStore(filepath, db);
@@ -303,8 +309,13 @@ export class StateStore {
     return Number(info.lastInsertRowid);
   }
 
+  /**
+   * Records the end of a run, then checkpoints (`checkpoint`): after every run the database file alone holds every
+   * row, so a lost `-wal` file or a plain file copy loses nothing of it.
+   */
   finishRun(id: number, outcome: RunOutcome, counts: Record<string, number>, error?: string, now: number = Date.now()): void {
     this.#db.prepare('UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?').run(now, outcome, JSON.stringify(counts), error ?? null, id);
+    this.checkpoint();
   }
 
   /** Marks runs left `running` by a process that died as `aborted`. Call while holding the state lock. */
@@ -327,9 +338,54 @@ export class StateStore {
     return row ? { ...row, counts: row.counts ? (JSON.parse(row.counts) as Record<string, number>) : null } : undefined;
   }
 
-  /** Copies the write-ahead log into the main database file, so that the file alone holds every row. */
+  /**
+   * Copies the write-ahead log into the main database file and empties the log, so that the file alone holds every
+   * row. Waits (up to the busy timeout) for readers in the middle of a read; a no-op for a read-only store.
+   */
   checkpoint(): void {
+    if (this.#db.readonly || this.isEmpty) return;
     this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * Writes a consistent copy of the state database to `destination` with SQLite's online backup, safe while another
+   * process (a running daemon) writes the state: the copy is one snapshot, made in one step (a backup made in pieces
+   * starts over whenever another process writes meanwhile). The copy is a single file (rollback journal, mode 0600),
+   * checked before it is moved into place; an existing `destination` is replaced only with `overwrite`.
+   * Resolves with the copy's size in bytes.
+   */
+  async backup(destination: string, options: { overwrite?: boolean } = {}): Promise<{ bytes: number; documents: number }> {
+    if (this.isEmpty) throw new StateError(this.filepath, 'does not exist yet: there is nothing to back up (run lanying-kb sync first)');
+    const target = path.resolve(destination);
+    if (target === path.resolve(this.filepath)) throw new StateError(target, 'is the state database itself; back it up to another file');
+    if (!options.overwrite && existsSync(target)) throw new StateError(target, 'exists already; choose another file, or pass --force to replace it');
+    const temp = `${target}.${process.pid}.tmp`;
+    try {
+      rmSync(temp, { force: true });
+      // A transfer of every page in one step: one read snapshot (see above).
+      await this.#db.backup(temp, { progress: () => 0x7fffffff });
+      chmodSync(temp, 0o600);
+      const copy = new Database(temp);
+      let documents: number;
+      try {
+        copy.pragma('journal_mode = DELETE');
+        const check = copy.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new StateError(target, `the copy failed its check (${String(check)}); nothing was written`);
+        documents = copy.prepare('SELECT COUNT(*) FROM documents').pluck().get() as number;
+      } finally {
+        copy.close();
+      }
+      renameSync(temp, target);
+      return { bytes: statSync(target).size, documents };
+    } catch (error) {
+      rmSync(temp, { force: true });
+      rmSync(`${temp}-journal`, { force: true });
+      if (error instanceof StateError) throw error;
+      if (error instanceof TypeError && /directory does not exist/.test(error.message)) throw new StateError(target, 'its folder does not exist', { cause: error });
+      const code = String((error as { code?: unknown }).code ?? '');
+      if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) throw stateDiskError(this.filepath, error);
+      throw new StateError(target, `cannot write the backup (${describeFsError(error)})`, { cause: error });
+    }
   }
 
   /** The digest recorded for a folder of a source (see `setFolderDigest`), or undefined. */
@@ -353,6 +409,14 @@ export class StateStore {
   close(): void {
     if (!this.#db.open) return;
     const writable = !this.#db.readonly && !this.isEmpty;
+    if (writable) {
+      try {
+        // Closing checkpoints only when no other connection (a `status`, a backup) has the file open: do it anyway.
+        this.checkpoint();
+      } catch {
+        // The log keeps the rows; the next open or run checkpoints.
+      }
+    }
     this.#db.close();
     // Closing checkpointed the log into the file: record that the file is whole, so the next open skips the check.
     if (writable && !existsSync(`${this.filepath}-wal`)) markCleanlyClosed(this.filepath);
@@ -387,6 +451,26 @@ function isCleanlyClosed(filepath: string): boolean {
     return marker.size === st.size && marker.mtimeMs === st.mtimeMs && marker.ino === st.ino && !existsSync(`${filepath}-wal`);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Refuses, before anything is opened, a state that could be read but not written: a read-only `state.db` (its mode,
+ * its owner) or a folder on a read-only file system. SQLite would open it read-only without a word and fail at the
+ * first write, midway through a run.
+ */
+function assertWritable(stateDir: string, filepath: string, creating: boolean): void {
+  for (const target of creating ? [stateDir] : [filepath, stateDir]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const where = target === stateDir ? ` (its folder ${stateDir})` : '';
+      throw new StateError(
+        filepath,
+        `cannot be written${where}: ${describeFsError(error)}; lanying-kb must be able to write its state folder: check the owner and mode of the folder and its files, and that the file system is mounted read-write`,
+        { cause: error },
+      );
+    }
   }
 }
 
