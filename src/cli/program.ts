@@ -106,6 +106,17 @@ const COMMANDS: Register[] = [
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty', 'auto')
       .option('--log-level <level>', 'trace, debug, info, warn or error (default: info; debug with --verbose)')
       .action(lazy(async () => (await import('./commands/watch.js')).watchCommand)),
+  (program, lazy) => {
+    const state = program.command('state').description('look after the state database (sync.stateDir)');
+    state
+      .command('backup')
+      .description(
+        'write a consistent copy of the state database to FILE with SQLite\'s online backup; safe while a daemon or a sync runs (restore: stop lanying-kb, copy FILE over state.db, remove state.db-wal and state.db-shm)',
+      )
+      .argument('<file>', 'where the copy goes (refused if it exists, unless --force)')
+      .option('-f, --force', 'replace FILE if it exists')
+      .action(lazy(async () => (await import('./commands/state.js')).stateBackupCommand));
+  },
 ];
 
 function parseCount(value: string): number {

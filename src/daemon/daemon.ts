@@ -3,7 +3,7 @@ import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError } from '../api/errors.js';
 import { isRetryable } from '../api/retry.js';
 import type { ResolvedConfig } from '../config/resolve.js';
-import { ConfigError, SourceError, UsageError } from '../errors.js';
+import { ConfigError, SourceError, StateError, UsageError } from '../errors.js';
 import { createClient } from '../runtime/create-client.js';
 import { openRuntime, type Runtime } from '../runtime/open-runtime.js';
 import { adapterFor, type ResolvedSource } from '../sources/registry.js';
@@ -59,6 +59,11 @@ export interface DaemonOptions {
   notify?: boolean | undefined;
   /** For the refresh jitter. @default Math.random */
   random?: (() => number) | undefined;
+  /**
+   * How often the state database's write-ahead log is copied into the database file (besides after every
+   * reconcile), so that a lost `-wal` file or a plain copy of `state.db` misses at most this much. @default 300000
+   */
+  checkpointIntervalMs?: number | undefined;
 }
 
 /** What `reload()` did. */
@@ -160,6 +165,7 @@ class WatchDaemon implements Daemon {
   #stopping: Promise<void> | undefined;
   #currentSince = 0;
   #lastSuccessAt: number | null = null;
+  #checkpointTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -252,7 +258,18 @@ class WatchDaemon implements Daemon {
       `lanying-kb ${VERSION} watching ${sources.length} source(s)`,
     );
     for (const source of sources) this.#watchers.start(source);
+    this.#checkpointTimer = setInterval(() => this.#checkpoint(), this.#options.checkpointIntervalMs ?? 300_000);
+    this.#checkpointTimer.unref();
     void this.#startup();
+  }
+
+  /** Copies the state's write-ahead log into the database file (see `checkpointIntervalMs`). */
+  #checkpoint(): void {
+    try {
+      this.#runtime.store.checkpoint();
+    } catch (error) {
+      this.#log.warn({ event: 'checkpoint-failed', error: oneLine(error) }, `cannot checkpoint the state database: ${oneLine(error)}`);
+    }
   }
 
   async #startup(): Promise<void> {
@@ -385,7 +402,8 @@ class WatchDaemon implements Daemon {
     } else {
       this.#log.error({ event: `${kind}-failed`, sources, error: message }, `${kind} of ${sources.join(', ')} failed: ${message}`);
     }
-    if (isRetryable(error) || error instanceof AuthError || job.kind === 'paths') this.#scheduleRetry(sources);
+    // A full or read-only state disk passes once someone frees space or fixes the mode: try again later.
+    if (isRetryable(error) || error instanceof AuthError || error instanceof StateError || job.kind === 'paths') this.#scheduleRetry(sources);
   }
 
   /** Reconciles sources with failed documents again later (see `RetryPolicy`). */
@@ -617,6 +635,7 @@ class WatchDaemon implements Daemon {
     await current;
     await this.#notifications.settled();
     await this.#ops?.close();
+    clearInterval(this.#checkpointTimer);
     removeDaemonFile(this.#config.sync.stateDir, process.pid);
     this.#runtime.close();
     this.#resolveReady();
