@@ -155,8 +155,11 @@ export interface Observation extends AsyncIterable<ObservationBatch> {
   close(): void;
 }
 
-/** The result of hashing one document: its SHA-256, or why it could not be read (`gone`: it vanished meanwhile). */
-export type HashResult = { hash: string; size: number } | { failure: string; gone: boolean };
+/**
+ * The result of hashing one document: its SHA-256, or why it could not be read (`gone`: it vanished meanwhile), or
+ * why what was read must not be sent (`skip`: e.g. it grew past the source's size limit since it was listed).
+ */
+export type HashResult = { hash: string; size: number } | { failure: string; gone: boolean; skip?: SkipReason | undefined };
 
 /** One check `lanying-kb validate` prints. */
 export interface SourceCheck {

@@ -48,7 +48,7 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     return observation(source, folders, runState?.claims);
   },
 
-  async hash(_source, items, ctx) {
+  async hash(source, items, ctx) {
     const files = items.map((item) => {
       const payload = item.payload;
       if (payload?.type !== 'file') throw new Error(`folder source: ${item.key} has no file to hash`);
@@ -56,7 +56,15 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     });
     const results = await hashFiles(files, { concurrency: 16, signal: ctx.signal });
     return results.map((result): HashResult => {
-      if ('sha256' in result) return { hash: result.sha256, size: result.size };
+      if ('sha256' in result) {
+        // The limit holds for what was read, not for what was listed: a file may grow between the two, or between an
+        // upload and its re-hash.
+        if (result.size > source.maxFileSize) {
+          const reason = `larger than maxFileSize (${result.size} > ${source.maxFileSize} bytes)`;
+          return { failure: reason, gone: false, skip: { code: 'too-large', reason } };
+        }
+        return { hash: result.sha256, size: result.size };
+      }
       return { failure: `unreadable (${describeCause(result.cause ?? result)})`, gone: result.changed };
     });
   },
