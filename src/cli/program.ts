@@ -116,6 +116,13 @@ const COMMANDS: Register[] = [
       .argument('<file>', 'where the copy goes (refused if it exists, unless --force)')
       .option('-f, --force', 'replace FILE if it exists')
       .action(lazy(async () => (await import('./commands/state.js')).stateBackupCommand));
+    state
+      .command('forget-root')
+      .description(
+        "forget what was recorded of a folder source's root (its device, whether it was a mount point), so that the next run takes the folder as it is now (after moving a source off a mount for good)",
+      )
+      .argument('<source>', 'the source name')
+      .action(lazy(async () => (await import('./commands/state.js')).stateForgetRootCommand));
   },
 ];
 

@@ -64,6 +64,13 @@ export interface DaemonOptions {
    * reconcile), so that a lost `-wal` file or a plain copy of `state.db` misses at most this much. @default 300000
    */
   checkpointIntervalMs?: number | undefined;
+  /** How often a watcher checks that its folder is still the one it watches (see `WatchOptions`). @default 10000 */
+  rootCheckIntervalMs?: number | undefined;
+  /**
+   * How often a source that is unavailable (an unmounted folder, a missing marker file, a missing list file) is
+   * checked again; its watcher is started anew each time, and it is reconciled once it is back. @default 30000
+   */
+  unavailableRecheckMs?: number | undefined;
 }
 
 /** What `reload()` did. */
@@ -156,8 +163,10 @@ class WatchDaemon implements Daemon {
   #retry!: RetryPolicy;
   #ops: OpsServer | undefined;
   readonly #sources = new Map<string, SourceRuntime>();
-  /** Sources whose watcher is made anew before their next reconcile (their rules changed). */
+  /** Sources whose watcher is made anew before their next reconcile (their rules changed, or they were unavailable). */
   readonly #restartBeforeReconcile = new Set<string>();
+  /** Sources that cannot be read now (an unmounted folder, ...), with the reason: `/readyz` says degraded. */
+  readonly #unavailable = new Map<string, string>();
 
   #ready = false;
   #resolveReady!: () => void;
@@ -237,6 +246,7 @@ class WatchDaemon implements Daemon {
         onFallback: (fallback) => this.#onWatcherFallback(fallback),
         onError: (name, error) => this.#onWatcherError(name, error),
         pollIntervalMs: this.#options.pollIntervalMs,
+        rootCheckIntervalMs: this.#options.rootCheckIntervalMs,
         testHooks: this.#options.watcherFactory ? { watcherFactory: this.#options.watcherFactory } : undefined,
       });
       this.#retry = new RetryPolicy({ baseMs: this.#options.retryDelayMs ?? 30_000, capMs: () => this.#config.daemon.reconcileIntervalMs });
@@ -375,13 +385,37 @@ class WatchDaemon implements Daemon {
       }
     }
     if (failedSources.size > 0) this.#scheduleRetry([...failedSources]);
+    if (report.outcome !== 'failed') for (const name of report.sources) this.#sourceAvailable(name);
     for (const name of report.sources) if (!failedSources.has(name) && report.outcome !== 'failed') this.#retry.reset(name);
   }
 
   #sourceFailed(name: string, error: unknown): void {
     const message = oneLine(error);
     this.#sources.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
-    this.#log.error({ event: 'source-failed', source: name, error: message }, `source ${name} cannot be synced: ${message}`);
+    this.#sourceUnavailable(name, message);
+  }
+
+  /**
+   * A source that cannot be read at all (a `SourceError`: an unmounted or missing folder, a missing list file): the
+   * others go on, `/readyz` says degraded, and it is checked again every `unavailableRecheckMs` with a new watcher.
+   */
+  #sourceUnavailable(name: string, message: string): void {
+    if (!this.#source(name)) return;
+    const recheckMs = this.#options.unavailableRecheckMs ?? 30_000;
+    if (this.#unavailable.get(name) !== message) {
+      this.#log.error(
+        { event: 'source-unavailable', source: name, error: message, recheckMs },
+        `source ${name} is unavailable, nothing of it is synced or taken for removed: ${message}; the other sources go on; checking again every ${Math.round(recheckMs / 1000)} s`,
+      );
+    }
+    this.#unavailable.set(name, message);
+    this.#restartBeforeReconcile.add(name);
+    this.#scheduler.requestReconcile(name, 'checking whether the source is back', recheckMs);
+  }
+
+  #sourceAvailable(name: string): void {
+    if (!this.#unavailable.delete(name)) return;
+    this.#log.info({ event: 'source-available', source: name }, `source ${name} is available again`);
   }
 
   #onJobError(job: Job, error: unknown): void {
@@ -394,6 +428,10 @@ class WatchDaemon implements Daemon {
     const sources = job.kind === 'paths' ? [job.source] : job.kind === 'task' ? [] : (job.sources ?? this.#config.sources.filter((s) => s.enabled).map((s) => s.name));
     const message = oneLine(error);
     if (job.kind !== 'paths') for (const name of sources) this.#sources.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
+    if (error instanceof SourceError) {
+      this.#sourceUnavailable(error.source, message);
+      return;
+    }
     if (error instanceof AuthError) {
       this.#log.error(
         { event: 'auth-failed', kind, sources, error: message },
@@ -568,10 +606,10 @@ class WatchDaemon implements Daemon {
         return {
           name: s.name,
           type: s.type,
-          state: watched ? (watch?.state ?? 'stopped') : 'scheduled',
+          state: this.#unavailable.has(s.name) ? 'unavailable' : watched ? (watch?.state ?? 'stopped') : 'scheduled',
           lastReconcileAt: iso(runtime?.lastReconcileAt),
           lastOutcome: runtime?.lastOutcome ?? null,
-          lastError: runtime?.lastError ?? (watch?.state === 'error' ? (watch.lastError ?? null) : null),
+          lastError: this.#unavailable.get(s.name) ?? runtime?.lastError ?? (watch?.state === 'error' ? (watch.lastError ?? null) : null),
           pendingPaths: this.#paths.size(s.name) + this.#scheduler.pendingPaths(s.name),
           nextRefreshAt: watched ? null : iso(this.#scheduler.nextRefreshAt(s.name)),
         };
@@ -596,6 +634,12 @@ class WatchDaemon implements Daemon {
       nextReconcileAt: iso(this.#scheduler.nextReconcileAt),
       sources,
     };
+  }
+
+  /** Why the daemon is degraded (sources it cannot read), or undefined. */
+  #degraded(): string | undefined {
+    if (this.#unavailable.size === 0) return undefined;
+    return [...this.#unavailable].map(([name, reason]) => `source ${name} is unavailable: ${reason}`).join('; ');
   }
 
   liveStatus(): LiveStatus {
@@ -675,7 +719,7 @@ class WatchDaemon implements Daemon {
         token: http.token,
         allowedHosts: http.allowedHosts,
         onWarning: (message) => this.#log.warn({ event: 'ops-exposed' }, message),
-        handlers: { ready: () => this.#ready, metrics: () => this.#metrics.render(), status: () => this.liveStatus() },
+        handlers: { ready: () => this.#ready, degraded: () => this.#degraded(), metrics: () => this.#metrics.render(), status: () => this.liveStatus() },
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? oneLine(error);

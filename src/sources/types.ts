@@ -147,6 +147,17 @@ export interface ObserveContext {
    * that two folder sources cover to the first of them. Empty at the start of a run.
    */
   runState: Map<string, unknown>;
+  /**
+   * Small facts the source keeps in the state between runs (e.g. a folder source's root device, to tell an unmounted
+   * folder from an emptied one). Absent where nothing can be kept; writes are dropped in a dry run.
+   */
+  memo?: SourceMemo | undefined;
+}
+
+/** Facts a source keeps in the state between runs, by name (see `ObserveContext.memo`). */
+export interface SourceMemo {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
 }
 
 /** An opened observation: read its batches once, in order. */
@@ -206,6 +217,12 @@ export interface WatchOptions {
   excludeDirs: readonly string[];
   /** Polling interval when polling. */
   pollIntervalMs?: number | undefined;
+  /**
+   * How often the watcher checks that what it watches is still there as it was (a folder's root: its device and
+   * inode, which an unmount changes without a word from the kernel's watches). A change is reported through
+   * `onError` and the watcher's state becomes `error`, to be started anew.
+   */
+  rootCheckIntervalMs?: number | undefined;
   /** Type-specific knobs for tests (e.g. an injected watcher factory). */
   testHooks?: Record<string, unknown> | undefined;
 }

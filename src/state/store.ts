@@ -401,6 +401,23 @@ export class StateStore {
     this.#setFolderDigest.run(source, dir, digest);
   }
 
+  /** A fact `source` keeps between runs (`SourceMemo`), or undefined. */
+  sourceMemo(source: string, name: string): string | undefined {
+    return (this.#db.prepare('SELECT value FROM source_memos WHERE source = ? AND name = ?').pluck().get(source, name) as string | undefined) ?? undefined;
+  }
+
+  setSourceMemo(source: string, name: string, value: string, now: number = Date.now()): void {
+    this.#db
+      .prepare('INSERT INTO source_memos (source, name, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (source, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .run(source, name, value, now);
+  }
+
+  /** Forgets the facts `source` keeps (all of them, or the one named); resolves with how many were forgotten. */
+  forgetSourceMemos(source: string, name?: string): number {
+    if (name === undefined) return this.#db.prepare('DELETE FROM source_memos WHERE source = ?').run(source).changes;
+    return this.#db.prepare('DELETE FROM source_memos WHERE source = ? AND name = ?').run(source, name).changes;
+  }
+
   /** Forgets the folder records of `source` whose folder holds no document any more. */
   forgetEmptyFolders(source: string): void {
     this.#forgetEmptyFolders.run(source);

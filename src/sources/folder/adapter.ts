@@ -13,6 +13,7 @@ import type {
 } from '../types.js';
 import { folderSourceSchema, type ResolvedFolderSource, resolveFolderSource } from './config.js';
 import { hashFiles } from './hash.js';
+import { assertRootAvailable } from './root-check.js';
 import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
 import { keyToFsPath } from './path-key.js';
 import { scanFolder, scanFolders, type ScannedFile, statToFile } from './scan.js';
@@ -43,7 +44,9 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
 
   async open(source, ctx) {
     const runState = ctx.runState.get(RUN_STATE) as FolderRunState | undefined;
-    // Throws SourceError when the folder cannot be scanned at all: a missing root never reads as "all removed".
+    // Throws SourceError when the root looks unmounted (root-check.ts), or when the folder cannot be scanned at all:
+    // neither ever reads as "all removed".
+    assertRootAvailable(source, ctx.memo);
     const folders = await scanFolders(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal });
     return observation(source, folders, runState?.claims);
   },
@@ -105,6 +108,7 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
       onFallback: options.onFallback,
       onError: options.onError,
       pollIntervalMs: options.pollIntervalMs,
+      rootCheckIntervalMs: options.rootCheckIntervalMs,
       factory: options.testHooks?.watcherFactory as WatcherFactory | undefined,
     });
     void watcher.start();
@@ -118,7 +122,12 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     } catch {
       isDir = false;
     }
-    return [{ ok: isDir, detail: isDir ? `folder ${source.path}` : `folder ${source.path} does not exist or is not a folder` }];
+    const checks: SourceCheck[] = [{ ok: isDir, detail: isDir ? `folder ${source.path}` : `folder ${source.path} does not exist or is not a folder` }];
+    if (isDir && source.marker !== undefined) {
+      const present = existsSync(path.join(source.path, source.marker));
+      checks.push({ ok: present, detail: present ? `marker ${source.marker} present` : `marker file ${source.marker} is missing from ${source.path} (not mounted?)` });
+    }
+    return checks;
   },
 };
 
@@ -134,6 +143,8 @@ class FolderSession implements SourceSession {
   }
 
   async observePaths(paths: readonly (string | Buffer)[], ctx: ObserveContext): Promise<ObservationBatch> {
+    // A watcher (polling, above all) reports every file gone when the folder is unmounted: not a removal.
+    assertRootAvailable(this.source, ctx.memo);
     const claims = (ctx.runState.get(RUN_STATE) as FolderRunState | undefined)?.claims;
     const items: ObservedItem[] = [];
     const keys: string[] = [];
