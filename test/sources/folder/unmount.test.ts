@@ -57,7 +57,7 @@ describe('an unavailable folder source is never "everything removed"', () => {
     expect(gone.stderr.trim().split('\n')).toEqual([
       `lanying-kb: source "docs": unavailable: the marker file ${MARKER} is missing from ${setup.root} (not mounted, or not the folder it should be); no document is taken for removed until it is back (lanying-kb state forget-root docs accepts the folder as it is now)`,
     ]);
-    expect(statusesOf(setup)).toEqual({ uploaded: 3 });
+    expect(statusesOf(setup)).toEqual({ ingested: 3 });
     writeDocs(setup.root, FILES);
     writeFileSync(path.join(setup.root, MARKER), '');
     const back = await cliSync(setup);
@@ -76,7 +76,7 @@ describe('an unavailable folder source is never "everything removed"', () => {
     const unmounted = await cliSync(setup);
     expect(unmounted.code).toBe(2);
     expect(unmounted.stderr).toContain(`lanying-kb: source "docs": unavailable: ${setup.root} was a mount point when last seen and is not one now (unmounted?)`);
-    expect(statusesOf(setup)).toEqual({ uploaded: 3 });
+    expect(statusesOf(setup)).toEqual({ ingested: 3 });
     // A dry run says the same, and records nothing.
     expect((await runWith(['sync', '--dry-run'], { cwd: setup.dir })).code).toBe(2);
     mountTmpfs(setup.root, '4m');
@@ -96,7 +96,7 @@ describe('an unavailable folder source is never "everything removed"', () => {
     const covered = await cliSync(setup);
     expect(covered.code).toBe(2);
     expect(covered.stderr).toMatch(/source "docs": unavailable: .* is empty and on another device than when last seen \(device \d+, now \d+\): not mounted\?/);
-    expect(statusesOf(setup)).toEqual({ uploaded: 3 });
+    expect(statusesOf(setup)).toEqual({ ingested: 3 });
     // Accepting the folder as it is now: the next run takes it (and reports the documents removed).
     const forgot = await runWith(['state', 'forget-root', 'docs'], { cwd: setup.dir });
     expect(forgot.stdout).toContain('Forgot the recorded root of source "docs"');
@@ -137,7 +137,7 @@ describe('an unavailable folder source is never "everything removed"', () => {
     // The other source goes on.
     writeFile(other, 'o.md', '# Other\n');
     await waitFor(() => env.sentPaths().includes('o.md'), 10_000, 'the other source to send o.md');
-    expect(env.read((s) => s.statusCounts().filter((c) => c.source === 'docs'))).toEqual([{ source: 'docs', status: 'uploaded', count: 3 }]);
+    expect(env.read((s) => s.statusCounts().filter((c) => c.source === 'docs'))).toEqual([{ source: 'docs', status: 'ingested', count: 3 }]);
 
     mount = mountTmpfs(env.docs, '4m');
     writeDocs(env.docs, [...FILES, 'new.md']);
@@ -183,7 +183,7 @@ describe('an unavailable folder source is never "everything removed"', () => {
     rmSync(path.join(env.docs, 'a.md'));
     await waitFor(() => logs.lines.some((l) => l.event === 'source-unavailable'), 10_000, 'the source-unavailable log line');
     expect((await get(`${daemon.opsUrl as string}/readyz`)).status).toBe(503);
-    expect(env.read((s) => s.get('docs', 'a.md')?.status)).toBe('uploaded');
+    expect(env.read((s) => s.get('docs', 'a.md')?.status)).toBe('ingested');
     writeFileSync(path.join(env.docs, MARKER), '');
     await waitFor(() => logs.lines.some((l) => l.event === 'source-available'), 10_000, 'the source-available log line');
     await daemon.whenIdle();
