@@ -283,9 +283,9 @@ class WatchDaemon implements Daemon {
   }
 
   /** Copies the state's write-ahead log into the database file (see `checkpointIntervalMs`). */
-  #checkpoint(): void {
+  #checkpoint(mode: 'truncate' | 'passive' = 'truncate'): void {
     try {
-      this.#runtime.store.checkpoint();
+      this.#runtime.store.checkpoint(mode);
     } catch (error) {
       this.#log.warn({ event: 'checkpoint-failed', error: oneLine(error) }, `cannot checkpoint the state database: ${oneLine(error)}`);
     }
@@ -337,9 +337,15 @@ class WatchDaemon implements Daemon {
 
   async #execute(job: Job, signal: AbortSignal): Promise<void> {
     this.#currentSince = Date.now();
-    if (job.kind === 'reconcile') await this.#runReconcile(job.sources, job.reasons, 'reconcile', signal);
-    else if (job.kind === 'refresh') await this.#runReconcile(job.sources, ['refresh interval'], 'refresh', signal);
-    else if (job.kind === 'paths') await this.#runPaths(job.source, job.paths, signal);
+    try {
+      if (job.kind === 'reconcile') await this.#runReconcile(job.sources, job.reasons, 'reconcile', signal);
+      else if (job.kind === 'refresh') await this.#runReconcile(job.sources, ['refresh interval'], 'refresh', signal);
+      else if (job.kind === 'paths') await this.#runPaths(job.source, job.paths, signal);
+    } finally {
+      // What an operation recorded is in state.db itself once it ended (a lost -wal loses nothing of it); passive:
+      // never waits for a reader.
+      if (!this.#stopping) this.#checkpoint('passive');
+    }
   }
 
   async #runReconcile(sources: string[] | null, reasons: string[], mode: 'reconcile' | 'refresh', signal: AbortSignal): Promise<void> {

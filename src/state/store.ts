@@ -257,7 +257,7 @@ export class StateStore {
    */
   static open(stateDir: string, options: { readonly?: boolean } = {}): StateStore {
     const filepath = path.join(stateDir, STATE_DB_NAME);
-    const creating = !existsSync(filepath);
+    let creating = !existsSync(filepath);
     if (options.readonly && creating) {
       // Nothing recorded yet: an empty in-memory state, so that reading it (a dry run, status) writes no file.
       const memory = new Database(':memory:');
@@ -270,6 +270,10 @@ export class StateStore {
       throw new StateError(stateDir, `cannot create the state folder (${describeFsError(error)})`, { cause: error });
     }
     if (!options.readonly) assertWritable(stateDir, filepath, creating);
+    if (creating) {
+      createState(filepath);
+      creating = false;
+    }
 
     // A database closed cleanly (and untouched since) is not checked again: the check reads every page.
     const cleanlyClosed = !creating && isCleanlyClosed(filepath);
@@ -424,12 +428,13 @@ export class StateStore {
   }
 
   /**
-   * Copies the write-ahead log into the main database file and empties the log, so that the file alone holds every
-   * row. Waits (up to the busy timeout) for readers in the middle of a read; a no-op for a read-only store.
+   * Copies the write-ahead log into the main database file, so that the file alone holds every row. `truncate` (the
+   * default) also empties the log, waiting (up to the busy timeout) for readers in the middle of a read; `passive`
+   * never waits and copies what no reader still needs. A no-op for a read-only store.
    */
-  checkpoint(): void {
+  checkpoint(mode: 'truncate' | 'passive' = 'truncate'): void {
     if (this.#db.readonly || this.isEmpty) return;
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+    this.#db.pragma(mode === 'passive' ? 'wal_checkpoint(PASSIVE)' : 'wal_checkpoint(TRUNCATE)');
   }
 
   /**
@@ -629,6 +634,31 @@ function isCleanlyClosed(filepath: string): boolean {
     return marker.size === st.size && marker.mtimeMs === st.mtimeMs && marker.ino === st.ino && !existsSync(`${filepath}-wal`);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Makes a new state database whole or not at all: the schema is built in a file beside it, which is then renamed to
+ * `state.db`. A process killed while it made the state leaves no `state.db` without a schema (which the next run
+ * would have to refuse, as it refuses any file that holds no state), only the side file, which the next creation
+ * replaces. The caller holds the state lock.
+ */
+function createState(filepath: string): void {
+  const temp = `${filepath}.new`;
+  try {
+    for (const leftover of [temp, `${temp}-journal`, `${temp}-wal`, `${temp}-shm`]) rmSync(leftover, { force: true });
+    const db = new Database(temp);
+    try {
+      chmodSync(temp, 0o600);
+      migrate(db, 0);
+    } finally {
+      db.close();
+    }
+    renameSync(temp, filepath);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    if (isDiskError(error)) throw stateDiskError(filepath, error);
+    throw new StateError(filepath, `cannot create the state database (${describeSqliteError(error)})`, { cause: error });
   }
 }
 

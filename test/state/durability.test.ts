@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { StateStore } from '../../src/state/store.js';
 import { daemonEnv, sleep, spawnWatch, useDaemon } from '../daemon/helpers.js';
@@ -17,7 +19,37 @@ function openCopy(stateFile: string): StateStore {
   return store;
 }
 
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * A process that starts making a new state and is killed (SIGKILL, by itself) while the schema is built: its first
+ * `CREATE TABLE` never returns.
+ */
+const KILLED_WHILE_CREATING = `
+import { createRequire } from 'node:module';
+const require = createRequire(process.argv[1] + '/package.json');
+const Database = require('better-sqlite3');
+const exec = Database.prototype.exec;
+Database.prototype.exec = function (sql) {
+  if (/CREATE TABLE documents/.test(sql)) process.kill(process.pid, 'SIGKILL');
+  return exec.call(this, sql);
+};
+const { StateStore } = await import(process.argv[1] + '/dist/state/store.js');
+StateStore.open(process.argv[2]);
+`;
+
 describe('the state stays whole', () => {
+  it.runIf(existsSync(path.join(root, 'dist/state/store.js')))('a process killed while it makes a new state leaves none behind: the next run starts afresh', async () => {
+    const dir = path.join(tmpDir(), 'state');
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', KILLED_WHILE_CREATING, root.replace(/\/$/, ''), dir]);
+    expect(child.signal).toBe('SIGKILL');
+    expect(existsSync(path.join(dir, 'state.db'))).toBe(false);
+    const store = StateStore.open(dir);
+    onTestFinished(() => store.close());
+    expect(store.documentsOf('docs').size).toBe(0);
+    expect(existsSync(path.join(dir, 'state.db.new'))).toBe(false);
+  });
+
   it("keeps a daemon's reconciled rows in state.db itself: a kill -9 and a deleted -wal send nothing twice", async () => {
     const env = await daemonEnv();
     for (let i = 0; i < 12; i++) env.write(`doc-${i}.md`, `# Doc ${i}\n`);
