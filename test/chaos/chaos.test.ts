@@ -150,7 +150,9 @@ describe.runIf(CHAOS_ENABLED)(`chaos (${FULL ? 'full' : 'short'}; seed ${SEED})`
       worlds.push(world);
       const faulty = await world.run(['sync']);
       expect(isCleanFailure(faulty), `${fault.name}: ${faulty.stderr}`).toBe(true);
-      const final = await world.finalSync();
+      const final = await world.finalSync().catch((error: unknown) => {
+        throw new Error(`${fault.name}: ${(error as Error).message}`, { cause: error });
+      });
       expect(final.code, `${fault.name}: ${final.stderr}`).toBe(0);
       const c = world.count();
       notes.push(`${fault.name}: exit ${faulty.code}${c.duplicates || c.losses ? ` (${c.duplicates} dup, ${c.losses} lost)` : ''}`);

@@ -173,10 +173,23 @@ export class ChaosWorld {
   /** A clean run: no faults, `sync` to its end (exit 0 expected), then the chatbot idle. */
   async finalSync(): Promise<ProcessRun> {
     this.sandbox.setFaults([]);
-    await this.sandbox.idle(20_000);
+    await this.idle();
     const run = await this.run(['sync']);
-    await this.sandbox.idle(20_000);
+    await this.idle();
     return run;
+  }
+
+  /** The sandbox idle; when it is not, the error names the requests still being handled. */
+  async idle(timeoutMs = 20_000): Promise<void> {
+    try {
+      await this.sandbox.idle(timeoutMs);
+    } catch (error) {
+      const open = this.sandbox
+        .state()
+        .requests.filter((r) => r.duration_ms === undefined)
+        .map((r) => `${r.method} ${r.path}${r.fault ? ` (${r.fault})` : ''}`);
+      throw new Error(`${(error as Error).message}: ${open.join(', ')}`, { cause: error });
+    }
   }
 
   /** Duplicates and losses in the knowledge base (see the file's comment). */
