@@ -286,6 +286,7 @@ class WatchDaemon implements Daemon {
   #checkpoint(mode: 'truncate' | 'passive' = 'truncate'): void {
     try {
       this.#runtime.store.checkpoint(mode);
+      this.#log.debug({ event: 'checkpoint', mode }, 'state checkpointed');
     } catch (error) {
       this.#log.warn({ event: 'checkpoint-failed', error: oneLine(error) }, `cannot checkpoint the state database: ${oneLine(error)}`);
     }

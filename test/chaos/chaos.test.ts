@@ -195,10 +195,11 @@ describe.runIf(CHAOS_ENABLED)(`chaos (${FULL ? 'full' : 'short'}; seed ${SEED})`
         const watch = world.start(['watch', '--log-format', 'json', '--log-level', 'debug']);
         await ChaosWorld.until(() => /"event":"ready"/.test(watch.stdout()), 30_000, 'the daemon to be ready');
         world.addFiles(2, `wal${i}`);
-        // Its work done: the new files in the knowledge base, and the batch that sent the last of them finished.
+        // Its work done: the new files in the knowledge base, and the operation that sent the last of them over (the
+        // daemon checkpoints, then says so).
         const finished = () => {
           const out = watch.stdout();
-          return world.count().losses === 0 && out.lastIndexOf('"event":"batch-finished"') > out.lastIndexOf('"event":"sent"');
+          return world.count().losses === 0 && out.lastIndexOf('"event":"checkpoint"') > out.lastIndexOf('"event":"sent"');
         };
         await ChaosWorld.until(finished, 30_000, 'the daemon to send the new files and finish the batch');
         await watch.kill();
