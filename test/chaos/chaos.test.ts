@@ -95,8 +95,11 @@ describe.runIf(CHAOS_ENABLED)(`chaos (${FULL ? 'full' : 'short'}; seed ${SEED})`
       await sleep(life / 2);
       if (!/"event":"ready"/.test(watch.stdout()) || world.sandbox.state().chatbotPending > 0) midWork++;
       await watch.kill();
+      keepLog(`watch-${trial}`, watch.stdout());
     }
     const final = await world.finalSync();
+    keepLog('watch-final-sync', `${final.stdout}\n${final.stderr}`);
+    keepLog('watch-sandbox-state', JSON.stringify(world.sandbox.state().knowledgeBase.documents.map((d) => ({ path: d.metadata.path, sha: d.metadata.sha256.slice(0, 8), status: d.status, doc: d.doc_id, msg: d.msg_id })), null, 1));
     expect(final.stderr).toBe('');
     expect(final.code).toBe(0);
     const row = record('kill -9 of `watch`', started, COUNTS.killWatch, world, [`${midWork} killed before ready or while the chatbot worked`]);
@@ -295,6 +298,14 @@ describe.runIf(CHAOS_ENABLED)(`chaos (${FULL ? 'full' : 'short'}; seed ${SEED})`
     expect(row).toMatchObject({ duplicates: 0, losses: 0 });
   }, 60_000);
 });
+
+/** With LANYING_KB_CHAOS_LOGS=DIR, keeps a process's output there (to study a failure). */
+function keepLog(name: string, text: string): void {
+  const dir = process.env.LANYING_KB_CHAOS_LOGS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${name}.log`), text);
+}
 
 /** Writes docs/RELIABILITY.md with the table and the commit it was measured at. */
 function writeReliabilityDoc(table: string): void {
