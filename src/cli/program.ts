@@ -115,6 +115,9 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   forget: 'lanying-kb forget --source old-handbook --dry-run',
   watch: 'lanying-kb watch --log-format json',
   reload: 'lanying-kb reload   # after editing the configuration of a running watch daemon',
+  state: 'lanying-kb state backup /var/backups/lanying-kb/state.db',
+  'state backup': 'lanying-kb state backup ~/lanying-kb-state-$(date +%F).db',
+  'state forget-root': 'lanying-kb state forget-root handbook   # after moving the source off its mount for good',
   user: 'lanying-kb user register alice --password-env ALICE_PASSWORD',
   'user register': 'printf "%s\\n" "$PASSWORD" | lanying-kb user register alice --password-stdin',
   'user batch-register': 'lanying-kb user batch-register users.csv',
@@ -225,6 +228,24 @@ const COMMANDS: Register[] = [
       .command('reload')
       .description('ask the running watch daemon of this configuration to reload it, and wait for its answer (exit 2 when refused)')
       .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand)),
+  (program, lazy) => {
+    const state = program.command('state').description('look after the state database (sync.stateDir)');
+    state
+      .command('backup')
+      .description(
+        'write a consistent copy of the state database to FILE with SQLite\'s online backup; safe while a daemon or a sync runs (restore: stop lanying-kb, copy FILE over state.db, remove state.db-wal and state.db-shm)',
+      )
+      .argument('<file>', 'where the copy goes (refused if it exists, unless --force)')
+      .option('-f, --force', 'replace FILE if it exists')
+      .action(lazy(async () => (await import('./commands/state.js')).stateBackupCommand));
+    state
+      .command('forget-root')
+      .description(
+        "forget what was recorded of a folder source's root (its device, whether it was a mount point), so that the next run takes the folder as it is now (after moving a source off a mount for good)",
+      )
+      .argument('<source>', 'the source name')
+      .action(lazy(async () => (await import('./commands/state.js')).stateForgetRootCommand));
+  },
 ];
 
 function parsePositiveId(value: string): number {

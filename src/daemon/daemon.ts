@@ -4,7 +4,7 @@ import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError } from '../api/errors.js';
 import { isRetryable } from '../api/retry.js';
 import type { ResolvedConfig } from '../config/resolve.js';
-import { ConfigError, SourceError, UsageError } from '../errors.js';
+import { ConfigError, SourceError, StateError, UsageError } from '../errors.js';
 import { createClient } from '../runtime/create-client.js';
 import { openRuntime, type Runtime } from '../runtime/open-runtime.js';
 import { adapterFor, type ResolvedSource } from '../sources/registry.js';
@@ -65,6 +65,18 @@ export interface DaemonOptions {
   notify?: boolean | undefined;
   /** For the refresh jitter. @default Math.random */
   random?: (() => number) | undefined;
+  /**
+   * How often the state database's write-ahead log is copied into the database file (besides after every
+   * reconcile), so that a lost `-wal` file or a plain copy of `state.db` misses at most this much. @default 300000
+   */
+  checkpointIntervalMs?: number | undefined;
+  /** How often a watcher checks that its folder is still the one it watches (see `WatchOptions`). @default 10000 */
+  rootCheckIntervalMs?: number | undefined;
+  /**
+   * How often a source that is unavailable (an unmounted folder, a missing marker file, a missing list file) is
+   * checked again; its watcher is started anew each time, and it is reconciled once it is back. @default 30000
+   */
+  unavailableRecheckMs?: number | undefined;
   /** How often the knowledge-base upkeep runs while anything waits for it (confirmations, deletions). @default 60000 */
   maintainIntervalMs?: number | undefined;
   /**
@@ -166,8 +178,10 @@ class WatchDaemon implements Daemon {
   readonly #sources = new Map<string, SourceRuntime>();
   /** Sends and failures of the last five minutes, for the status page. */
   readonly #rate = new RateMeter();
-  /** Sources whose watcher is made anew before their next reconcile (their rules changed). */
+  /** Sources whose watcher is made anew before their next reconcile (their rules changed, or they were unavailable). */
   readonly #restartBeforeReconcile = new Set<string>();
+  /** Sources that cannot be read now (an unmounted folder, ...), with the reason: `/readyz` says degraded. */
+  readonly #unavailable = new Map<string, string>();
 
   #ready = false;
   #resolveReady!: () => void;
@@ -175,6 +189,7 @@ class WatchDaemon implements Daemon {
   #stopping: Promise<void> | undefined;
   #currentSince = 0;
   #lastSuccessAt: number | null = null;
+  #checkpointTimer: NodeJS.Timeout | undefined;
   #maintenanceTimer: NodeJS.Timeout | undefined;
   /** When the pending maintenance timer fires (ms since the epoch). */
   #maintenanceDue = 0;
@@ -260,6 +275,7 @@ class WatchDaemon implements Daemon {
         onFallback: (fallback) => this.#onWatcherFallback(fallback),
         onError: (name, error) => this.#onWatcherError(name, error),
         pollIntervalMs: this.#options.pollIntervalMs,
+        rootCheckIntervalMs: this.#options.rootCheckIntervalMs,
         testHooks: this.#options.watcherFactory ? { watcherFactory: this.#options.watcherFactory } : undefined,
       });
       this.#retry = new RetryPolicy({ baseMs: this.#options.retryDelayMs ?? 30_000, capMs: () => this.#config.daemon.reconcileIntervalMs });
@@ -281,7 +297,19 @@ class WatchDaemon implements Daemon {
       `lanying-kb ${VERSION} watching ${sources.length} source(s)`,
     );
     for (const source of sources) this.#watchers.start(source);
+    this.#checkpointTimer = setInterval(() => this.#checkpoint(), this.#options.checkpointIntervalMs ?? 300_000);
+    this.#checkpointTimer.unref();
     void this.#startup();
+  }
+
+  /** Copies the state's write-ahead log into the database file (see `checkpointIntervalMs`). */
+  #checkpoint(mode: 'truncate' | 'passive' = 'truncate'): void {
+    try {
+      this.#runtime.store.checkpoint(mode);
+      this.#log.debug({ event: 'checkpoint', mode }, 'state checkpointed');
+    } catch (error) {
+      this.#log.warn({ event: 'checkpoint-failed', error: oneLine(error) }, `cannot checkpoint the state database: ${oneLine(error)}`);
+    }
   }
 
   async #startup(): Promise<void> {
@@ -337,9 +365,15 @@ class WatchDaemon implements Daemon {
 
   async #execute(job: Job, signal: AbortSignal): Promise<void> {
     this.#currentSince = Date.now();
-    if (job.kind === 'reconcile') await this.#runReconcile(job.sources, job.reasons, 'reconcile', signal);
-    else if (job.kind === 'refresh') await this.#runReconcile(job.sources, ['refresh interval'], 'refresh', signal);
-    else if (job.kind === 'paths') await this.#runPaths(job.source, job.paths, signal);
+    try {
+      if (job.kind === 'reconcile') await this.#runReconcile(job.sources, job.reasons, 'reconcile', signal);
+      else if (job.kind === 'refresh') await this.#runReconcile(job.sources, ['refresh interval'], 'refresh', signal);
+      else if (job.kind === 'paths') await this.#runPaths(job.source, job.paths, signal);
+    } finally {
+      // What an operation recorded is in state.db itself once it ended (a lost -wal loses nothing of it); passive:
+      // never waits for a reader.
+      if (!this.#stopping) this.#checkpoint('passive');
+    }
   }
 
   async #runReconcile(sources: string[] | null, reasons: string[], mode: 'reconcile' | 'refresh', signal: AbortSignal): Promise<void> {
@@ -420,13 +454,37 @@ class WatchDaemon implements Daemon {
       }
     }
     if (failedSources.size > 0) this.#scheduleRetry([...failedSources]);
+    if (report.outcome !== 'failed') for (const name of report.sources) this.#sourceAvailable(name);
     for (const name of report.sources) if (!failedSources.has(name) && report.outcome !== 'failed') this.#retry.reset(name);
   }
 
   #sourceFailed(name: string, error: unknown): void {
     const message = oneLine(error);
     this.#sources.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
-    this.#log.error({ event: 'source-failed', source: name, error: message }, `source ${name} cannot be synced: ${message}`);
+    this.#sourceUnavailable(name, message);
+  }
+
+  /**
+   * A source that cannot be read at all (a `SourceError`: an unmounted or missing folder, a missing list file): the
+   * others go on, `/readyz` says degraded, and it is checked again every `unavailableRecheckMs` with a new watcher.
+   */
+  #sourceUnavailable(name: string, message: string): void {
+    if (!this.#source(name)) return;
+    const recheckMs = this.#options.unavailableRecheckMs ?? 30_000;
+    if (this.#unavailable.get(name) !== message) {
+      this.#log.error(
+        { event: 'source-unavailable', source: name, error: message, recheckMs },
+        `source ${name} is unavailable, nothing of it is synced or taken for removed: ${message}; the other sources go on; checking again every ${Math.round(recheckMs / 1000)} s`,
+      );
+    }
+    this.#unavailable.set(name, message);
+    this.#restartBeforeReconcile.add(name);
+    this.#scheduler.requestReconcile(name, 'checking whether the source is back', recheckMs);
+  }
+
+  #sourceAvailable(name: string): void {
+    if (!this.#unavailable.delete(name)) return;
+    this.#log.info({ event: 'source-available', source: name }, `source ${name} is available again`);
   }
 
   #onJobError(job: Job, error: unknown): void {
@@ -439,6 +497,10 @@ class WatchDaemon implements Daemon {
     const sources = job.kind === 'paths' ? [job.source] : job.kind === 'task' ? [] : (job.sources ?? this.#config.sources.filter((s) => s.enabled).map((s) => s.name));
     const message = oneLine(error);
     if (job.kind !== 'paths') for (const name of sources) this.#sources.set(name, { lastReconcileAt: Date.now(), lastOutcome: 'failed', lastError: message });
+    if (error instanceof SourceError) {
+      this.#sourceUnavailable(error.source, message);
+      return;
+    }
     if (error instanceof AuthError) {
       this.#log.error(
         { event: 'auth-failed', kind, sources, error: message },
@@ -447,7 +509,8 @@ class WatchDaemon implements Daemon {
     } else {
       this.#log.error({ event: `${kind}-failed`, sources, error: message }, `${kind} of ${sources.join(', ')} failed: ${message}`);
     }
-    if (isRetryable(error) || error instanceof AuthError || job.kind === 'paths') this.#scheduleRetry(sources);
+    // A full or read-only state disk passes once someone frees space or fixes the mode: try again later.
+    if (isRetryable(error) || error instanceof AuthError || error instanceof StateError || job.kind === 'paths') this.#scheduleRetry(sources);
   }
 
   /** Reconciles sources with failed documents again later (see `RetryPolicy`). */
@@ -612,10 +675,10 @@ class WatchDaemon implements Daemon {
         return {
           name: s.name,
           type: s.type,
-          state: watched ? (watch?.state ?? 'stopped') : 'scheduled',
+          state: this.#unavailable.has(s.name) ? 'unavailable' : watched ? (watch?.state ?? 'stopped') : 'scheduled',
           lastReconcileAt: iso(runtime?.lastReconcileAt),
           lastOutcome: runtime?.lastOutcome ?? null,
-          lastError: runtime?.lastError ?? (watch?.state === 'error' ? (watch.lastError ?? null) : null),
+          lastError: this.#unavailable.get(s.name) ?? runtime?.lastError ?? (watch?.state === 'error' ? (watch.lastError ?? null) : null),
           pendingPaths: this.#paths.size(s.name) + this.#scheduler.pendingPaths(s.name),
           nextRefreshAt: watched ? null : iso(this.#scheduler.nextRefreshAt(s.name)),
         };
@@ -641,6 +704,12 @@ class WatchDaemon implements Daemon {
       nextReconcileAt: iso(this.#scheduler.nextReconcileAt),
       sources,
     };
+  }
+
+  /** Why the daemon is degraded (sources it cannot read), or undefined. */
+  #degraded(): string | undefined {
+    if (this.#unavailable.size === 0) return undefined;
+    return [...this.#unavailable].map(([name, reason]) => `source ${name} is unavailable: ${reason}`).join('; ');
   }
 
   liveStatus(): LiveStatus {
@@ -683,6 +752,7 @@ class WatchDaemon implements Daemon {
     await this.#engine.closeLifecycles();
     await this.#notifications.settled();
     await this.#ops?.close();
+    clearInterval(this.#checkpointTimer);
     removeDaemonFile(this.#config.sync.stateDir, process.pid);
     this.#runtime.close();
     this.#resolveReady();
@@ -722,7 +792,13 @@ class WatchDaemon implements Daemon {
         token: http.token,
         allowedHosts: http.allowedHosts,
         onWarning: (message) => this.#log.warn({ event: 'ops-exposed' }, message),
-        handlers: { ready: () => this.#ready, metrics: () => this.#metrics.render(), status: () => this.liveStatus(), page: () => renderStatusPage(this.liveStatus()) },
+        handlers: {
+          ready: () => this.#ready,
+          degraded: () => this.#degraded(),
+          metrics: () => this.#metrics.render(),
+          status: () => this.liveStatus(),
+          page: () => renderStatusPage(this.liveStatus()),
+        },
       });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? oneLine(error);

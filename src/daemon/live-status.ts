@@ -23,8 +23,11 @@ export interface LiveSourceStatus {
   name: string;
   /** The source type (`folder`, `urls`, ...). */
   type: string;
-  /** Watched sources: their watcher; the others: `scheduled` (observed again every poll interval, e.g. `refreshInterval`). */
-  state: WatchState | 'scheduled';
+  /**
+   * Watched sources: their watcher; the others: `scheduled` (observed again every poll interval, e.g.
+   * `refreshInterval`); `unavailable`: the source cannot be read now (an unmounted folder, ...; see `lastError`).
+   */
+  state: WatchState | 'scheduled' | 'unavailable';
   lastReconcileAt: string | null;
   lastOutcome: string | null;
   lastError: string | null;

@@ -6,6 +6,8 @@ import { type AddressInfo, isIP, type Socket } from 'node:net';
 export interface OpsHandlers {
   /** True once the first reconcile finished. */
   ready(): boolean;
+  /** Why the daemon works only in part (a source it cannot read), or undefined: then `/readyz` answers 503. */
+  degraded?(): string | undefined;
   /** The Prometheus exposition. */
   metrics(): Promise<{ contentType: string; body: string }>;
   /** The `/status` JSON. */
@@ -71,8 +73,9 @@ export const OPS_SERVER_LIMITS: Readonly<OpsServerLimits> = Object.freeze({
 const LOOPBACK_NAMES = new Set(['localhost', 'localhost.', 'ip6-localhost', 'ip6-loopback']);
 
 /**
- * The daemon's ops HTTP server: `GET /` (the status page, when `handlers.page` is given), `GET /healthz` (200 while the process runs), `GET /readyz` (503 until the first
- * reconcile finished, then 200), `GET /metrics` (Prometheus text) and `GET /status` (JSON). Read-only: anything
+ * The daemon's ops HTTP server: `GET /` (the status page, when `handlers.page` is given), `GET /healthz` (200 while
+ * the process runs), `GET /readyz` (503 until the first reconcile finished, then 200; 503 `degraded: ...` while a
+ * source cannot be read), `GET /metrics` (Prometheus text) and `GET /status` (JSON). Read-only: anything
  * else is a 404 (or 405 for another method).
  *
  * Hardened for a monitoring endpoint: at most `maxConnections` connections (the longest-idle one is closed to make
@@ -134,8 +137,11 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       }
       case '/healthz':
         return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
-      case '/readyz':
-        return handlers.ready() ? send(res, 200, 'text/plain; charset=utf-8', 'ready\n') : send(res, 503, 'text/plain; charset=utf-8', 'not ready: the first reconcile has not finished\n');
+      case '/readyz': {
+        if (!handlers.ready()) return send(res, 503, 'text/plain; charset=utf-8', 'not ready: the first reconcile has not finished\n');
+        const degraded = handlers.degraded?.();
+        return degraded === undefined ? send(res, 200, 'text/plain; charset=utf-8', 'ready\n') : send(res, 503, 'text/plain; charset=utf-8', `degraded: ${oneLineText(degraded)}\n`);
+      }
       case '/metrics': {
         const { contentType, body } = await handlers.metrics();
         return send(res, 200, contentType, body);
@@ -209,6 +215,11 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         for (const socket of sockets) socket.destroy();
       })),
   };
+}
+
+/** Text for a response line: control characters (a file name's line break) as escapes. */
+function oneLineText(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 function send(res: http.ServerResponse, status: number, contentType: string, body: string): void {

@@ -12,6 +12,7 @@ export interface WatcherSetOptions {
   onFallback: (fallback: WatchFallback) => void;
   onError: (source: string, error: unknown) => void;
   pollIntervalMs?: number | undefined;
+  rootCheckIntervalMs?: number | undefined;
   testHooks?: Record<string, unknown> | undefined;
 }
 
@@ -40,6 +41,7 @@ export class WatcherSet {
       onError: (error) => this.#options.onError(name, error),
       excludeDirs: this.#options.excludeDirs(),
       pollIntervalMs: this.#options.pollIntervalMs,
+      rootCheckIntervalMs: this.#options.rootCheckIntervalMs,
       testHooks: this.#options.testHooks,
     });
     this.#watchers.set(name, watch);

@@ -154,6 +154,8 @@ async function postObject(ex: Exchange, ctx: SandboxContext, bucket: string): Pr
   let form: CheckedForm | undefined;
   let upload: Promise<WrittenFile & { tmp: string }> | undefined;
   let mimeType: string | undefined;
+  /** The file part being stored: ended by hand when the client goes away (the parser then never ends it). */
+  let fileStream: NodeJS.ReadableStream & { destroy(error?: Error): void } | undefined;
 
   parser.on('field', (name, value, info) => {
     if (fileSeen) {
@@ -182,6 +184,7 @@ async function postObject(ex: Exchange, ctx: SandboxContext, bucket: string): Pr
       return;
     }
     mimeType = info.mimeType;
+    fileStream = stream;
     const tmp = ctx.storage.tempPath();
     upload = streamToFile(stream, tmp, { maxBytes: form.maxBytes, drain: true }).then((written) => ({ ...written, tmp }));
   });
@@ -193,13 +196,22 @@ async function postObject(ex: Exchange, ctx: SandboxContext, bucket: string): Pr
 
   let parseError: string | undefined;
   const parsed = await new Promise<boolean>((resolve) => {
+    if (ex.req.destroyed) {
+      // The client went away before its body was read (while the request waited out a latency fault): neither the
+      // parser nor the request will say anything any more.
+      resolve(false);
+      return;
+    }
     parser.on('close', () => resolve(true));
     parser.on('error', (error: Error) => {
       parseError = error.message;
       resolve(false);
     });
     ex.req.on('close', () => {
-      if (!ex.req.complete) resolve(false);
+      if (ex.req.complete) return;
+      // The client went away mid-body (killed, reset): the file part will never end by itself.
+      fileStream?.destroy(new Error('the client went away during the upload'));
+      resolve(false);
     });
     ex.req.pipe(parser);
   });

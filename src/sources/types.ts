@@ -175,6 +175,17 @@ export interface ObserveContext {
   runState: Map<string, unknown>;
   /** Told how far the observation got (at most every few milliseconds). @default nothing */
   onProgress?: ((progress: ObserveProgress) => void) | undefined;
+  /**
+   * Small facts the source keeps in the state between runs (e.g. a folder source's root device, to tell an unmounted
+   * folder from an emptied one). Absent where nothing can be kept; writes are dropped in a dry run.
+   */
+  memo?: SourceMemo | undefined;
+}
+
+/** Facts a source keeps in the state between runs, by name (see `ObserveContext.memo`). */
+export interface SourceMemo {
+  get(name: string): string | undefined;
+  set(name: string, value: string): void;
 }
 
 /** An opened observation: read its batches once, in order. */
@@ -183,8 +194,11 @@ export interface Observation extends AsyncIterable<ObservationBatch> {
   close(): void;
 }
 
-/** The result of hashing one document: its SHA-256, or why it could not be read (`gone`: it vanished meanwhile). */
-export type HashResult = { hash: string; size: number } | { failure: string; gone: boolean };
+/**
+ * The result of hashing one document: its SHA-256, or why it could not be read (`gone`: it vanished meanwhile), or
+ * why what was read must not be sent (`skip`: e.g. it grew past the source's size limit since it was listed).
+ */
+export type HashResult = { hash: string; size: number } | { failure: string; gone: boolean; skip?: SkipReason | undefined };
 
 /** One check `lanying-kb validate` prints. */
 export interface SourceCheck {
@@ -267,6 +281,12 @@ export interface WatchOptions {
   excludeDirs: readonly string[];
   /** Polling interval when polling. */
   pollIntervalMs?: number | undefined;
+  /**
+   * How often the watcher checks that what it watches is still there as it was (a folder's root: its device and
+   * inode, which an unmount changes without a word from the kernel's watches). A change is reported through
+   * `onError` and the watcher's state becomes `error`, to be started anew.
+   */
+  rootCheckIntervalMs?: number | undefined;
   /** Type-specific knobs for tests (e.g. an injected watcher factory). */
   testHooks?: Record<string, unknown> | undefined;
 }

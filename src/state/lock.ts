@@ -1,10 +1,14 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { LockError } from '../errors.js';
+import { describeFsError } from './disk-errors.js';
 
-/** The lock file's name inside the state folder. */
+/** The file inside the state folder that says who holds the lock (JSON; for messages, and older versions). */
 export const LOCK_FILE_NAME = 'lock';
+/** The file inside the state folder whose operating-system lock is the state lock itself. Never open it otherwise. */
+export const LOCK_DB_NAME = 'lock.db';
 
 interface LockOwner {
   pid: number;
@@ -15,50 +19,103 @@ interface LockOwner {
   since: string;
 }
 
-/** A held lock; `release()` removes the file if this process still owns it. */
+/** A held lock; `release()` gives it up (and removes the owner file if it is still this holder's). */
 export interface StateLock {
+  /** The owner file (`lock`). */
   readonly filepath: string;
   release(): void;
 }
 
 /**
- * Takes the state folder's lock: one `sync` or `watch` per state folder. A lock left by a process that died
- * (even by `kill -9`) is detected as stale and taken over; a live owner makes this a `LockError` naming it.
+ * Takes the state folder's lock: one `sync` or `watch` per state folder.
+ *
+ * The lock is an operating-system lock, not a file's existence: SQLite's own exclusive lock on `lock.db` (POSIX
+ * advisory locks on Linux and macOS, `LockFileEx` on Windows), held by an open connection for as long as the
+ * process holds the state. The kernel drops it when the process ends in any way (`kill -9`, a crash, a power cut),
+ * so there is no stale lock to detect and take over, and no window in which two processes that both found the
+ * owner dead can both think they took its place: taking the lock is one atomic step of the kernel. (The former
+ * lock, a file made with `O_EXCL` and removed when its owner was found dead, let a second process remove the first
+ * one's fresh lock.) SQLite is already how the state is kept, so no native module is added for `flock`; SQLite's
+ * locking also keeps two connections of one process apart.
+ *
+ * The owner file `lock` only names the holder (pid, command, since) for the message a refused process prints; it is
+ * written after the lock is taken and may be left behind by a crash, which is harmless.
+ *
+ * Caveats: POSIX locks belong to the process, and closing any descriptor of the file drops them, so nothing in this
+ * process may open `lock.db` except this connection. Deleting `lock.db` while a holder runs lets a second process
+ * in. On network file systems the lock is as good as their lock manager (NFS: `lockd`).
  */
 export function acquireStateLock(stateDir: string, command: string, pid: number = process.pid): StateLock {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const filepath = path.join(stateDir, LOCK_FILE_NAME);
-  const owner: LockOwner = { pid, host: hostname(), startTicks: startTicksOf(pid), command, since: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(filepath, 'wx', 0o600);
-      try {
-        writeSync(fd, JSON.stringify(owner));
-      } finally {
-        closeSync(fd);
-      }
-      return { filepath, release: () => releaseIfOwned(filepath, owner) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new LockError(filepath, `cannot create the lock file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-      }
-    }
-    const current = readOwner(filepath);
-    if (current && isAlive(current)) {
-      throw new LockError(
-        filepath,
-        `another lanying-kb (${current.command}, pid ${current.pid}, since ${current.since}) is using this state folder; stop it or use another sync.stateDir`,
-        current.pid,
-      );
-    }
-    // Stale: the owner is gone (or the file is unreadable half-written garbage). Remove it and try again.
-    try {
-      unlinkSync(filepath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LockError(filepath, `cannot remove a stale lock (${(error as NodeJS.ErrnoException).code})`);
-    }
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new LockError(filepath, `cannot create the state folder ${stateDir} (${describeFsError(error)})`);
   }
-  throw new LockError(filepath, 'could not take the lock (another process keeps taking it)');
+  const dbPath = path.join(stateDir, LOCK_DB_NAME);
+  const creating = !existsSync(dbPath);
+  let db: Database.Database;
+  try {
+    // timeout 0: a held lock is refused at once, not waited for.
+    db = new Database(dbPath, { timeout: 0 });
+    if (creating) chmodSync(dbPath, 0o600);
+  } catch (error) {
+    throw new LockError(dbPath, `cannot open the lock file (${describeFsError(error)})`);
+  }
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw heldBy(filepath, readOwner(filepath));
+    throw new LockError(dbPath, `cannot take the lock (${describeFsError(error)})`);
+  }
+  const owner: LockOwner = { pid, host: hostname(), startTicks: startTicksOf(pid), command, since: new Date().toISOString() };
+  try {
+    writeOwner(filepath, owner);
+  } catch (error) {
+    db.close();
+    throw new LockError(filepath, `cannot write the lock file (${describeFsError(error)})`);
+  }
+  let released = false;
+  return {
+    filepath,
+    release: () => {
+      if (released) return;
+      released = true;
+      const current = readOwner(filepath);
+      if (current && current.pid === owner.pid && current.since === owner.since) rmSync(filepath, { force: true });
+      // Closing the connection gives the lock up.
+      db.close();
+    },
+  };
+}
+
+function heldBy(filepath: string, owner: LockOwner | undefined): LockError {
+  // The owner file may still name a process that died (the new holder has not written its own yet).
+  if (owner && isAlive(owner)) {
+    return new LockError(
+      filepath,
+      `another lanying-kb (${owner.command}, pid ${owner.pid}, since ${owner.since}) is using this state folder; stop it or use another sync.stateDir`,
+      owner.pid,
+    );
+  }
+  return new LockError(filepath, 'another lanying-kb process is using this state folder (it is just starting); stop it or use another sync.stateDir');
+}
+
+/** Writes the owner file whole or not at all (a temporary file renamed over it). */
+function writeOwner(filepath: string, owner: LockOwner): void {
+  const temp = `${filepath}.${owner.pid}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(owner), { mode: 0o600 });
+    renameSync(temp, filepath);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Not there.
+    }
+    throw error;
+  }
 }
 
 function readOwner(filepath: string): LockOwner | undefined {
@@ -72,7 +129,7 @@ function readOwner(filepath: string): LockOwner | undefined {
 }
 
 function isAlive(owner: LockOwner): boolean {
-  // Note: a lock from another host (a shared folder) cannot be checked; treat it as held.
+  // A holder on another host (a shared folder) cannot be checked; take it as alive.
   if (owner.host !== hostname()) return true;
   try {
     process.kill(owner.pid, 0);
@@ -90,16 +147,5 @@ function startTicksOf(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-}
-
-function releaseIfOwned(filepath: string, owner: LockOwner): void {
-  const current = readOwner(filepath);
-  if (current && current.pid === owner.pid && current.since === owner.since) {
-    try {
-      unlinkSync(filepath);
-    } catch {
-      // Already gone.
-    }
   }
 }

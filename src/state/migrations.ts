@@ -160,4 +160,17 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
   (db) => {
     db.exec('ALTER TABLE documents ADD COLUMN metadata_pending_since INTEGER;');
   },
+  // 10: small facts a source keeps between runs, by name (a folder source's root: its device and whether it was a
+  // mount point when last seen, so that an unmounted folder is never read as "every document removed").
+  (db) => {
+    db.exec(`
+      CREATE TABLE source_memos (
+        source      TEXT    NOT NULL,
+        name        TEXT    NOT NULL,
+        value       TEXT    NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (source, name)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];

@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StateError } from '../errors.js';
+import { describeFsError, guardDiskErrors, isDiskError, stateDiskError } from './disk-errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ProvisionedRecords } from './provisioned.js';
 import { SendHistory } from './send-history.js';
@@ -243,6 +244,8 @@ export class StateStore {
   private constructor(filepath: string, db: Database.Database, isEmpty = false) {
     this.filepath = filepath;
     this.isEmpty = isEmpty;
+    // A full disk or a file made read-only surfaces as a StateError naming the file, wherever it is hit.
+    db = guardDiskErrors(db, filepath);
     this.#db = db;
     this.provisioned = new ProvisionedRecords(db);
     this.sendHistory = new SendHistory(db);
@@ -276,7 +279,7 @@ export class StateStore {
    */
   static open(stateDir: string, options: { readonly?: boolean } = {}): StateStore {
     const filepath = path.join(stateDir, STATE_DB_NAME);
-    const creating = !existsSync(filepath);
+    let creating = !existsSync(filepath);
     if (options.readonly && creating) {
       // Nothing recorded yet: an empty in-memory state, so that reading it (a dry run, status) writes no file.
       const memory = new Database(':memory:');
@@ -286,7 +289,12 @@ export class StateStore {
     try {
       if (!options.readonly) mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     } catch (error) {
-      throw new StateError(stateDir, `cannot create the state folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+      throw new StateError(stateDir, `cannot create the state folder (${describeFsError(error)})`, { cause: error });
+    }
+    if (!options.readonly) assertWritable(stateDir, filepath, creating);
+    if (creating) {
+      createState(filepath);
+      creating = false;
     }
 
     // A database closed cleanly (and untouched since) is not checked again: the check reads every page.
@@ -296,6 +304,7 @@ export class StateStore {
       db = new Database(filepath, { readonly: options.readonly ?? false, fileMustExist: !creating });
       if (!options.readonly) rmSync(cleanMarkerOf(filepath), { force: true });
     } catch (error) {
+      if (isDiskError(error) && !/CORRUPT|NOTADB/.test(String((error as { code?: unknown }).code))) throw stateDiskError(filepath, error);
       throw new StateError(filepath, `cannot open the state database (${describeSqliteError(error)})`, { cause: error });
     }
     try {
@@ -327,6 +336,7 @@ export class StateStore {
     } catch (error) {
       db.close();
       if (error instanceof StateError) throw error;
+      if (isDiskError(error) && !/CORRUPT|NOTADB/.test(String((error as { code?: unknown }).code))) throw stateDiskError(filepath, error);
       throw new StateError(filepath, `is not a usable state database (${describeSqliteError(error)}); it was left untouched`, { cause: error });
     }
     return new StateStore(filepath, db);
@@ -416,8 +426,13 @@ export class StateStore {
     return Number(info.lastInsertRowid);
   }
 
+  /**
+   * Records the end of a run, then checkpoints (`checkpoint`): after every run the database file alone holds every
+   * row, so a lost `-wal` file or a plain file copy loses nothing of it.
+   */
   finishRun(id: number, outcome: RunOutcome, counts: Record<string, number>, error?: string, now: number = Date.now()): void {
     this.#db.prepare('UPDATE runs SET ended_at = ?, outcome = ?, counts = ?, error = ? WHERE id = ?').run(now, outcome, JSON.stringify(counts), error ?? null, id);
+    this.checkpoint();
   }
 
   /** Marks runs left `running` by a process that died as `aborted`. Call while holding the state lock. */
@@ -440,9 +455,55 @@ export class StateStore {
     return row ? { ...row, counts: row.counts ? (JSON.parse(row.counts) as Record<string, number>) : null } : undefined;
   }
 
-  /** Copies the write-ahead log into the main database file, so that the file alone holds every row. */
-  checkpoint(): void {
-    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  /**
+   * Copies the write-ahead log into the main database file, so that the file alone holds every row. `truncate` (the
+   * default) also empties the log, waiting (up to the busy timeout) for readers in the middle of a read; `passive`
+   * never waits and copies what no reader still needs. A no-op for a read-only store.
+   */
+  checkpoint(mode: 'truncate' | 'passive' = 'truncate'): void {
+    if (this.#db.readonly || this.isEmpty) return;
+    this.#db.pragma(mode === 'passive' ? 'wal_checkpoint(PASSIVE)' : 'wal_checkpoint(TRUNCATE)');
+  }
+
+  /**
+   * Writes a consistent copy of the state database to `destination` with SQLite's online backup, safe while another
+   * process (a running daemon) writes the state: the copy is one snapshot, made in one step (a backup made in pieces
+   * starts over whenever another process writes meanwhile). The copy is a single file (rollback journal, mode 0600),
+   * checked before it is moved into place; an existing `destination` is replaced only with `overwrite`.
+   * Resolves with the copy's size in bytes.
+   */
+  async backup(destination: string, options: { overwrite?: boolean } = {}): Promise<{ bytes: number; documents: number }> {
+    if (this.isEmpty) throw new StateError(this.filepath, 'does not exist yet: there is nothing to back up (run lanying-kb sync first)');
+    const target = path.resolve(destination);
+    if (target === path.resolve(this.filepath)) throw new StateError(target, 'is the state database itself; back it up to another file');
+    if (!options.overwrite && existsSync(target)) throw new StateError(target, 'exists already; choose another file, or pass --force to replace it');
+    const temp = `${target}.${process.pid}.tmp`;
+    try {
+      rmSync(temp, { force: true });
+      // A transfer of every page in one step: one read snapshot (see above).
+      await this.#db.backup(temp, { progress: () => 0x7fffffff });
+      chmodSync(temp, 0o600);
+      const copy = new Database(temp);
+      let documents: number;
+      try {
+        copy.pragma('journal_mode = DELETE');
+        const check = copy.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new StateError(target, `the copy failed its check (${String(check)}); nothing was written`);
+        documents = copy.prepare('SELECT COUNT(*) FROM documents').pluck().get() as number;
+      } finally {
+        copy.close();
+      }
+      renameSync(temp, target);
+      return { bytes: statSync(target).size, documents };
+    } catch (error) {
+      rmSync(temp, { force: true });
+      rmSync(`${temp}-journal`, { force: true });
+      if (error instanceof StateError) throw error;
+      if (error instanceof TypeError && /directory does not exist/.test(error.message)) throw new StateError(target, 'its folder does not exist', { cause: error });
+      const code = String((error as { code?: unknown }).code ?? '');
+      if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) throw stateDiskError(this.filepath, error);
+      throw new StateError(target, `cannot write the backup (${describeFsError(error)})`, { cause: error });
+    }
   }
 
   /** The digest recorded for a folder of a source (see `setFolderDigest`), or undefined. */
@@ -456,6 +517,23 @@ export class StateStore {
    */
   setFolderDigest(source: string, dir: string, digest: string): void {
     this.#setFolderDigest.run(source, dir, digest);
+  }
+
+  /** A fact `source` keeps between runs (`SourceMemo`), or undefined. */
+  sourceMemo(source: string, name: string): string | undefined {
+    return (this.#db.prepare('SELECT value FROM source_memos WHERE source = ? AND name = ?').pluck().get(source, name) as string | undefined) ?? undefined;
+  }
+
+  setSourceMemo(source: string, name: string, value: string, now: number = Date.now()): void {
+    this.#db
+      .prepare('INSERT INTO source_memos (source, name, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (source, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .run(source, name, value, now);
+  }
+
+  /** Forgets the facts `source` keeps (all of them, or the one named); resolves with how many were forgotten. */
+  forgetSourceMemos(source: string, name?: string): number {
+    if (name === undefined) return this.#db.prepare('DELETE FROM source_memos WHERE source = ?').run(source).changes;
+    return this.#db.prepare('DELETE FROM source_memos WHERE source = ? AND name = ?').run(source, name).changes;
   }
 
   /** The document whose current version has this sync ID (see `syncIdOf`), if any. */
@@ -610,6 +688,14 @@ export class StateStore {
   close(): void {
     if (!this.#db.open) return;
     const writable = !this.#db.readonly && !this.isEmpty;
+    if (writable) {
+      try {
+        // Closing checkpoints only when no other connection (a `status`, a backup) has the file open: do it anyway.
+        this.checkpoint();
+      } catch {
+        // The log keeps the rows; the next open or run checkpoints.
+      }
+    }
     this.#db.close();
     // Closing checkpointed the log into the file: record that the file is whole, so the next open skips the check.
     if (writable && !existsSync(`${this.filepath}-wal`)) markCleanlyClosed(this.filepath);
@@ -708,6 +794,51 @@ function isCleanlyClosed(filepath: string): boolean {
     return marker.size === st.size && marker.mtimeMs === st.mtimeMs && marker.ino === st.ino && !existsSync(`${filepath}-wal`);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Makes a new state database whole or not at all: the schema is built in a file beside it, which is then renamed to
+ * `state.db`. A process killed while it made the state leaves no `state.db` without a schema (which the next run
+ * would have to refuse, as it refuses any file that holds no state), only the side file, which the next creation
+ * replaces. The caller holds the state lock.
+ */
+function createState(filepath: string): void {
+  const temp = `${filepath}.new`;
+  try {
+    for (const leftover of [temp, `${temp}-journal`, `${temp}-wal`, `${temp}-shm`]) rmSync(leftover, { force: true });
+    const db = new Database(temp);
+    try {
+      chmodSync(temp, 0o600);
+      migrate(db, 0);
+    } finally {
+      db.close();
+    }
+    renameSync(temp, filepath);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    if (isDiskError(error)) throw stateDiskError(filepath, error);
+    throw new StateError(filepath, `cannot create the state database (${describeSqliteError(error)})`, { cause: error });
+  }
+}
+
+/**
+ * Refuses, before anything is opened, a state that could be read but not written: a read-only `state.db` (its mode,
+ * its owner) or a folder on a read-only file system. SQLite would open it read-only without a word and fail at the
+ * first write, midway through a run.
+ */
+function assertWritable(stateDir: string, filepath: string, creating: boolean): void {
+  for (const target of creating ? [stateDir] : [filepath, stateDir]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (error) {
+      const where = target === stateDir ? ` (its folder ${stateDir})` : '';
+      throw new StateError(
+        filepath,
+        `cannot be written${where}: ${describeFsError(error)}; lanying-kb must be able to write its state folder: check the owner and mode of the folder and its files, and that the file system is mounted read-write`,
+        { cause: error },
+      );
+    }
   }
 }
 

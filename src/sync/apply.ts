@@ -189,6 +189,11 @@ export class Applier {
             await this.#rows.write(() => this.#write(write));
             return { outcome: 'vanished' };
           }
+          if ('refused' in again) {
+            // The source refuses its new content (it grew past the source's size limit): not sent.
+            this.#store.put(failedRecord(pending, again.refused, this.#now()));
+            return { outcome: 'failed', error, message: again.refused };
+          }
           item = again;
           previous = pending;
           if (attempt < this.#maxAttempts) continue;
@@ -201,8 +206,11 @@ export class Applier {
     }
   }
 
-  /** After a file changed under its upload: the item with its new content and stat, or undefined when it is gone. */
-  async #rehash(job: SendJob, item: ObservedItem & { hash: string }): Promise<(ObservedItem & { hash: string }) | undefined> {
+  /**
+   * After a file changed under its upload: the item with its new content and stat, undefined when it is gone, or the
+   * source's reason not to send what it now holds (re-checked by the source's `hash`, e.g. its size limit).
+   */
+  async #rehash(job: SendJob, item: ObservedItem & { hash: string }): Promise<(ObservedItem & { hash: string }) | { refused: string } | undefined> {
     const payload = item.payload;
     if (payload?.type !== 'file') return undefined;
     const { statSync } = await import('node:fs');
@@ -214,6 +222,7 @@ export class Applier {
       return undefined;
     }
     const [result] = await job.adapter.hash(job.source, [{ ...item, size: stat.size, stat }], { signal: job.signal });
+    if (result !== undefined && 'failure' in result && result.skip) return { refused: result.failure };
     if (result === undefined || 'failure' in result) return undefined;
     return { ...item, hash: result.hash, size: stat.size, stat, payload: { ...payload, expect: stat } };
   }

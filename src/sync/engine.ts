@@ -8,7 +8,7 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
-import type { KnownContent, Observation, ObservationBatch, ObserveContext, ObserveProgress, SourceAdapter, SourceSession } from '../sources/types.js';
+import type { KnownContent, Observation, ObservationBatch, ObserveContext, ObserveProgress, SourceAdapter, SourceMemo, SourceSession } from '../sources/types.js';
 import { IN_KNOWLEDGE_BASE, type StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
 import { Applier, isRunStopping, type SendResult } from './apply.js';
@@ -310,7 +310,7 @@ export class SyncEngine {
       for (const source of run.sources) {
         const adapter = this.#adapter(source);
         const key = targetKey(targetOf(this.config, knowledgeBase, source));
-        const observation = await run.observe(source, adapter, { ...ctx, known: (k) => knownContent(this.store, source.name, k, key) });
+        const observation = await run.observe(source, adapter, { ...ctx, known: (k) => knownContent(this.store, source.name, k, key), memo: this.#memo(source.name, run.dryRun) });
         observations.push(observation);
         opened.push([source, adapter, observation]);
       }
@@ -595,6 +595,16 @@ export class SyncEngine {
       if (env.run.collectEntries && (action === 'skipped' || env.run.listUnchanged)) env.report.entries.push(entry);
       if (action === 'skipped' || env.run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: true });
     }
+  }
+
+  /** The facts a source keeps in the state (`ObserveContext.memo`); a dry run writes none. */
+  #memo(source: string, dryRun: boolean): SourceMemo {
+    return {
+      get: (name) => this.store.sourceMemo(source, name),
+      set: (name, value) => {
+        if (!dryRun && this.store.sourceMemo(source, name) !== value) this.store.setSourceMemo(source, name, value, this.#now());
+      },
+    };
   }
 
   #observeContext(signal: AbortSignal, downloadDir: string): ObserveContext {

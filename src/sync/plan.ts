@@ -117,7 +117,7 @@ async function withContent(items: readonly ObservedItem[], known: ReadonlyMap<st
     const result = results[n];
     if (result === undefined || 'failure' in result) {
       if (result?.gone) dropped.add(index);
-      else out[index] = { ...item, skip: { code: 'unreadable', reason: result?.failure ?? 'unreadable' }, payload: undefined };
+      else out[index] = { ...item, skip: result?.skip ?? { code: 'unreadable', reason: result?.failure ?? 'unreadable' }, payload: undefined };
       return;
     }
     out[index] = { ...item, hash: result.hash };

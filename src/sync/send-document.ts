@@ -40,6 +40,9 @@ export async function sendDocument(
   }
 
   const { fsPath, name } = payload;
+  // A file that changed since it was hashed is hashed again (and its source's limits checked again) before any byte
+  // of it is uploaded.
+  if (payload.expect) assertUnchanged(fsPath, payload.expect, payload.expect.size);
   const uploaded = await client.files.uploadChatFile({ body: { path: fsPath }, name, toId: target.chatbot, toType: 1 }, { actAs: target.from, signal });
   if (payload.expect) assertUnchanged(fsPath, payload.expect, uploaded.size);
   const sent = await client.messages.send(

@@ -84,7 +84,7 @@ describe('the real CLI on a journal stream', () => {
     const out = run.read().split('\n').filter(Boolean);
     const byEvent = (event: string) => out.find((l) => l.includes(`"event":"${event}"`)) as string;
     expect(byEvent('ready').startsWith('<6>{')).toBe(true);
-    expect(byEvent('source-failed').startsWith('<3>{')).toBe(true);
+    expect(byEvent('source-unavailable').startsWith('<3>{')).toBe(true);
     for (const line of out) {
       expect(line).toMatch(/^<[2-7]>\{/);
       const record = JSON.parse(line.slice(3)) as { level: string };

@@ -370,12 +370,12 @@ describe('the daemon: documents that left their sources', () => {
     env.write('a.md', 'a');
     env.write('b.md', 'b');
     const logs = logSink();
-    const daemon = await useDaemon(env.config(), { logs, maintainIntervalMs: 50 });
+    const daemon = await useDaemon(env.config(), { logs, maintainIntervalMs: 50, unavailableRecheckMs: 200 });
     await daemon.ready;
     await waitForDaemon(() => env.read((s) => s.list({ status: ['ingested'] }).length) === 2, 10_000, 'both ingested');
     env.write('a.md', 'a, edited');
     renameSync(env.docs, `${env.docs}.away`);
-    await waitForDaemon(() => logs.lines.some((l) => l.event === 'batch-finished' || l.event === 'paths-failed'), 10_000, 'the watched change handled');
+    await waitForDaemon(() => logs.lines.some((l) => l.event === 'batch-finished' || l.event === 'paths-failed' || l.event === 'source-unavailable'), 10_000, 'the watched change handled');
     await daemon.whenIdle();
     await env.sandbox.idle();
     expect(env.read((s) => s.list().map((r) => [r.key, r.status]))).toEqual([

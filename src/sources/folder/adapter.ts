@@ -14,6 +14,7 @@ import type {
 import { folderSourceSchema, type ResolvedFolderSource, resolveFolderSource } from './config.js';
 import { hashFiles } from './hash.js';
 import { folderExplain, folderLeftOut } from './left-out.js';
+import { assertRootAvailable } from './root-check.js';
 import { createPathFilter, joinFsPath, type PathFilter } from './path-filter.js';
 import { keyToFsPath } from './path-key.js';
 import { type FolderScan, openScan, scanFolders, type ScannedFile, statToFile } from './scan.js';
@@ -45,13 +46,15 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
 
   async open(source, ctx) {
     const runState = ctx.runState.get(RUN_STATE) as FolderRunState | undefined;
-    // Throws SourceError when the folder cannot be scanned at all: a missing root never reads as "all removed". The
-    // rest of the scan streams: each folder is observed as soon as it is listed and classified.
+    // Throws SourceError when the root looks unmounted (root-check.ts), or when the folder cannot be scanned at all:
+    // neither ever reads as "all removed". The rest of the scan streams: each folder is observed as soon as it is
+    // listed and classified.
+    assertRootAvailable(source, ctx.memo);
     const scan = openScan(source, { excludeDirs: [...ctx.excludeDirs], signal: ctx.signal });
     return observation(source, scan, runState?.claims, ctx.onProgress);
   },
 
-  async hash(_source, items, ctx) {
+  async hash(source, items, ctx) {
     const files = items.map((item) => {
       const payload = item.payload;
       if (payload?.type !== 'file') throw new Error(`folder source: ${item.key} has no file to hash`);
@@ -59,7 +62,15 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     });
     const results = await hashFiles(files, { signal: ctx.signal });
     return results.map((result): HashResult => {
-      if ('sha256' in result) return { hash: result.sha256, size: result.size };
+      if ('sha256' in result) {
+        // The limit holds for what was read, not for what was listed: a file may grow between the two, or between an
+        // upload and its re-hash.
+        if (result.size > source.maxFileSize) {
+          const reason = `larger than maxFileSize (${result.size} > ${source.maxFileSize} bytes)`;
+          return { failure: reason, gone: false, skip: { code: 'too-large', reason } };
+        }
+        return { hash: result.sha256, size: result.size };
+      }
       return { failure: `unreadable (${describeCause(result.cause ?? result)})`, gone: result.changed };
     });
   },
@@ -100,6 +111,7 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
       onFallback: options.onFallback,
       onError: options.onError,
       pollIntervalMs: options.pollIntervalMs,
+      rootCheckIntervalMs: options.rootCheckIntervalMs,
       factory: options.testHooks?.watcherFactory as WatcherFactory | undefined,
     });
     void watcher.start();
@@ -117,7 +129,12 @@ export const folderSource: SourceAdapter<ResolvedFolderSource, typeof folderSour
     } catch {
       isDir = false;
     }
-    return [{ ok: isDir, detail: isDir ? `folder ${source.path}` : `folder ${source.path} does not exist or is not a folder` }];
+    const checks: SourceCheck[] = [{ ok: isDir, detail: isDir ? `folder ${source.path}` : `folder ${source.path} does not exist or is not a folder` }];
+    if (isDir && source.marker !== undefined) {
+      const present = existsSync(path.join(source.path, source.marker));
+      checks.push({ ok: present, detail: present ? `marker ${source.marker} present` : `marker file ${source.marker} is missing from ${source.path} (not mounted?)` });
+    }
+    return checks;
   },
 };
 
@@ -133,8 +150,10 @@ class FolderSession implements SourceSession {
   }
 
   async observePaths(paths: readonly (string | Buffer)[], ctx: ObserveContext): Promise<ObservationBatch> {
-    // A root that vanished (a disk unmounted, a folder moved away) makes every watched path look deleted: no removal.
+    // A root that vanished (a disk unmounted, a folder moved away) makes every watched path look deleted, and a
+    // watcher (polling, above all) reports every file gone when the folder is unmounted: no removal.
     assertRootFolder(this.source);
+    assertRootAvailable(this.source, ctx.memo);
     const claims = (ctx.runState.get(RUN_STATE) as FolderRunState | undefined)?.claims;
     const items: ObservedItem[] = [];
     const keys: string[] = [];

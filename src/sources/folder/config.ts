@@ -17,6 +17,12 @@ export const folderSourceSchema = z.strictObject({
   maxFileSize: byteSizeField.optional().describe('Larger files are skipped. Default "50MiB", the chatbot\'s limit.'),
   linkBase: httpUrlField.optional().describe("URL prefix: a document's metadata link becomes linkBase + its relative path."),
   usePolling: z.boolean().optional().describe('watch: poll instead of using inotify (network mounts). Default false.'),
+  marker: z
+    .string()
+    .min(1)
+    .refine((m) => !m.includes('/') && !m.includes('\\') && m !== '.' && m !== '..', 'a file name in the folder itself, not a path')
+    .optional()
+    .describe('A file (e.g. ".lanying-kb-root") that must exist in the folder for it to be synced: when it is missing (an unmounted disk or share), the source is unavailable and nothing is taken for removed.'),
 });
 
 export type FolderSourceInput = z.output<typeof folderSourceSchema>;
@@ -32,6 +38,8 @@ export interface ResolvedFolderSource extends ResolvedSourceBase {
   readonly maxFileSize: number;
   readonly linkBase: string | undefined;
   readonly usePolling: boolean;
+  /** A file name that must exist in the folder (see the schema). */
+  readonly marker?: string | undefined;
 }
 
 export function resolveFolderSource(input: FolderSourceInput, ctx: { baseDir: string }): ResolvedFolderSource {
@@ -44,5 +52,6 @@ export function resolveFolderSource(input: FolderSourceInput, ctx: { baseDir: st
     maxFileSize: input.maxFileSize === undefined ? KB_MAX_DOCUMENT_BYTES : (parseByteSize(input.maxFileSize) as number),
     linkBase: input.linkBase,
     usePolling: input.usePolling ?? false,
+    marker: input.marker,
   };
 }

@@ -36,6 +36,8 @@ export interface SourceWatcherOptions {
   pollIntervalMs?: number | undefined;
   /** Makes every watcher (chokidar's or alike) when given. @default see `SourceWatcher` */
   factory?: WatcherFactory | undefined;
+  /** How often the root's device and inode are checked (see `WatchOptions.rootCheckIntervalMs`). @default 10000 */
+  rootCheckIntervalMs?: number | undefined;
 }
 
 /**
@@ -58,6 +60,9 @@ export class SourceWatcher implements SourceWatch {
   readonly #options: SourceWatcherOptions;
   readonly #factory: WatcherFactory | undefined;
   #readyResolve: (() => void) | undefined;
+  /** The root's device and inode when the watch started (undefined: it did not exist). */
+  #rootIdentity: string | undefined;
+  #rootTimer: NodeJS.Timeout | undefined;
   /** Resolves once the watcher (or its polling replacement) has read the tree, or could not start. */
   readonly ready: Promise<void>;
 
@@ -79,11 +84,32 @@ export class SourceWatcher implements SourceWatch {
 
   /** Starts watching (polling from the start when the source says `usePolling`); resolves when ready. */
   start(): Promise<void> {
+    // An unmount (or a mount over the folder) kills inotify's watches without an error and makes a poller see every
+    // file go: the root's identity is checked instead, and a change ends this watcher (state `error`).
+    this.#rootIdentity = identityOf(this.source.path);
+    this.#rootTimer = setInterval(() => this.#checkRoot(), this.#options.rootCheckIntervalMs ?? 10_000);
+    this.#rootTimer.unref();
     this.#open(this.source.usePolling);
     return this.ready;
   }
 
+  #checkRoot(): void {
+    if (this.#closed || this.#rootIdentity === undefined) return;
+    const now = identityOf(this.source.path);
+    if (now === this.#rootIdentity) return;
+    clearInterval(this.#rootTimer);
+    const old = this.#current;
+    this.#current = undefined;
+    void old?.close().catch(() => {});
+    this.#state = 'error';
+    const what = now === undefined ? 'is gone' : 'is another folder now (unmounted, mounted over or replaced)';
+    this.#lastError = `the folder ${this.source.path} ${what}; its watch is started anew`;
+    this.#resolveReady();
+    this.#options.onError(new Error(this.#lastError));
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.#rootTimer);
     this.#closed = true;
     this.#state = 'stopped';
     this.#resolveReady();
@@ -197,6 +223,16 @@ export class SourceWatcher implements SourceWatch {
   #resolveReady(): void {
     this.#readyResolve?.();
     this.#readyResolve = undefined;
+  }
+}
+
+/** A folder's device and inode, or undefined when it cannot be read. */
+function identityOf(p: string): string | undefined {
+  try {
+    const st = statSync(p);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
   }
 }
 
