@@ -56,6 +56,36 @@ describe('LanyingClient against the sandbox', () => {
     expect(sleeps[1]).toBeLessThanOrEqual(1000);
   });
 
+  it('retries a GET answered with code 20000 (server database error) in a 200 envelope', async () => {
+    const sandbox = await useSandbox();
+    const { client, sleeps } = clientFor(sandbox, { maxRetries: 3 });
+    const [alice] = await registerUsers(client, ['alice']);
+    sandbox.setFaults([{ route: 'GET /user/profile', code: 20000, times: 2 }]);
+    expect(await client.users.profile({ actAs: alice as number })).toMatchObject({ user_id: alice });
+    expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+
+    sandbox.setFaults([{ route: 'GET /user/profile', code: 20000 }]);
+    const error = await caught(client.users.profile({ actAs: alice as number }));
+    expect(error).toBeInstanceOf(ServerError);
+    expect(error).toMatchObject({ code: 20000, status: 200 });
+    expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(3 + 4);
+  });
+
+  it('does not retry another code in a 200 envelope, nor code 20000 of a call that is not safe to repeat', async () => {
+    const sandbox = await useSandbox();
+    const { client, sleeps } = clientFor(sandbox, { maxRetries: 3 });
+    const [alice] = await registerUsers(client, ['alice']);
+    sandbox.setFaults([{ route: 'GET /user/profile', code: 10002, times: 1 }]);
+    expect(await caught(client.users.profile({ actAs: alice as number }))).toMatchObject({ code: 10002 });
+    expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(1);
+    sandbox.setFaults([{ route: 'POST /group/create', code: 20000, times: 1 }]);
+    const error = await caught(client.groups.create({ name: 'g' }, { actAs: alice as number }));
+    expect(error).toBeInstanceOf(ServerError);
+    expect(requestsTo(sandbox.state(), 'POST', '/group/create')).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+  });
+
   it('honours Retry-After on 429, and gives up after maxRetries with a RateLimitError', async () => {
     const sandbox = await useSandbox();
     const { client, sleeps } = clientFor(sandbox, { maxRetries: 2 });
@@ -125,7 +155,8 @@ describe('LanyingClient against the sandbox', () => {
     const error = await caught(client.users.profile({ actAs: alice as number }));
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).message).toBe('GET /user/profile failed: no response within 100 ms');
-    await new Promise((r) => setTimeout(r, 500));
+    // The sandbox still serves both attempts (each waits out its 400 ms); none more is made.
+    await sandbox.idle();
     expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(2);
   });
 
