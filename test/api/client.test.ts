@@ -4,6 +4,7 @@ import { LanyingClient } from '../../src/api/client.js';
 import { AbortedError, AuthError, ApiError, ConnectionError, RateLimitError, ServerError, TimeoutError } from '../../src/api/errors.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
 import { caught } from '../helpers/errors.js';
+import { waitFor } from '../helpers/sync.js';
 
 function requestsTo(state: { requests: { method: string; path: string }[] }, method: string, path: string) {
   return state.requests.filter((r) => r.method === method && r.path === path);
@@ -173,7 +174,8 @@ describe('LanyingClient against the sandbox', () => {
 
   it('stops at once when the caller aborts, also during a wait between retries', async () => {
     const sandbox = await useSandbox();
-    const { client } = clientFor(sandbox, { realSleep: true });
+    const willRetry: string[] = [];
+    const { client } = clientFor(sandbox, { realSleep: true, onCall: (call) => void (call.willRetry && willRetry.push(call.path)) });
     const [alice] = await registerUsers(client, ['alice']);
     const before = new AbortController();
     before.abort();
@@ -182,7 +184,9 @@ describe('LanyingClient against the sandbox', () => {
     sandbox.setFaults([{ route: 'GET /user/profile', status: 429, retryAfterSeconds: 30 }]);
     const during = new AbortController();
     const pending = caught(client.users.profile({ actAs: alice as number, signal: during.signal }));
-    setTimeout(() => during.abort(), 100);
+    // Aborted once the 429 came back, while the client waits its 30 s.
+    await waitFor(() => willRetry.includes('/user/profile'), 5000, 'the 429');
+    during.abort();
     const started = Date.now();
     expect(await pending).toBeInstanceOf(AbortedError);
     expect(Date.now() - started).toBeLessThan(5000);
