@@ -104,6 +104,10 @@ describe('parseRetryAfter: the header in milliseconds from now', () => {
   const cases: [string, string | string[] | undefined, number | undefined][] = [
     ['seconds', '3', 3000],
     ['fractional seconds', '0.5', 500],
+    ['two digits', '12', 12_000],
+    ['two decimals', '0.25', 250],
+    ['a number with a letter before', 'a5', undefined],
+    ['a number with a word after', '5 seconds', undefined],
     ['seconds with spaces around', ' 7 ', 7000],
     ['zero', '0', 0],
     ['an HTTP date in the future', new Date(10_000).toUTCString(), 6000],

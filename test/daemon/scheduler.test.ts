@@ -133,6 +133,18 @@ describe('Scheduler: what runs next when work waited (priorities, merging, takin
     expect(s.current).toEqual({ kind: 'paths', source: 'a', paths: ['x'] });
   });
 
+  it('hands over at most 1000 paths at a time by default', async () => {
+    const batches: number[] = [];
+    const counting = new Scheduler({
+      execute: async (job) => void (job.kind === 'paths' && batches.push(job.paths.length)),
+      onError: () => {},
+    });
+    counting.requestReconcile('first', 'start');
+    counting.addPaths('a', Array.from({ length: 2500 }, (_, i) => `p${i}`));
+    await counting.whenIdle();
+    expect(batches).toEqual([1000, 1000, 500]);
+  });
+
   it('counts the paths waiting, per source and in all', () => {
     const { s, block } = setup();
     block();
@@ -158,6 +170,30 @@ describe('Scheduler: what runs next when work waited (priorities, merging, takin
     expect(started).toEqual(['reconcile:a(r)', 'paths:a[x]']);
     expect(s.current).toBeUndefined();
   });
+});
+
+describe('Scheduler: whenIdle() between two jobs', () => {
+  // The next job starts on the turn after the last one ended: whenIdle() asked in between must wait for it.
+  const next: [string, Request, string][] = [
+    ['a task', task('reload'), 'task:reload'],
+    ['a full reconcile', full('watcher error'), 'reconcile:*(watcher error)'],
+    ['a source reconcile', reconcile('b'), 'reconcile:b(r)'],
+    ['a refresh', refresh('u'), 'refresh:u'],
+    ['a path batch', paths('a', 'x'), 'paths:a[x]'],
+  ];
+  for (const [what, request, job] of next) {
+    it(`waits for ${what} that is due`, async () => {
+      const { s, started, block } = setup();
+      const release = block();
+      s.requestReconcile('first', 'start');
+      request(s, started);
+      release();
+      while (s.current) await Promise.resolve();
+      expect(started).toEqual(['reconcile:first(start)']);
+      await s.whenIdle();
+      expect(started).toEqual(['reconcile:first(start)', job]);
+    });
+  }
 });
 
 describe('Scheduler: paths held until the first reconcile', () => {
@@ -271,6 +307,19 @@ describe('Scheduler: URL refreshes, with jitter', () => {
     expect(started).toEqual([]);
     await vi.advanceTimersByTimeAsync(1);
     expect(started).toEqual(['refresh:site']);
+  });
+
+  it('draws the jitter from Math.random by default', () => {
+    const s = new Scheduler({ execute: async () => {}, onError: () => {} });
+    const due = new Set<number>();
+    for (let i = 0; i < 20; i++) {
+      s.scheduleRefresh('site', 1000);
+      const delay = (s.nextRefreshAt('site') as number) - Date.now();
+      expect(delay).toBeGreaterThanOrEqual(900);
+      expect(delay).toBeLessThanOrEqual(1100);
+      due.add(delay);
+    }
+    expect(due.size).toBeGreaterThan(1);
   });
 
   it('keeps the due time known while the check waits and runs, until the next one is scheduled', async () => {
@@ -442,6 +491,24 @@ describe('Scheduler: failures, tasks, abort and close', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(started).toEqual(['reconcile:a(r)']);
     expect(s.nextRefreshAt('u')).toBeUndefined();
+  });
+
+  it('after close(), a request leaves nothing waiting', async () => {
+    const { s, started } = setup();
+    await s.close();
+    s.requestReconcile('a', 'r');
+    s.requestReconcile(null, 'full');
+    s.requestRefresh('u');
+    s.addPaths('b', ['x']);
+    await s.whenIdle();
+    expect(s.pendingPaths()).toBe(0);
+    expect(started).toEqual([]);
+  });
+
+  it('abortCurrent() with nothing running, and dropSource() of a source with nothing waiting, do nothing', () => {
+    const { s } = setup();
+    expect(() => s.abortCurrent('stop')).not.toThrow();
+    expect(() => s.dropSource('unknown')).not.toThrow();
   });
 
   it('close() with nothing running resolves at once', async () => {

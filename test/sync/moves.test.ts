@@ -114,6 +114,12 @@ describe('resolveMoves: a new file whose content the knowledge base holds', () =
       expect: ['moved new.md from other:old.md', 'removed old.md'],
     },
     {
+      name: 'only a removal of a taken-over document is dropped: that path now skipped is still reported',
+      decisions: [added('new.md'), { action: 'skipped', key: 'old.md', item: { ...file('old.md'), skip: { code: 'too-large', reason: 'too large' } }, previous: row('old.md', { status: 'removed' }), reason: 'too large', repeated: false, record: true }],
+      rows: [row('old.md', { status: 'removed' })],
+      expect: ['moved new.md from docs:old.md', 'skipped old.md (too large)'],
+    },
+    {
       name: 'content the knowledge base does not hold: new, and registered as the first in the run',
       decisions: [added('a.md', 'h9')],
       rows: [row('old.md')],

@@ -39,6 +39,7 @@ const page = (key: string, fields: Partial<ObservedItem> = {}): ObservedItem => 
 function written(write: RowWrite | undefined): unknown {
   if (write === undefined) return 'no write';
   if (write.type === 'forget') return { forget: `${write.source}:${write.key}` };
+  if (write.type !== 'put') return { unknownWrite: write };
   return { ...write.record, ...(write.forget ? { alsoForget: `${write.forget.source}:${write.forget.key}` } : {}) };
 }
 

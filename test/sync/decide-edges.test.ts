@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { ObservedItem } from '../../src/sources/types.js';
+import { type DocumentRecord, newDocumentRecord } from '../../src/state/store.js';
+import { decide, type Decision, UNCHANGED_BY_STAT } from '../../src/sync/decide.js';
+
+// More rows of decide()'s table (test/sync/decide.test.ts holds the main one): the cases mutation testing found
+// that no row held.
+
+const STAT = { size: 10, mtimeMs: 1000.5, ino: 7 };
+
+function row(key: string, fields: Partial<DocumentRecord> = {}): DocumentRecord {
+  return { ...newDocumentRecord('docs', key, 'file', 1), size: STAT.size, mtimeMs: STAT.mtimeMs, inode: STAT.ino, hash: 'h1', status: 'uploaded', uploadedHash: 'h1', transactionId: 5, ...fields };
+}
+
+function file(key: string, fields: Partial<ObservedItem> = {}): ObservedItem {
+  return { key, kind: 'file', size: STAT.size, stat: { ...STAT }, payload: { type: 'file', fsPath: `/x/${key}`, name: key, title: undefined, link: undefined }, ...fields };
+}
+
+function decideOne(item: ObservedItem, previous?: DocumentRecord): Decision {
+  const decisions = decide({ scope: { kind: 'folder', dir: '' }, items: [item], complete: true }, new Map(previous ? [[previous.key, previous]] : []));
+  expect(decisions).toHaveLength(1);
+  return decisions[0] as Decision;
+}
+
+describe('decide: edges', () => {
+  const cases: { name: string; item: ObservedItem; previous?: DocumentRecord; expect: Record<string, unknown> }[] = [
+    {
+      name: 'a folder reported is never a repeat (it is not recorded, so nothing says it was reported before)',
+      item: { key: 'locked/', kind: 'file', size: 0, isFolder: true, skip: { code: 'unreadable', reason: 'unreadable folder (EACCES)' } },
+      expect: { action: 'skipped', repeated: false, record: false, previous: undefined },
+    },
+    {
+      name: 'skipped for the reason recorded, but the row is not skipped (a failed send): not a repeat, the status must be written',
+      item: file('a.md', { skip: { code: 'too-large', reason: 'too large' } }),
+      previous: row('a.md', { status: 'failed', uploadedHash: null, skipReason: 'too large' }),
+      expect: { action: 'skipped', repeated: false },
+    },
+    {
+      name: 'a URL not modified is no document coming back',
+      item: { key: 'https://x.test/a', kind: 'page', size: 0, notModified: true },
+      previous: row('https://x.test/a', { kind: 'page' }),
+      expect: { action: 'unchanged', back: false, write: false, hash: 'h1' },
+    },
+    {
+      name: 'a send of a new version failed; the content is back to the version in the knowledge base: sent again (the failed send may have reached it)',
+      item: file('a.md', { hash: 'h1' }),
+      previous: row('a.md', { hash: 'h2', status: 'failed' }),
+      expect: { action: 'changed', reason: 'content changed' },
+    },
+    {
+      name: 'the same after an interrupted send (pending)',
+      item: file('a.md', { hash: 'h1' }),
+      previous: row('a.md', { hash: 'h2', status: 'pending' }),
+      expect: { action: 'changed' },
+    },
+    {
+      name: 'a page whose Last-Modified alone changed: the validator is recorded',
+      item: { key: 'https://x.test/a', kind: 'page', size: 10, hash: 'h1', validators: { etag: '"v1"', lastModified: 'Tue, 01 Jul 2025 00:00:00 GMT' } },
+      previous: row('https://x.test/a', { kind: 'page', etag: '"v1"', lastModified: 'Mon, 30 Jun 2025 00:00:00 GMT' }),
+      expect: { action: 'unchanged', write: true },
+    },
+    {
+      name: 'a page without validators now, which had one: recorded (cleared)',
+      item: { key: 'https://x.test/a', kind: 'page', size: 10, hash: 'h1', validators: {} },
+      previous: row('https://x.test/a', { kind: 'page', lastModified: 'Mon, 30 Jun 2025 00:00:00 GMT' }),
+      expect: { action: 'unchanged', write: true },
+    },
+    {
+      name: 'the content last seen was another one (skipped as too large, say); the file is back to the sent version: recorded',
+      item: file('a.md', { hash: 'h1' }),
+      previous: row('a.md', { hash: 'h2' }),
+      expect: { action: 'unchanged', write: true, reason: 'content unchanged' },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(decideOne(c.item, c.previous)).toMatchObject({ key: c.item.key, ...c.expect });
+    });
+  }
+
+  it('a document with a version in the knowledge base but no transaction ID (moved in) has reached it', () => {
+    const [decision] = decide({ scope: { kind: 'folder', dir: '' }, items: [], complete: true }, new Map([['a.md', row('a.md', { transactionId: null })]]));
+    expect(decision).toMatchObject({ action: 'removed', reachedKb: true, reason: 'no longer in the source (kept in the knowledge base)' });
+  });
+
+  it('says in words why a file whose stat is as recorded is unchanged', () => {
+    expect(UNCHANGED_BY_STAT).toBe('size, time and inode unchanged');
+    expect(decideOne(file('a.md'), row('a.md'))).toMatchObject({ reason: 'size, time and inode unchanged' });
+  });
+});
