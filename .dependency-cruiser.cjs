@@ -10,6 +10,7 @@ const LAYERS = [
   { name: 'state', path: '^src/state/' },
   { name: 'sources', path: '^src/sources/' },
   { name: 'config', path: '^src/config/' },
+  { name: 'kb', path: '^src/kb/' },
   { name: 'runtime', path: '^src/runtime/' },
   { name: 'notify', path: '^src/notify/' },
   { name: 'sync', path: '^src/sync/' },

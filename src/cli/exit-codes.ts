@@ -1,4 +1,5 @@
 import { AbortedError, AuthError, ApiError, ConnectionError, UnavailableError } from '../api/errors.js';
+import { ChatbotRefusedError } from '../sync/confirm.js';
 import { ConfigError, LanyingKbError, LocalFileError, LockError, SourceError, StateError, UsageError, ValidationError } from '../errors.js';
 
 /** The process exit codes, documented in the README. */
@@ -36,7 +37,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   ) {
     return EXIT.CONFIG;
   }
-  if (error instanceof ApiError || error instanceof ConnectionError || error instanceof LocalFileError || error instanceof AbortedError) {
+  if (error instanceof ApiError || error instanceof ConnectionError || error instanceof LocalFileError || error instanceof AbortedError || error instanceof ChatbotRefusedError) {
     return EXIT.FAILED;
   }
   return EXIT.UNEXPECTED;

@@ -92,6 +92,8 @@ const COMMANDS: Register[] = [
       .option('-s, --source <name...>', 'only these sources')
       .option('-n, --dry-run', 'print the plan (new, changed, moved, unchanged, removed, skipped) and send nothing')
       .option('--checksum', 'hash every file, not only those whose size, time or inode changed')
+      .option('--no-wait', 'do not wait for the chatbot to confirm what was sent (it is confirmed by a later run or the daemon)')
+      .option('--prune', 'also delete from the knowledge base the documents that left their sources (within sync.maxDelete)')
       .action(lazy(async () => (await import('./commands/sync.js')).syncCommand)),
   (program, lazy) =>
     program

@@ -1,47 +1,15 @@
-import type { Stats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import type { CosmiconfigResult } from 'cosmiconfig';
 import type { z } from 'zod';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { CONFIG_LIMITS, loadConfigFile, MODULE_NAME, searchConfigFile } from './config-files.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatKeyPath } from './key-path.js';
 import { type ResolvedConfig, resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
 
-export const MODULE_NAME = 'lanying-kb';
-
-/** Where `loadConfig` looks, in each folder from the start folder upward; the first that exists wins. */
-export const SEARCH_PLACES = [
-  'package.json',
-  `${MODULE_NAME}.config.json`,
-  `${MODULE_NAME}.config.yaml`,
-  `${MODULE_NAME}.config.yml`,
-  `${MODULE_NAME}.config.js`,
-  `${MODULE_NAME}.config.mjs`,
-  `${MODULE_NAME}.config.cjs`,
-  `.${MODULE_NAME}rc`,
-  `.${MODULE_NAME}rc.json`,
-  `.${MODULE_NAME}rc.yaml`,
-  `.${MODULE_NAME}rc.yml`,
-  `.${MODULE_NAME}rc.js`,
-  `.${MODULE_NAME}rc.mjs`,
-  `.${MODULE_NAME}rc.cjs`,
-];
-
-/** Limits of what the loader reads: a configuration is small; anything bigger is an accident or an attack. */
-export const CONFIG_LIMITS = Object.freeze({
-  /** The largest configuration file read, in bytes. */
-  maxBytes: 1024 * 1024,
-  /** The most YAML aliases resolved (an alias bomb expands exponentially). */
-  maxYamlAliases: 100,
-  /** The deepest nesting of objects and arrays. */
-  maxDepth: 64,
-});
-
-/** Configuration files that are programs: run only when named with `--config`, never when found by the search. */
-const EXECUTABLE = new Set(['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts']);
+export { CONFIG_LIMITS } from './config-files.js';
 
 /** Environment variables that override the `api` section. */
 export const ENV_OVERRIDES = {
@@ -73,151 +41,35 @@ export interface ParseConfigOptions {
  * Finds, reads, validates and resolves the configuration. Every problem is reported at once in one `ConfigError`
  * naming the file and each key path.
  *
- * Without `file`, the search looks in `cwd` and each folder above it for the names in {@link SEARCH_PLACES}, and
- * stops after the home folder, a repository root (a folder holding `.git`) or the file-system root. A file it finds
- * must belong to the current user (or root) and not be writable by everyone; a JavaScript or TypeScript config it
- * finds is never run: only one named with `file` (`--config`) is.
+ * Without `file`, the search (cosmiconfig) looks in `cwd` and each folder above it for the names in `SEARCH_PLACES`
+ * (config-files.ts), and stops after the home folder, a repository root (a folder holding `.git`) or the file-system
+ * root. A file it finds must belong to the current user (or root) and not be writable by everyone; a JavaScript or
+ * TypeScript config it finds is never run: only one named with `file` (`--config`) is. Nothing is cached: each call
+ * reads the file again.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
-  let filepath: string;
-  let discovered = false;
+  let result: CosmiconfigResult;
   if (options.file !== undefined) {
     if (!path.isAbsolute(options.file) && options.cwd === undefined) {
       throw new ConfigError(options.file, 'a relative config path needs a cwd to resolve against');
     }
-    filepath = path.resolve(options.cwd ?? '/', options.file);
+    const filepath = path.resolve(options.cwd ?? '/', options.file);
+    result = await loadConfigFile(filepath);
+    if (result === null) throw new ConfigError(filepath, `has no "${MODULE_NAME}" key`);
   } else {
     if (options.cwd === undefined) throw new ConfigError(undefined, 'no config file given and no folder to search from');
-    const found = await searchConfig(path.resolve(options.cwd), path.resolve(options.homeDir ?? os.homedir()));
-    if (found === undefined) {
+    result = await searchConfigFile(path.resolve(options.cwd), path.resolve(options.homeDir ?? os.homedir()));
+    if (result === null) {
       throw new ConfigError(
         undefined,
         `no configuration found in ${options.cwd} or any folder above it up to the home folder or repository root (looked for ${MODULE_NAME}.config.json, .yaml, ` +
           `.${MODULE_NAME}rc*, or a "${MODULE_NAME}" key in package.json); pass --config FILE or create one from ${MODULE_NAME}.config.example.json`,
       );
     }
-    filepath = found.filepath;
-    discovered = true;
-    refuseUntrusted(filepath, found.stats);
   }
-
-  const raw = await readConfigFile(filepath, discovered);
-  if (raw === undefined || raw === null) throw new ConfigError(filepath, 'the file is empty');
+  const { filepath, config: raw } = result;
+  if (result.isEmpty === true || raw === undefined || raw === null) throw new ConfigError(filepath, 'the file is empty');
   return parseConfig(raw, { baseDir: path.dirname(filepath), filepath, env: options.env });
-}
-
-/** The first configuration file in `start` or a folder above it, up to `home`, a repository root or `/`. */
-async function searchConfig(start: string, home: string): Promise<{ filepath: string; stats: Stats } | undefined> {
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    for (const name of SEARCH_PLACES) {
-      const filepath = path.join(dir, name);
-      const stats = await statOrUndefined(filepath);
-      if (!stats?.isFile()) continue;
-      if (name === 'package.json' && !(await packageJsonHasKey(filepath))) continue;
-      return { filepath, stats };
-    }
-    const parent = path.dirname(dir);
-    if (dir === home || parent === dir || (await statOrUndefined(path.join(dir, '.git'))) !== undefined) return undefined;
-  }
-}
-
-async function statOrUndefined(filepath: string): Promise<Stats | undefined> {
-  try {
-    return await stat(filepath);
-  } catch {
-    return undefined;
-  }
-}
-
-/** A package.json counts only when it has a "lanying-kb" key; one that cannot be read or parsed is not ours. */
-async function packageJsonHasKey(filepath: string): Promise<boolean> {
-  try {
-    const parsed = JSON.parse(await readBounded(filepath)) as unknown;
-    return parsed !== null && typeof parsed === 'object' && Object.hasOwn(parsed, MODULE_NAME);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A file found by the search (not named by the user) must be the user's (or root's) and not writable by everyone:
- * otherwise anyone who can write a parent folder, such as /tmp, could choose the endpoint the token is sent to.
- */
-function refuseUntrusted(filepath: string, stats: Stats): void {
-  const uid = process.getuid?.();
-  if (uid === undefined) return;
-  if (stats.uid !== uid && stats.uid !== 0) {
-    throw new ConfigError(filepath, `found by the search but owned by another user (uid ${stats.uid}); name it with --config to use it`);
-  }
-  if ((stats.mode & 0o002) !== 0) {
-    throw new ConfigError(filepath, 'found by the search but writable by every user; fix its permissions (chmod o-w) or name it with --config');
-  }
-}
-
-/** Reads and parses one configuration file by its name; returns the raw configuration (undefined when empty). */
-async function readConfigFile(filepath: string, discovered: boolean): Promise<unknown> {
-  const ext = path.extname(filepath).toLowerCase();
-  if (EXECUTABLE.has(ext)) {
-    if (discovered) {
-      throw new ConfigError(filepath, `a ${ext} configuration found by the search is not run (it is a program); name it with --config ${filepath} to use it`);
-    }
-    if (!(await statOrUndefined(filepath))) throw new ConfigError(filepath, 'file not found');
-    try {
-      return await freshImport(filepath);
-    } catch (error) {
-      const hint = /^\.[mc]?ts$/.test(ext) && (error as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION' ? ' (this Node.js cannot load TypeScript; use .json, .yaml or .js)' : '';
-      throw new ConfigError(filepath, `cannot be read: ${firstLine(error)}${hint}`, { cause: error });
-    }
-  }
-
-  let text: string;
-  try {
-    text = await readBounded(filepath);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError(filepath, 'file not found');
-    throw new ConfigError(filepath, `cannot be read: ${code ?? firstLine(error)}`, { cause: error });
-  }
-  text = text.replace(/^\uFEFF/, '');
-  if (text.trim() === '') return undefined;
-
-  let parsed: unknown;
-  try {
-    const asJson = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && text.trimStart().startsWith('{'));
-    // Note: the YAML parser is loaded only for YAML files; most configurations are JSON.
-    parsed = asJson ? JSON.parse(text) : (await import('yaml')).parse(text, { maxAliasCount: CONFIG_LIMITS.maxYamlAliases, uniqueKeys: true, logLevel: 'error' });
-  } catch (error) {
-    const detail = /alias count/i.test(firstLine(error)) ? `more than ${CONFIG_LIMITS.maxYamlAliases} YAML alias expansions (an alias bomb?)` : firstLine(error);
-    throw new ConfigError(filepath, `cannot be read: ${detail}`, { cause: error });
-  }
-  if (path.basename(filepath) === 'package.json') {
-    const own = parsed !== null && typeof parsed === 'object' && Object.hasOwn(parsed, MODULE_NAME) ? (parsed as Record<string, unknown>)[MODULE_NAME] : undefined;
-    if (own === undefined) throw new ConfigError(filepath, `has no "${MODULE_NAME}" key`);
-    return own;
-  }
-  return parsed;
-}
-
-/** The file's text; a ConfigError when it is larger than {@link CONFIG_LIMITS}.maxBytes (nothing more is read). */
-async function readBounded(filepath: string): Promise<string> {
-  const handle = await open(filepath, 'r');
-  try {
-    const info = await handle.stat();
-    const limit = CONFIG_LIMITS.maxBytes;
-    if (info.isFile() && info.size > limit) throw new ConfigError(filepath, `is ${info.size} bytes; a configuration file may have at most ${limit}`);
-    const buffer = Buffer.alloc(limit + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > limit) throw new ConfigError(filepath, `is over ${limit} bytes; a configuration file may have at most ${limit}`);
-    }
-    return buffer.toString('utf8', 0, length);
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Validates and resolves a configuration object (already parsed from JSON or YAML, or built in code). */
@@ -319,21 +171,6 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
 
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  const lines = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  return lines[0] ?? 'unknown error';
-}
-
-/** Loads a JS config without Node's module cache, so that a reload sees an edited file. */
-async function freshImport(filepath: string): Promise<unknown> {
-  const mod = (await import(`${pathToFileURL(filepath).href}?mtime=${Date.now()}`)) as { default?: unknown };
-  return mod.default ?? mod;
 }
 
 /** Whether `value` nests objects and arrays deeper than `limit` (checked without recursion). */

@@ -14,6 +14,14 @@ export const DEFAULTS = Object.freeze({
   stateDirName: '.lanying-kb',
   concurrency: 4,
   maxAttempts: 3,
+  deleteAfterMs: 3_600_000,
+  maxDeleteCount: 1000,
+  maxDeletePercent: 50,
+  confirmTimeoutMs: 600_000,
+  confirmPollIntervalMs: 2000,
+  commandTimeoutMs: 30_000,
+  maxIngestAttempts: 3,
+  ingestRetryDelayMs: 300_000,
   debounceMs: 1000,
   reconcileIntervalMs: 3_600_000,
   shutdownTimeoutMs: 30_000,
@@ -41,6 +49,16 @@ export interface ResolvedSyncConfig {
   concurrency: number;
   requestsPerSecond: number | undefined;
   maxAttempts: number;
+  onChange: 'replace' | 'append';
+  onRemove: 'delete' | 'keep';
+  deleteAfterMs: number;
+  maxDelete: { count: number; percent: number };
+  confirmTimeoutMs: number;
+  confirmPollIntervalMs: number;
+  commandTimeoutMs: number;
+  maxIngestAttempts: number;
+  ingestRetryDelayMs: number;
+  maxSendsPerRun: number | undefined;
 }
 
 export interface ResolvedDaemonConfig {
@@ -96,6 +114,10 @@ export interface ResolvedConfig {
   notify: ResolvedNotifyConfig;
 }
 
+function durationOr(value: number | string | undefined, fallback: number): number {
+  return value === undefined ? fallback : (parseDuration(value) as number);
+}
+
 /** Applies defaults, converts units and resolves paths against `baseDir`. The input must be schema-valid. */
 export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string): ResolvedConfig {
   const abs = (p: string) => path.resolve(baseDir, p);
@@ -124,6 +146,16 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
       concurrency: parsed.sync?.concurrency ?? DEFAULTS.concurrency,
       requestsPerSecond: parsed.sync?.requestsPerSecond,
       maxAttempts: parsed.sync?.maxAttempts ?? DEFAULTS.maxAttempts,
+      onChange: parsed.sync?.onChange ?? 'replace',
+      onRemove: parsed.sync?.onRemove ?? 'delete',
+      deleteAfterMs: durationOr(parsed.sync?.deleteAfter, DEFAULTS.deleteAfterMs),
+      maxDelete: { count: parsed.sync?.maxDelete?.count ?? DEFAULTS.maxDeleteCount, percent: parsed.sync?.maxDelete?.percent ?? DEFAULTS.maxDeletePercent },
+      confirmTimeoutMs: durationOr(parsed.sync?.confirmTimeout, DEFAULTS.confirmTimeoutMs),
+      confirmPollIntervalMs: durationOr(parsed.sync?.confirmPollInterval, DEFAULTS.confirmPollIntervalMs),
+      commandTimeoutMs: durationOr(parsed.sync?.commandTimeout, DEFAULTS.commandTimeoutMs),
+      maxIngestAttempts: parsed.sync?.maxIngestAttempts ?? DEFAULTS.maxIngestAttempts,
+      ingestRetryDelayMs: durationOr(parsed.sync?.ingestRetryDelay, DEFAULTS.ingestRetryDelayMs),
+      maxSendsPerRun: parsed.sync?.maxSendsPerRun,
     },
     daemon: {
       debounceMs: daemon.debounceMs ?? DEFAULTS.debounceMs,

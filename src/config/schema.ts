@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { usernameProblem } from '../protocol/username.js';
 import { SOURCE_SCHEMAS } from '../sources/registry.js';
-import { boundedDuration, DAY, HOUR, httpUrlField, milliseconds, userIdField } from '../util/schema-fields.js';
+import { boundedDuration, DAY, HOUR, httpUrlField, milliseconds, SECOND, userIdField } from '../util/schema-fields.js';
 
 /**
  * The configuration file's shape, as written by users (input side). Defaults, unit conversion and path resolution
@@ -40,6 +40,34 @@ export const syncSchema = z.strictObject({
     .optional()
     .describe('Upper bound on API requests per second, at least 0.001. Default: no bound.'),
   maxAttempts: z.number().int().min(1).max(20).optional().describe('Attempts per document per run when its file keeps changing during the upload (failed requests are retried by the client: api.maxRetries). Default 3.'),
+  onChange: z
+    .enum(['replace', 'append'])
+    .optional()
+    .describe('A changed document: "replace" sends the new version and, once the chatbot ingested it, deletes the old one; "append" leaves old versions in the knowledge base. Default "replace".'),
+  onRemove: z
+    .enum(['delete', 'keep'])
+    .optional()
+    .describe('A document that left its source: "delete" deletes it from the knowledge base (after deleteAfter, within maxDelete); "keep" leaves it. Default "delete".'),
+  deleteAfter: duration({ min: 0, max: 365 * DAY })
+    .optional()
+    .describe('watch: how long a document that left its source stays in the knowledge base before it is deleted (a file back in time is not sent again), from 0 to 365d. One-shot sync deletes only with --prune, at once. Default "1h".'),
+  maxDelete: z
+    .strictObject({
+      count: z.number().int().min(0).optional().describe('Most documents deleted in one run. Default 1000.'),
+      percent: z.number().min(0).max(100).optional().describe('Most documents deleted in one run, as a share of the documents in the knowledge base. Default 50.'),
+    })
+    .optional()
+    .describe('Over either bound, a run deletes nothing, warns, and exits 3 (like rclone --max-delete).'),
+  confirmTimeout: duration({ min: SECOND, max: 7 * DAY })
+    .optional()
+    .describe('How long to wait for the chatbot to confirm a document before it is recorded as unconfirmed, from 1s to 7d. Default "10m".'),
+  confirmPollInterval: duration({ min: 10, max: HOUR }).optional().describe('How often the conversation with the chatbot is read while confirmations are awaited. Default "2s".'),
+  commandTimeout: duration({ min: 100, max: HOUR })
+    .optional()
+    .describe('How long to wait for the chatbot to answer a /bluevector command; a chatbot that never answers one is taken to run no commands (then nothing is replaced or deleted). Default "30s".'),
+  maxIngestAttempts: z.number().int().min(1).max(20).optional().describe('Failed ingestions of one content before it is quarantined until it changes. Default 3.'),
+  ingestRetryDelay: duration({ min: 0, max: 30 * DAY }).optional().describe('Wait before a document the chatbot failed to ingest is sent again, doubling with each failure. Default "5m".'),
+  maxSendsPerRun: z.number().int().min(1).optional().describe('Most documents one run sends (like rclone --max-transfer); the rest wait for the next run. Default: no bound.'),
 });
 
 export const daemonSchema = z.strictObject({

@@ -59,6 +59,8 @@ export interface DaemonOptions {
   notify?: boolean | undefined;
   /** For the refresh jitter. @default Math.random */
   random?: (() => number) | undefined;
+  /** How often the knowledge-base upkeep runs while anything waits for it (confirmations, deletions). @default 60000 */
+  maintainIntervalMs?: number | undefined;
 }
 
 /** What `reload()` did. */
@@ -160,6 +162,7 @@ class WatchDaemon implements Daemon {
   #stopping: Promise<void> | undefined;
   #currentSince = 0;
   #lastSuccessAt: number | null = null;
+  #maintenanceTimer: NodeJS.Timeout | undefined;
 
   constructor(options: DaemonOptions) {
     this.#options = options;
@@ -205,10 +208,16 @@ class WatchDaemon implements Daemon {
         config,
         client: this.#client,
         store,
+        background: true,
         dispatcher: this.#options.dispatcher,
         onEvent: (event) => {
           this.#metrics.onSyncEvent(event);
           logSyncEvent(this.#log, event);
+          if (event.type === 'confirmed' && event.confirmation.outcome === 'ingest-failed') {
+            // Sent again once its retry delay is over (the reconcile decides whether it is due).
+            this.#scheduler.requestReconcile(event.confirmation.source, 'retry after a failed ingestion', this.#config.sync.ingestRetryDelayMs);
+          }
+          if (event.type === 'sent') this.#scheduleMaintenance(this.#config.sync.confirmPollIntervalMs);
         },
       });
       this.#paths = new PathBatcher({
@@ -266,10 +275,35 @@ class WatchDaemon implements Daemon {
     this.#scheduler.requestReconcile(null, 'startup');
   }
 
+  /**
+   * The knowledge-base upkeep (see `SyncEngine.maintain`), as a task that never overlaps an engine operation: after
+   * each operation, and every `maintainIntervalMs` while anything waits for it.
+   */
+  #scheduleMaintenance(delayMs = 0): void {
+    if (this.#stopping || this.#maintenanceTimer !== undefined) return;
+    this.#maintenanceTimer = setTimeout(() => {
+      this.#maintenanceTimer = undefined;
+      if (this.#stopping) return;
+      void this.#scheduler
+        .runTask('maintain', async (signal) => {
+          const deletions = await this.#engine.maintain({ signal });
+          for (const deletion of deletions) this.#log.debug({ event: 'maintained', ...deletion }, `${deletion.result} ${deletion.source}:${deletion.key}`);
+        })
+        .catch((error: unknown) => {
+          if (!this.#stopping) this.#log.warn({ event: 'maintain-failed', error: oneLine(error) }, `knowledge-base upkeep failed: ${oneLine(error)}`);
+        })
+        .finally(() => {
+          if (this.#engine.awaitedConfirmations() > 0 || this.#config.sync.onRemove === 'delete') this.#scheduleMaintenance(this.#options.maintainIntervalMs ?? 60_000);
+        });
+    }, delayMs);
+    this.#maintenanceTimer.unref?.();
+  }
+
   #markReady(): void {
     if (this.#ready || this.#stopping) return;
     this.#ready = true;
     this.#resolveReady();
+    this.#scheduleMaintenance();
     this.#scheduler.setReconcileInterval(this.#config.daemon.reconcileIntervalMs);
     this.#scheduler.releasePaths();
     this.#log.info({ event: 'ready' }, 'first reconcile done; handling changes as they come');
@@ -322,14 +356,14 @@ class WatchDaemon implements Daemon {
   /** One reconcile of `names`; when a source cannot be read at all, the others are reconciled one by one. */
   async #reconcileSources(names: string[], mode: string, signal: AbortSignal): Promise<SyncReport[]> {
     try {
-      return [await this.#engine.reconcile({ sources: names, mode, signal, collectEntries: true })];
+      return [await this.#engine.reconcile({ sources: names, mode, signal, collectEntries: true, wait: false, prune: 'grace' })];
     } catch (error) {
       if (!(error instanceof SourceError) || names.length === 1 || signal.aborted) throw error;
       this.#sourceFailed(error.source, error);
       const reports: SyncReport[] = [];
       for (const name of names.filter((n) => n !== error.source)) {
         try {
-          reports.push(await this.#engine.reconcile({ sources: [name], mode, signal }));
+          reports.push(await this.#engine.reconcile({ sources: [name], mode, signal, wait: false, prune: 'grace' }));
         } catch (inner) {
           if (!(inner instanceof SourceError)) throw inner;
           this.#sourceFailed(name, inner);
@@ -350,6 +384,7 @@ class WatchDaemon implements Daemon {
   /** Bookkeeping after an engine operation: metrics, per-source state, and a retry when documents failed. */
   #afterReport(report: SyncReport, kind: 'reconcile' | 'refresh' | 'paths'): void {
     const now = Date.now();
+    if (this.#ready) this.#scheduleMaintenance();
     this.#metrics.onOperation(kind, report.outcome, now);
     if (report.outcome === 'ok' || report.outcome === 'partial') this.#lastSuccessAt = now;
     const isFailure = (e: SyncReport['entries'][number]) => e.outcome === 'failed' || e.action === 'failed';
@@ -609,6 +644,8 @@ class WatchDaemon implements Daemon {
     const { queued, inFlight } = this.#engine.stats();
     this.#log.info({ event: 'stopping', inFlight, waiting: queued, timeoutMs }, `stopping: ${inFlight} upload(s) in flight get up to ${timeoutMs / 1000} s to finish`);
     const started = Date.now();
+    clearTimeout(this.#maintenanceTimer);
+    this.#maintenanceTimer = undefined;
     const current = this.#scheduler.close();
     this.#paths.close();
     await this.#watchers.closeAll();
@@ -618,6 +655,7 @@ class WatchDaemon implements Daemon {
     if (aborted > 0) this.#log.warn({ event: 'shutdown-timeout', aborted }, `shutdown timeout: aborting ${aborted} upload(s); they stay pending and are sent again (deduplicated) after a restart`);
     this.#scheduler.abortCurrent(new AbortedError());
     await current;
+    await this.#engine.closeLifecycles();
     await this.#notifications.settled();
     await this.#ops?.close();
     removeDaemonFile(this.#config.sync.stateDir, process.pid);

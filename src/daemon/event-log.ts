@@ -19,6 +19,21 @@ export function logSyncEvent(log: Logger, event: SyncEvent): void {
     const { source, key, error } = event.entry;
     const reason = error ?? oneLine(event.error);
     log.warn({ event: 'failed', source, key, reason }, `failed ${source}:${key}: ${reason}`);
+  } else if (event.type === 'confirmed') {
+    const c = event.confirmation;
+    if (c.outcome === 'ingested') log.info({ event: 'ingested', source: c.source, key: c.key, docId: c.docId }, `ingested ${c.source}:${c.key} as document ${c.docId}`);
+    else log.warn({ event: c.outcome, source: c.source, key: c.key, reason: c.reason }, `${c.outcome} ${c.source}:${c.key}: ${c.reason}`);
+  } else if (event.type === 'deleted') {
+    const d = event.deletion;
+    const what = d.what === 'removed' ? 'left its source' : 'an old or failed version';
+    if (d.result === 'deleted' || d.result === 'already-gone') {
+      log.info({ event: 'deleted', source: d.source, key: d.key, docId: d.docId, result: d.result }, `deleted document ${d.docId} of ${d.source}:${d.key} (${what}${d.result === 'already-gone' ? ', already gone' : ''})`);
+    } else {
+      const reason = 'reason' in d ? d.reason : d.result;
+      log.warn({ event: 'delete-failed', source: d.source, key: d.key, docId: d.docId, result: d.result, reason }, `did not delete document ${d.docId} of ${d.source}:${d.key}: ${reason}`);
+    }
+  } else if (event.type === 'warning') {
+    log.warn({ event: 'warning' }, event.message);
   }
 }
 

@@ -32,7 +32,7 @@ export interface DaemonMetrics {
 }
 
 /** The documents counter's outcomes. */
-export type DocumentOutcome = 'sent' | 'failed' | 'skipped' | 'moved' | 'removed';
+export type DocumentOutcome = 'sent' | 'failed' | 'skipped' | 'moved' | 'removed' | 'ingested' | 'ingest-failed' | 'refused' | 'unconfirmed' | 'deleted';
 
 /**
  * Creates the daemon's metrics (all named `lanying_kb_*`) plus the default process metrics (`process_*`, `nodejs_*`).
@@ -46,7 +46,7 @@ export function createMetrics(probe: MetricsProbe): DaemonMetrics {
 
   const documents = new Counter({
     name: 'lanying_kb_documents_total',
-    help: 'Document decisions and send results, by source and outcome (sent, failed, skipped, moved, removed).',
+    help: 'Document decisions, send results and the chatbot\'s confirmations, by source and outcome (sent, failed, skipped, moved, removed, ingested, ingest-failed, refused, unconfirmed, deleted).',
     labelNames: ['source', 'outcome'] as const,
     registers: [registry],
   });
@@ -142,6 +142,10 @@ export function createMetrics(probe: MetricsProbe): DaemonMetrics {
         uploadDuration.observe(event.durationMs / 1000);
       } else if (event.type === 'failed') {
         count(event.entry.source, 'failed');
+      } else if (event.type === 'confirmed') {
+        count(event.confirmation.source, event.confirmation.outcome);
+      } else if (event.type === 'deleted' && (event.deletion.result === 'deleted' || event.deletion.result === 'already-gone')) {
+        count(event.deletion.source, 'deleted');
       }
     },
     onCall(event) {

@@ -107,4 +107,37 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       END;
     `);
   },
+  // 6: the knowledge-base lifecycle: which knowledge base a document's send columns refer to, its confirmation and
+  // deletion times, the version a new one replaces while it is on its way, and the old versions still to delete.
+  // Rows sent before confirmations existed become `unconfirmed` (`lanying-kb check --adopt` finds their documents).
+  (db) => {
+    db.exec(`
+      ALTER TABLE documents ADD COLUMN target TEXT;
+      ALTER TABLE documents ADD COLUMN ingested_at INTEGER;
+      ALTER TABLE documents ADD COLUMN ingest_attempts INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE documents ADD COLUMN retry_after INTEGER;
+      ALTER TABLE documents ADD COLUMN delete_after INTEGER;
+      ALTER TABLE documents ADD COLUMN prev_hash TEXT;
+      ALTER TABLE documents ADD COLUMN prev_doc_id TEXT;
+      UPDATE documents SET status = 'unconfirmed' WHERE status = 'uploaded';
+      CREATE TABLE kb_versions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        target      TEXT,
+        source      TEXT    NOT NULL,
+        key         TEXT    NOT NULL,
+        hash        TEXT,
+        sync_id     TEXT,
+        msg_id      TEXT,
+        doc_id      TEXT,                          -- null: never confirmed (check looks for it)
+        state       TEXT    NOT NULL,              -- superseded | delete | deleted
+        reason      TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX documents_by_sync_id ON documents (sync_id);
+      CREATE INDEX documents_by_msg_id ON documents (msg_id);
+      CREATE INDEX kb_versions_by_document ON kb_versions (source, key);
+      CREATE INDEX kb_versions_by_state ON kb_versions (state);
+    `);
+  },
 ];

@@ -5,7 +5,26 @@ import { StateError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
 import { ProvisionedRecords } from './provisioned.js';
 
-export type DocumentStatus = 'pending' | 'uploaded' | 'failed' | 'skipped' | 'removed';
+/**
+ * Where a document stands (see `sync/transitions.ts` for how it moves):
+ * - `pending`: a send started (its transaction ID recorded) and its outcome is not known (it is sent again, with the
+ *   same transaction ID, so that the server drops a repeat);
+ * - `sent`: `/message/send` accepted it; the chatbot's confirmation is awaited;
+ * - `ingested`: the chatbot confirmed it (`docId` recorded);
+ * - `unconfirmed`: no confirmation came within `sync.confirmTimeout`, or it could not be tied to this document: it
+ *   may be in the knowledge base, it is never sent again blindly (`lanying-kb check` looks);
+ * - `ingest-failed`: the chatbot could not ingest it (`lastError` holds the reason); sent again later, up to
+ *   `sync.maxIngestAttempts` times;
+ * - `refused`: the chatbot refused the message (its answer is in `lastError`); sent again by a later run;
+ * - `failed`: the send failed (an API error); sent again by a later run;
+ * - `skipped`: never sent (an unsupported type, a file too large, ...);
+ * - `removed`: it left its source; its document is deleted from the knowledge base after `sync.deleteAfter`;
+ * - `deleted`: it left its source and its document was deleted from the knowledge base.
+ */
+export type DocumentStatus = 'pending' | 'sent' | 'ingested' | 'unconfirmed' | 'ingest-failed' | 'refused' | 'failed' | 'skipped' | 'removed' | 'deleted';
+
+/** The statuses of a document whose version `uploadedHash` is (or may be) in the knowledge base. */
+export const IN_KNOWLEDGE_BASE: ReadonlySet<DocumentStatus> = new Set(['sent', 'ingested', 'unconfirmed']);
 /** `file`: a file from a folder; `page`: an HTML page sent as a URL; `url-file`: a non-HTML URL sent as a file. */
 export type DocumentKind = 'file' | 'page' | 'url-file';
 export type RunOutcome = 'running' | 'ok' | 'partial' | 'failed' | 'aborted';
@@ -29,7 +48,7 @@ export interface DocumentRecord {
   /** The transaction ID the pending send carries; a re-send after a crash reuses it. */
   transactionId: number | null;
   syncId: string | null;
-  /** sha256 of the version the chatbot accepted. */
+  /** sha256 of the version sent to the knowledge base of `target` (in it, or on its way: see `status`). */
   uploadedHash: string | null;
   /** The send's message ID (64-bit, decimal text). */
   msgId: string | null;
@@ -41,6 +60,43 @@ export interface DocumentRecord {
   lastModified: string | null;
   movedFrom: string | null;
   firstSeenRun: number | null;
+  updatedAt: number;
+  /**
+   * The knowledge base the send columns (`uploadedHash`, `msgId`, `docId`, ...) refer to (see `targetKey`); null for
+   * rows written before targets were recorded, which count as the configured one.
+   */
+  target: string | null;
+  /** When the chatbot confirmed the version (`ingested`). */
+  ingestedAt: number | null;
+  /** Failed ingestions of the current content in a row. */
+  ingestAttempts: number;
+  /** `ingest-failed`: not sent again before this time. */
+  retryAfter: number | null;
+  /** `removed`: its document is not deleted from the knowledge base before this time (the grace period). */
+  deleteAfter: number | null;
+  /**
+   * While a new version is on its way (`sent`): the version it replaces, still in the knowledge base until the new
+   * one is ingested (then deleted), or back in place when the new one fails.
+   */
+  prevHash: string | null;
+  prevDocId: string | null;
+}
+
+/** A version of a document that is in a knowledge base and is to go: replaced by a newer one, or failed. */
+export interface KbVersionRecord {
+  id: number;
+  target: string | null;
+  source: string;
+  key: string;
+  hash: string | null;
+  syncId: string | null;
+  msgId: string | null;
+  /** Null when the chatbot never confirmed the version (its document cannot be named; `check` looks for it). */
+  docId: string | null;
+  /** `superseded`: deleted once the document's newer version is ingested; `delete`: to delete; `deleted`. */
+  state: 'superseded' | 'delete' | 'deleted';
+  reason: string;
+  createdAt: number;
   updatedAt: number;
 }
 
@@ -87,7 +143,17 @@ const COLUMNS: readonly [keyof DocumentRecord, string][] = [
   ['movedFrom', 'moved_from'],
   ['firstSeenRun', 'first_seen_run'],
   ['updatedAt', 'updated_at'],
+  ['target', 'target'],
+  ['ingestedAt', 'ingested_at'],
+  ['ingestAttempts', 'ingest_attempts'],
+  ['retryAfter', 'retry_after'],
+  ['deleteAfter', 'delete_after'],
+  ['prevHash', 'prev_hash'],
+  ['prevDocId', 'prev_doc_id'],
 ];
+
+const KB_VERSION_COLUMNS =
+  'id, target, source, key, hash, sync_id AS syncId, msg_id AS msgId, doc_id AS docId, state, reason, created_at AS createdAt, updated_at AS updatedAt';
 
 const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
 
@@ -117,6 +183,13 @@ export function newDocumentRecord(source: string, key: string, kind: DocumentKin
     movedFrom: null,
     firstSeenRun: null,
     updatedAt: now,
+    target: null,
+    ingestedAt: null,
+    ingestAttempts: 0,
+    retryAfter: null,
+    deleteAfter: null,
+    prevHash: null,
+    prevDocId: null,
   };
 }
 
@@ -138,6 +211,11 @@ export class StateStore {
   readonly #folderDigest: Database.Statement;
   readonly #setFolderDigest: Database.Statement;
   readonly #forgetEmptyFolders: Database.Statement;
+  readonly #bySyncId: Database.Statement;
+  readonly #byMsgId: Database.Statement;
+  readonly #elsewhere: Database.Statement;
+  readonly #addKbVersion: Database.Statement;
+  readonly #setKbVersionState: Database.Statement;
 
   /** True when there is no state database yet and this store is an empty stand-in. */
   readonly isEmpty: boolean;
@@ -160,6 +238,13 @@ export class StateStore {
     this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
     this.#folderDigest = db.prepare('SELECT digest FROM folders WHERE source = ? AND dir = ?').pluck();
     this.#setFolderDigest = db.prepare('INSERT INTO folders (source, dir, digest) VALUES (?, ?, ?) ON CONFLICT (source, dir) DO UPDATE SET digest = excluded.digest');
+    this.#bySyncId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE sync_id = ? LIMIT 1`);
+    this.#byMsgId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE msg_id = ? LIMIT 1`);
+    this.#elsewhere = db.prepare('SELECT COUNT(*) FROM documents WHERE source = ? AND target IS NOT NULL AND target <> ? AND uploaded_hash IS NOT NULL').pluck();
+    this.#addKbVersion = db.prepare(
+      'INSERT INTO kb_versions (target, source, key, hash, sync_id, msg_id, doc_id, state, reason, created_at, updated_at) VALUES (@target, @source, @key, @hash, @syncId, @msgId, @docId, @state, @reason, @createdAt, @updatedAt)',
+    );
+    this.#setKbVersionState = db.prepare('UPDATE kb_versions SET state = ?, updated_at = ?, reason = COALESCE(?, reason) WHERE id = ?');
     this.#forgetEmptyFolders = db.prepare('DELETE FROM folders WHERE source = ? AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.source = folders.source AND d.dir = folders.dir)');
   }
 
@@ -343,6 +428,82 @@ export class StateStore {
    */
   setFolderDigest(source: string, dir: string, digest: string): void {
     this.#setFolderDigest.run(source, dir, digest);
+  }
+
+  /** The document whose current version has this sync ID (see `syncIdOf`), if any. */
+  findBySyncId(syncId: string): DocumentRecord | undefined {
+    return this.#bySyncId.get(syncId) as DocumentRecord | undefined;
+  }
+
+  /** The document whose current version was sent as this message, if any. */
+  findByMsgId(msgId: string): DocumentRecord | undefined {
+    return this.#byMsgId.get(msgId) as DocumentRecord | undefined;
+  }
+
+  /**
+   * Documents of a status (and target: null rows count as any), oldest send first; with `sentBefore`, only those
+   * sent before that time.
+   */
+  withStatus(status: DocumentStatus, filter: { target?: string; sentBefore?: number; limit?: number } = {}): DocumentRecord[] {
+    const where = ['status = ?'];
+    const params: unknown[] = [status];
+    if (filter.target !== undefined) {
+      where.push('(target = ? OR target IS NULL)');
+      params.push(filter.target);
+    }
+    if (filter.sentBefore !== undefined) {
+      where.push('uploaded_at <= ?');
+      params.push(filter.sentBefore);
+    }
+    const limit = filter.limit ? ` LIMIT ${Math.floor(filter.limit)}` : '';
+    return this.#db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE ${where.join(' AND ')} ORDER BY uploaded_at, source, key${limit}`).all(...params) as DocumentRecord[];
+  }
+
+  /** How many documents of a status (and target) there are. */
+  countWithStatus(statuses: readonly DocumentStatus[], target?: string): number {
+    const where = [`status IN (${statuses.map(() => '?').join(', ')})`];
+    const params: unknown[] = [...statuses];
+    if (target !== undefined) {
+      where.push('(target = ? OR target IS NULL)');
+      params.push(target);
+    }
+    return this.#db.prepare(`SELECT COUNT(*) FROM documents WHERE ${where.join(' AND ')}`).pluck().get(...params) as number;
+  }
+
+  /** How many documents of `source` the state records as sent to another knowledge base than `target`. */
+  countElsewhere(source: string, target: string): number {
+    return this.#elsewhere.get(source, target) as number;
+  }
+
+  /** Records a version that is to go from the knowledge base (replaced, or failed); returns its ID. */
+  addKbVersion(version: Omit<KbVersionRecord, 'id'>): number {
+    const info = this.#addKbVersion.run({ ...version });
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Versions to go, by state (oldest first), optionally of one document. */
+  kbVersions(filter: { states?: readonly KbVersionRecord['state'][]; source?: string; key?: string } = {}): KbVersionRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.states?.length) {
+      where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+      params.push(...filter.states);
+    }
+    if (filter.source !== undefined) {
+      where.push('source = ?');
+      params.push(filter.source);
+    }
+    if (filter.key !== undefined) {
+      where.push('key = ?');
+      params.push(filter.key);
+    }
+    const sql = `SELECT ${KB_VERSION_COLUMNS} FROM kb_versions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    return this.#db.prepare(sql).all(...params) as KbVersionRecord[];
+  }
+
+  /** Moves a version to another state. */
+  setKbVersionState(id: number, state: KbVersionRecord['state'], now: number, reason?: string): void {
+    this.#setKbVersionState.run(state, now, reason ?? null, id);
   }
 
   /** Forgets the folder records of `source` whose folder holds no document any more. */

@@ -18,15 +18,16 @@ import type { ResolvedSource } from '../sources/registry.js';
 import type { ObservedItem, SourceAdapter } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
 import type { Action } from './actions.js';
+import { ChatbotRefusedError } from './confirm.js';
 import { buildMetadata, syncIdOf, titleFromName } from './document-metadata.js';
 import { readDocumentTitle } from './document-title.js';
 import type { ReportEntry } from './report.js';
 import { sendDocument, type SendTarget } from './send-document.js';
-import { failedRecord, pendingRecord, type RowWrite, sentRecord, vanishedWrite } from './transitions.js';
+import { failedRecord, pendingRecord, type RowWrite, sentRecord, type TransitionContext, vanishedWrite } from './transitions.js';
 
 /** Errors that stop the whole run rather than fail one document. */
 export function isRunStopping(error: unknown): boolean {
-  return error instanceof AuthError || error instanceof UnavailableError;
+  return error instanceof AuthError || error instanceof UnavailableError || error instanceof ChatbotRefusedError;
 }
 
 /** What happened to one send. */
@@ -42,7 +43,10 @@ export interface SendJob {
   source: ResolvedSource;
   adapter: SourceAdapter;
   target: SendTarget;
-  runId: number | undefined;
+  /** The target's name in the state, and the grace period of documents that vanish before they are sent. */
+  transition: TransitionContext;
+  /** Keep the version a new one replaces, to delete it once the new one is ingested (`onChange: replace`). */
+  replace: boolean;
   signal: AbortSignal;
   /** Called once with the result (before the job's promise settles). */
   done: (result: SendResult, entry: ReportEntry) => void;
@@ -146,7 +150,7 @@ export class Applier {
     let previous = action.previous;
     for (let attempt = 1; ; attempt++) {
       const syncId = syncIdOf(action.source, action.key, item.hash);
-      const pending = pendingRecord(action.source, action.key, item, previous, { syncId, newTransactionId: generateTransactionId }, { now: this.#now(), runId: job.runId });
+      const pending = pendingRecord(action.source, action.key, item, previous, { syncId, newTransactionId: generateTransactionId }, { ...job.transition, now: this.#now() });
       this.#store.put(pending);
       const started = performance.now();
       try {
@@ -157,7 +161,11 @@ export class Applier {
         const metadata = buildMetadata({ source: action.source, key: action.key, hash: item.hash, title, link: payload.link, extra: source.metadata });
         const chatbot = source.chatbotUserId ?? target.chatbot;
         const sent = await sendDocument(this.#client, payload, { from: target.from, chatbot }, metadata, pending.transactionId as number, signal);
-        this.#store.put(sentRecord(pending, sent, item, this.#now()));
+        const { record, retire } = sentRecord(pending, sent, item, this.#now(), { replace: job.replace });
+        this.#store.transaction(() => {
+          this.#store.put(record);
+          for (const version of retire) this.#store.addKbVersion(version);
+        });
         return { outcome: 'sent', bytes: item.size, msgId: sent.msgId, durationMs: performance.now() - started };
       } catch (error) {
         // A run cannot go on without the API (a refused token, the API down for longer than the client waits): the
@@ -166,7 +174,7 @@ export class Applier {
         if (error instanceof LocalFileError && error.changed && item.payload?.type === 'file' && item.payload.expect) {
           const again = await this.#rehash(job, item);
           if (again === undefined) {
-            this.#write(vanishedWrite(pending, this.#now()));
+            this.#write(vanishedWrite(pending, this.#now(), job.transition.deleteAfterMs));
             return { outcome: 'vanished' };
           }
           item = again;

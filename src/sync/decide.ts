@@ -53,21 +53,30 @@ function contentOf(item: ObservedItem, previous: DocumentRecord | undefined): st
   return item.hash ?? (previous?.hash ?? undefined);
 }
 
+/** What `decide` needs besides the batch and the state. */
+export interface DecideOptions {
+  /** The knowledge base documents go to (`targetKey`): send columns recorded for another one do not count. */
+  target: string;
+  now: number;
+  /** Failed ingestions of one content before it is quarantined (until it changes). */
+  maxIngestAttempts: number;
+}
+
 /**
  * Decides one batch. `known` holds what the state knows of the documents in the batch's scope (and of any key of
  * the batch): every known document of the scope that the batch does not hold left its source, but only when the
  * batch is complete. Items must carry a `hash` unless `contentNeeded` said they need none.
  */
-export function decide(batch: ObservationBatch, known: ReadonlyMap<string, DocumentRecord>): Decision[] {
+export function decide(batch: ObservationBatch, known: ReadonlyMap<string, DocumentRecord>, options: DecideOptions): Decision[] {
   const decisions: Decision[] = [];
   const seen = new Set<string>();
   for (const item of batch.items) {
     seen.add(item.key);
-    decisions.push(decideItem(item, known.get(item.key)));
+    decisions.push(decideItem(item, known.get(item.key), options));
   }
   if (batch.complete) {
     for (const [key, previous] of known) {
-      if (seen.has(key) || previous.status === 'removed') continue;
+      if (seen.has(key) || previous.status === 'removed' || previous.status === 'deleted') continue;
       if (batch.scope.kind === 'keys' && !batch.scope.keys.includes(key)) continue;
       decisions.push(removed(key, previous));
     }
@@ -75,8 +84,16 @@ export function decide(batch: ObservationBatch, known: ReadonlyMap<string, Docum
   return decisions;
 }
 
-function decideItem(item: ObservedItem, previous: DocumentRecord | undefined): Decision {
+/** Whether the row's send columns refer to another knowledge base than `target`. */
+export function isForeignTarget(previous: DocumentRecord | undefined, target: string): boolean {
+  return previous !== undefined && previous.target !== null && previous.target !== target;
+}
+
+function decideItem(item: ObservedItem, known: DocumentRecord | undefined, options: DecideOptions): Decision {
   const key = item.key;
+  // A row of another knowledge base is a document this one has never had.
+  const foreign = isForeignTarget(known, options.target);
+  const previous = foreign ? undefined : known;
   if (item.isFolder) {
     return { action: 'skipped', key, item, previous: undefined, reason: item.skip?.reason ?? 'folder left out', repeated: false, record: false };
   }
@@ -88,13 +105,15 @@ function decideItem(item: ObservedItem, previous: DocumentRecord | undefined): D
     const repeated = previous !== undefined && previous.skipReason === reason && previous.status === status;
     return { action: 'skipped', key, item, previous, reason, repeated, record: true };
   }
-  const hash = contentOf(item, previous);
+  const hash = contentOf(item, known);
   if (hash === undefined) throw new Error(`decide: ${key} has no content hash (contentNeeded was not honoured)`);
   if (item.notModified && previous) {
     return { action: 'unchanged', key, item, hash, previous, reason: 'not modified (conditional GET)', write: false, back: false };
   }
-  if (previous?.uploadedHash === hash && (previous.status === 'uploaded' || previous.status === 'removed')) {
+  const inKb = previous !== undefined && previous.uploadedHash !== null && previous.status !== 'deleted';
+  if (inKb && previous.uploadedHash === hash) {
     const back = previous.status === 'removed';
+    const settled = previous.status === 'sent' || previous.status === 'ingested' || previous.status === 'unconfirmed';
     const statChanged = item.stat !== undefined && (previous.size !== item.stat.size || previous.mtimeMs !== item.stat.mtimeMs || previous.inode !== item.stat.ino);
     const validatorsChanged = item.validators !== undefined && ((item.validators.etag ?? null) !== previous.etag || (item.validators.lastModified ?? null) !== previous.lastModified);
     const reason = back
@@ -104,15 +123,37 @@ function decideItem(item: ObservedItem, previous: DocumentRecord | undefined): D
         : item.hash === undefined && item.stat
           ? UNCHANGED_BY_STAT
           : 'content unchanged';
-    return { action: 'unchanged', key, item, hash, previous, reason, write: back || statChanged || validatorsChanged || previous.hash !== hash, back };
+    return { action: 'unchanged', key, item, hash, previous, reason, write: !settled || statChanged || validatorsChanged || previous.hash !== hash, back };
   }
-  const action = previous?.uploadedHash ? 'changed' : 'new';
-  return { action, key, item: { ...item, hash }, previous, reason: action === 'changed' ? 'content changed' : newReason(previous) };
+  // Never two versions of one document on their way: a change waits until the chatbot confirmed the last one.
+  if (previous?.status === 'sent') {
+    return { action: 'skipped', key, item, previous, reason: 'changed while its last version awaits the chatbot\'s confirmation: sent once that is known', repeated: false, record: false };
+  }
+  if (previous?.status === 'ingest-failed' && previous.hash === hash) {
+    const why = previous.lastError ?? 'unknown reason';
+    if (previous.ingestAttempts >= options.maxIngestAttempts) {
+      return { action: 'skipped', key, item, previous, reason: `quarantined: the chatbot failed to ingest it ${previous.ingestAttempts} times (${why}); sent again once it changes`, repeated: false, record: false };
+    }
+    if (previous.retryAfter !== null && options.now < previous.retryAfter) {
+      return { action: 'skipped', key, item, previous, reason: `the chatbot failed to ingest it (${why}); sent again after ${new Date(previous.retryAfter).toISOString()}`, repeated: false, record: false };
+    }
+  }
+  const action = inKb ? 'changed' : 'new';
+  const reason = foreign ? 'not yet in this knowledge base (the configuration points at another one than the state records)' : action === 'changed' ? changedReason(previous as DocumentRecord) : newReason(previous);
+  return { action, key, item: { ...item, hash }, previous, reason };
+}
+
+function changedReason(previous: DocumentRecord): string {
+  if (previous.status === 'ingest-failed') return `the chatbot failed to ingest the last version (${previous.lastError ?? 'unknown reason'}); sending again`;
+  return 'content changed';
 }
 
 function newReason(previous: DocumentRecord | undefined): string {
   if (previous?.status === 'failed') return `not sent yet (last error: ${previous.lastError ?? 'unknown'})`;
+  if (previous?.status === 'refused') return `refused by the chatbot before (${previous.lastError ?? 'unknown'}); sending again`;
+  if (previous?.status === 'ingest-failed') return `the chatbot failed to ingest it (${previous.lastError ?? 'unknown reason'}); sending again`;
   if (previous?.status === 'pending') return 'send was interrupted';
+  if (previous?.status === 'deleted') return 'back in the source after its document was deleted';
   return 'first seen';
 }
 
@@ -122,7 +163,7 @@ function removed(key: string, previous: DocumentRecord): Decision {
     action: 'removed',
     key,
     previous,
-    reason: reachedKb ? 'no longer in the source (kept in the knowledge base)' : 'no longer in the source',
+    reason: reachedKb ? 'no longer in the source' : 'no longer in the source (never sent)',
     reachedKb,
   };
 }

@@ -8,15 +8,18 @@ import type { ResolvedConfig } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
 import type { KnownContent, Observation, ObservationBatch, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
-import type { StateStore } from '../state/store.js';
+import { IN_KNOWLEDGE_BASE, type StateStore } from '../state/store.js';
 import { USER_AGENT } from '../version.js';
 import { Applier, isRunStopping, type SendResult } from './apply.js';
-import { UNCHANGED_BY_STAT } from './decide.js';
+import type { DeletionOutcome } from './cleanup.js';
+import type { ChatbotRefusedError, Confirmation } from './confirm.js';
+import { isForeignTarget, UNCHANGED_BY_STAT } from './decide.js';
 import { folderDigest } from './folder-digest.js';
-import type { MoveLookups } from './moves.js';
+import { KnowledgeBaseLifecycle, type MetadataUpdate } from './lifecycle.js';
+import type { MoveDecision, MoveLookups } from './moves.js';
 import { planBatch } from './plan.js';
 import { ReportBuilder, type ReportEntry, type SyncOutcome, type SyncReport } from './report.js';
-import type { SendTarget } from './send-document.js';
+import { type KnowledgeBaseTarget, targetKey, targetOf } from './target.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
 export type SyncEvent =
@@ -27,7 +30,13 @@ export type SyncEvent =
   | { type: 'sent'; entry: ReportEntry; durationMs: number }
   | { type: 'failed'; entry: ReportEntry; error: unknown }
   /** Sends done so far of those decided so far (`total` grows while sources are still observed). */
-  | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number };
+  | { type: 'progress'; done: number; total: number; bytesDone: number; bytesTotal: number }
+  /** What the chatbot said (or did not say in time) of a document that was sent. */
+  | { type: 'confirmed'; confirmation: Confirmation }
+  /** A document deleted from the knowledge base (or found gone, or kept because it is not lanying-kb's). */
+  | { type: 'deleted'; deletion: DeletionOutcome }
+  /** Something worth a warning (the chatbot runs no commands; deletions blocked by sync.maxDelete; ...). */
+  | { type: 'warning'; message: string };
 
 export interface SyncEngineOptions {
   config: ResolvedConfig;
@@ -40,6 +49,11 @@ export interface SyncEngineOptions {
   now?: (() => number) | undefined;
   /** The source types (tests add their own). @default the registry's */
   adapters?: readonly SourceAdapter[] | undefined;
+  /**
+   * Follow the chatbot's confirmations between runs too (the daemon); otherwise only a run that waits for them
+   * follows them. @default false
+   */
+  background?: boolean | undefined;
 }
 
 export interface ReconcileOptions {
@@ -56,6 +70,17 @@ export interface ReconcileOptions {
   /** Recorded in the runs table. @default 'sync' */
   mode?: string | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Wait for the chatbot to confirm the documents sent (up to `sync.confirmTimeout`) before the run ends, and delete
+   * the versions their confirmed successors replace. @default true
+   */
+  wait?: boolean | undefined;
+  /**
+   * Which documents that left their sources are deleted from the knowledge base by this run: `all` of them
+   * (`sync --prune`), those past their grace period (`grace`, the daemon), or `none` (a one-shot sync without
+   * `--prune`). @default 'none'
+   */
+  prune?: 'all' | 'grace' | 'none' | undefined;
 }
 
 /** What the engine is doing, for status pages and metrics. */
@@ -75,6 +100,8 @@ interface RunSpec {
   listUnchanged: boolean;
   collectEntries: boolean;
   signal: AbortSignal | undefined;
+  wait: boolean;
+  prune: 'all' | 'grace' | 'none';
   /** Observes one source for this run (a full observation, or a watcher's paths). */
   observe: (source: ResolvedSource, adapter: SourceAdapter, ctx: ObserveContext) => Promise<Observation>;
 }
@@ -95,6 +122,12 @@ export class SyncEngine {
   readonly #sessions = new Map<string, { source: ResolvedSource; session: SourceSession }>();
   /** Aborts the runs in progress (`stop`). */
   readonly #runs = new Set<AbortController>();
+  #client: LanyingClient;
+  readonly #background: boolean;
+  /** The knowledge-base lifecycle of each target (confirmations, deletions), for the engine's lifetime. */
+  readonly #lifecycles = new Map<string, KnowledgeBaseLifecycle>();
+  /** The runs in progress, told of confirmations of their documents. */
+  readonly #activeReports = new Set<{ startedAt: number; report: ReportBuilder; entries: Map<string, ReportEntry> | undefined }>();
 
   constructor(options: SyncEngineOptions) {
     this.config = options.config;
@@ -103,6 +136,8 @@ export class SyncEngine {
     this.#dispatcher = options.dispatcher;
     this.#now = options.now ?? Date.now;
     this.#adapters = options.adapters ?? (SOURCE_ADAPTERS as unknown as readonly SourceAdapter[]);
+    this.#client = options.client;
+    this.#background = options.background ?? false;
     this.#applier = new Applier({
       store: options.store,
       client: options.client,
@@ -124,6 +159,8 @@ export class SyncEngine {
       listUnchanged: options.listUnchanged ?? false,
       collectEntries: options.collectEntries ?? true,
       signal: options.signal,
+      wait: options.wait ?? true,
+      prune: options.prune ?? 'none',
       observe: (source, adapter, ctx) => adapter.open(source, ctx),
     });
   }
@@ -145,6 +182,8 @@ export class SyncEngine {
       listUnchanged: false,
       collectEntries: true,
       signal: options.signal,
+      wait: false,
+      prune: 'none',
       observe: async (_source, _adapter, ctx) => {
         const batch = await (session.observePaths as NonNullable<SourceSession['observePaths']>)(absPaths, ctx);
         return { [Symbol.asyncIterator]: async function* () { yield batch; }, close: () => {} };
@@ -168,8 +207,45 @@ export class SyncEngine {
    */
   reconfigure(config: ResolvedConfig, client?: LanyingClient): void {
     this.config = config;
+    if (client) this.#client = client;
     this.#applier.reconfigure({ client, concurrency: config.sync.concurrency, maxAttempts: config.sync.maxAttempts });
     this.#sessions.clear();
+    // Targets may have changed: lifecycles are made anew on first use (confirmations pick up from the state).
+    const old = [...this.#lifecycles.values()];
+    this.#lifecycles.clear();
+    for (const lifecycle of old) void lifecycle.close();
+  }
+
+  /**
+   * The daemon's upkeep between operations: documents awaiting a confirmation for too long become unconfirmed, the
+   * conversation is followed while any are awaited, and what is to go is deleted (documents that left their source
+   * once their grace period is over). Resolves with what was deleted.
+   */
+  async maintain(options: { signal?: AbortSignal | undefined } = {}): Promise<DeletionOutcome[]> {
+    const knowledgeBase = this.config.knowledgeBase;
+    if (!knowledgeBase) return [];
+    const outcomes: DeletionOutcome[] = [];
+    for (const lifecycle of this.#lifecyclesOf(this.config.sources.filter((s) => s.enabled), knowledgeBase).values()) {
+      lifecycle.expire();
+      lifecycle.start();
+      const result = await lifecycle.cleanup({ removedDue: 'grace', metadata: [], signal: options.signal });
+      outcomes.push(...result.outcomes);
+    }
+    return outcomes;
+  }
+
+  /** Documents on their way to the knowledge base (their confirmation awaited). */
+  awaitedConfirmations(): number {
+    let total = 0;
+    for (const lifecycle of this.#lifecycles.values()) total += lifecycle.awaitedCount();
+    return total;
+  }
+
+  /** Stops following the conversations with the chatbots (the end of a run, `stop` of a daemon). */
+  async closeLifecycles(): Promise<void> {
+    const all = [...this.#lifecycles.values()];
+    this.#lifecycles.clear();
+    await Promise.all(all.map((lifecycle) => lifecycle.close()));
   }
 
   stats(): EngineStats {
@@ -198,7 +274,6 @@ export class SyncEngine {
     const started = this.#now();
     const knowledgeBase = this.config.knowledgeBase;
     if (!knowledgeBase) throw new UsageError('the configuration has no "knowledgeBase" section, which sync needs (chatbotUserId, adminUserId, name)');
-    const target: SendTarget = { from: knowledgeBase.adminUserId, chatbot: knowledgeBase.chatbotUserId };
     const runId = run.recordRun ? this.store.startRun(run.mode, started) : undefined;
     const downloadDir = mkdtempSync(path.join(tmpdir(), 'lanying-kb-'));
     const abort = new AbortController();
@@ -206,32 +281,71 @@ export class SyncEngine {
     const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
     const report = new ReportBuilder({ collect: run.collectEntries, listUnchanged: run.listUnchanged });
     const sends = new SendTracker(this.#onEvent, report);
+    const active = { startedAt: started, report, entries: run.collectEntries ? new Map<string, ReportEntry>() : undefined };
+    if (!run.dryRun) this.#activeReports.add(active);
+    const warnings: string[] = [];
+    const metadataUpdates = new Map<string, MetadataUpdate[]>();
+    const budget = { left: this.config.sync.maxSendsPerRun ?? Number.POSITIVE_INFINITY };
+    let deleteBlocked: string | undefined;
     let stopError: unknown;
     const observations: Observation[] = [];
 
     try {
+      const lifecycles = run.dryRun ? [] : this.#lifecyclesOf(run.sources, knowledgeBase);
+      for (const message of this.#retargetWarnings(run.sources, knowledgeBase)) {
+        warnings.push(message);
+        this.#onEvent?.({ type: 'warning', message });
+      }
       const ctx = this.#observeContext(signal, downloadDir);
       // Every source is opened before anything is sent: a missing folder stops the run before it starts.
       await this.#prepareRun(run.sources, ctx);
       const opened: [ResolvedSource, SourceAdapter, Observation][] = [];
       for (const source of run.sources) {
         const adapter = this.#adapter(source);
-        const observation = await run.observe(source, adapter, { ...ctx, known: (key) => knownContent(this.store, source.name, key) });
+        const key = targetKey(targetOf(this.config, knowledgeBase, source));
+        const observation = await run.observe(source, adapter, { ...ctx, known: (k) => knownContent(this.store, source.name, k, key) });
         observations.push(observation);
         opened.push([source, adapter, observation]);
       }
-      const moves = this.#moveLookups();
       for (const [source, adapter, observation] of opened) {
-        const settings = digestSettings(source, target, knowledgeBase.name);
+        const target = targetOf(this.config, knowledgeBase, source);
+        const env: BatchEnv = {
+          run,
+          source,
+          adapter,
+          target,
+          targetKey: targetKey(target),
+          settings: digestSettings(source, target),
+          moves: this.#moveLookups(targetKey(target)),
+          report,
+          sends,
+          active,
+          budget,
+          metadataUpdates,
+          runId,
+          signal,
+          abort,
+        };
         for await (const batch of observation) {
           signal.throwIfAborted();
-          await this.#handleBatch(batch, { run, source, adapter, settings, moves, report, sends, target, runId, signal, abort });
+          await this.#handleBatch(batch, env);
         }
       }
       this.#onEvent?.({ type: 'planned', sources: run.sources.map((s) => s.name), toSend: sends.total, bytes: report.counts.bytesPlanned });
       await sends.settled();
       if (isRunStopping(abort.signal.reason)) throw abort.signal.reason;
       signal.throwIfAborted();
+      // The knowledge-base lifecycle: the chatbot's confirmations, then what is to go.
+      for (const [key, lifecycle] of lifecycles) {
+        if (run.wait) await lifecycle.settle({ deadline: this.#now() + this.config.sync.confirmTimeoutMs, signal });
+        if (isRunStopping(abort.signal.reason)) throw abort.signal.reason;
+        if (!run.wait && run.prune === 'none' && !metadataUpdates.has(key)) continue;
+        const cleanup = await lifecycle.cleanup({ removedDue: run.prune, metadata: metadataUpdates.get(key) ?? [], signal });
+        if (cleanup.blocked) {
+          deleteBlocked = cleanup.blocked.reason;
+          report.counts.deleteBlocked += cleanup.blocked.removals;
+        }
+      }
     } catch (error) {
       stopError = error;
       await sends.settled();
@@ -240,10 +354,13 @@ export class SyncEngine {
       for (const observation of observations) observation.close();
       rmSync(downloadDir, { recursive: true, force: true });
       this.#runs.delete(abort);
+      this.#activeReports.delete(active);
     }
 
+    const counts = report.counts;
+    const notIngested = counts.failed + counts.ingestFailed + counts.refused + counts.unconfirmed;
     const aborted = run.signal?.aborted || stopError instanceof AbortedError || (stopError as Error | undefined)?.name === 'AbortError';
-    const outcome: SyncOutcome = stopError ? (aborted ? 'aborted' : 'failed') : report.counts.failed > 0 ? 'partial' : 'ok';
+    const outcome: SyncOutcome = stopError ? (aborted ? 'aborted' : 'failed') : notIngested > 0 || deleteBlocked !== undefined ? 'partial' : 'ok';
     const result: SyncReport = {
       runId,
       dryRun: run.dryRun,
@@ -251,17 +368,81 @@ export class SyncEngine {
       startedAt: new Date(started).toISOString(),
       durationMs: this.#now() - started,
       outcome,
-      counts: report.counts,
+      counts,
       entries: report.entries,
       ...(stopError ? { error: stopError instanceof Error ? stopError.message : String(stopError) } : {}),
+      ...(deleteBlocked !== undefined ? { deleteBlocked } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
-    if (runId !== undefined) this.store.finishRun(runId, outcome, { ...report.counts }, result.error, this.#now());
+    if (runId !== undefined) this.store.finishRun(runId, outcome, { ...counts }, result.error, this.#now());
     if (stopError) {
       if (aborted && !(stopError instanceof AbortedError) && !isRunStopping(stopError)) stopError = new AbortedError();
       (stopError as { report?: SyncReport }).report = result;
       throw stopError;
     }
     return result;
+  }
+
+  /** The lifecycles of the sources' targets, made on first use (one per chatbot the sources send to). */
+  #lifecyclesOf(sources: readonly ResolvedSource[], knowledgeBase: NonNullable<ResolvedConfig['knowledgeBase']>): Map<string, KnowledgeBaseLifecycle> {
+    const out = new Map<string, KnowledgeBaseLifecycle>();
+    for (const source of sources) {
+      const target = targetOf(this.config, knowledgeBase, source);
+      const key = targetKey(target);
+      let lifecycle = this.#lifecycles.get(key);
+      if (!lifecycle) {
+        lifecycle = this.#makeLifecycle(target, key);
+        this.#lifecycles.set(key, lifecycle);
+      }
+      out.set(key, lifecycle);
+    }
+    return out;
+  }
+
+  #makeLifecycle(target: KnowledgeBaseTarget, key: string): KnowledgeBaseLifecycle {
+    return new KnowledgeBaseLifecycle({
+      client: this.#client,
+      store: this.store,
+      target,
+      targetKey: key,
+      sync: this.config.sync,
+      now: this.#now,
+      onConfirmation: (confirmation) => this.#onConfirmation(confirmation),
+      onDeletion: (deletion) => {
+        if (deletion.result === 'deleted' || deletion.result === 'already-gone') for (const active of this.#activeReports) active.report.counts.deleted++;
+        this.#onEvent?.({ type: 'deleted', deletion });
+      },
+      onWarning: (message) => this.#onEvent?.({ type: 'warning', message }),
+      onStop: (error: ChatbotRefusedError) => {
+        for (const run of this.#runs) run.abort(error);
+      },
+    });
+  }
+
+  /** A confirmation: counted by the runs that sent the document (and put on its entry), and told to the caller. */
+  #onConfirmation(confirmation: Confirmation): void {
+    const row = this.store.get(confirmation.source, confirmation.key);
+    for (const active of this.#activeReports) {
+      if (row?.uploadedAt == null || row.uploadedAt < active.startedAt) continue;
+      const entry = active.entries?.get(`${confirmation.source}\n${confirmation.key}`);
+      active.report.confirmed(confirmation.outcome, entry, 'reason' in confirmation ? confirmation.reason : undefined);
+    }
+    this.#onEvent?.({ type: 'confirmed', confirmation });
+  }
+
+  /** One warning per source whose state records sends to another knowledge base than the configured one. */
+  #retargetWarnings(sources: readonly ResolvedSource[], knowledgeBase: NonNullable<ResolvedConfig['knowledgeBase']>): string[] {
+    const warnings: string[] = [];
+    for (const source of sources) {
+      const key = targetKey(targetOf(this.config, knowledgeBase, source));
+      const elsewhere = this.store.countElsewhere(source.name, key);
+      if (elsewhere > 0) {
+        warnings.push(
+          `source ${source.name}: the state records ${elsewhere} document(s) sent to another knowledge base than ${key} (app/chatbot/admin/name): they are sent again to this one, the other one keeps its copies`,
+        );
+      }
+    }
+    return warnings;
   }
 
   /** Plans one batch of an observation and hands its actions to the apply stage. */
@@ -274,14 +455,27 @@ export class SyncEngine {
       this.#onEvent?.({ type: 'decision', entry, repeated: false });
     }
     const dir = batch.scope.kind === 'folder' ? batch.scope.dir : undefined;
-    const digest = dir !== undefined && !run.checksum ? folderDigest(batch.items, env.settings) : undefined;
+    const digest = dir !== undefined && !run.checksum && env.budget.left === Number.POSITIVE_INFINITY ? folderDigest(batch.items, env.settings) : undefined;
     if (digest !== undefined && this.store.folderDigest(source.name, dir as string) === digest) {
       this.#reportUnchangedFolder(batch, env);
       return;
     }
     const planned = await planBatch(
       batch,
-      { store: this.store, adapter, source, checksum: run.checksum, signal: env.signal, moves: env.moves, now: this.#now(), runId: env.runId },
+      {
+        store: this.store,
+        adapter,
+        source,
+        checksum: run.checksum,
+        signal: env.signal,
+        moves: env.moves,
+        now: this.#now(),
+        runId: env.runId,
+        target: env.targetKey,
+        deleteAfterMs: this.config.sync.deleteAfterMs,
+        maxIngestAttempts: this.config.sync.maxIngestAttempts,
+        sendBudget: env.budget,
+      },
       (decision) => {
         const entry = report.decided(source.name, decision);
         if (entry.action !== 'unchanged') this.#onEvent?.({ type: 'decision', entry, repeated: decision.action === 'skipped' && decision.repeated });
@@ -290,8 +484,9 @@ export class SyncEngine {
     );
     if (run.dryRun) return;
     this.#applier.writeAll(planned.actions);
+    this.#noteMetadataUpdates(planned.decisions, env);
     // The folder's digest is recorded once every document in it is settled: now, or when its last send succeeded.
-    let settled = digest !== undefined && !planned.decisions.some((d) => d.action === 'failed');
+    let settled = digest !== undefined && planned.decisions.every(settlesFolder);
     let sending = 0;
     const recordDigest = () => {
       if (settled && sending === 0) this.store.setFolderDigest(source.name, dir as string, digest as string);
@@ -304,11 +499,16 @@ export class SyncEngine {
         action,
         source,
         adapter,
-        target: env.target,
-        runId: env.runId,
+        target: { from: env.target.adminUserId, chatbot: env.target.chatbotUserId },
+        transition: { now: this.#now(), runId: env.runId, target: env.targetKey, deleteAfterMs: this.config.sync.deleteAfterMs },
+        replace: this.config.sync.onChange === 'replace',
         signal: env.signal,
         done: (result, entry) => {
           if (result.outcome === 'cancelled' && isRunStopping(result.error)) env.abort.abort(result.error);
+          if (result.outcome === 'sent' && result.msgId !== undefined && (run.wait || this.#background)) {
+            env.active.entries?.set(`${source.name}\n${entry.key}`, entry);
+            this.#lifecycles.get(env.targetKey)?.expect(result.msgId);
+          }
           sends.finished(result, entry);
           sending--;
           if (result.outcome !== 'sent') settled = false;
@@ -318,6 +518,19 @@ export class SyncEngine {
       sends.track(done);
     }
     recordDigest();
+  }
+
+  /** A document that moved keeps its document in the knowledge base: its `path` and `link` metadata follow it. */
+  #noteMetadataUpdates(decisions: readonly MoveDecision[], env: BatchEnv): void {
+    for (const decision of decisions) {
+      if (decision.action !== 'moved' || decision.from.docId === null) continue;
+      const fields: Record<string, string> = { path: decision.key };
+      const link = decision.item.payload?.link;
+      if (link !== undefined) fields.link = link;
+      const list = env.metadataUpdates.get(env.targetKey) ?? [];
+      list.push({ source: env.source.name, key: decision.key, docId: decision.from.docId, fields });
+      env.metadataUpdates.set(env.targetKey, list);
+    }
   }
 
   /** Reports a folder that looks exactly as when all its documents were settled: nothing to read, decide or write. */
@@ -352,12 +565,12 @@ export class SyncEngine {
     }
   }
 
-  #moveLookups(): MoveLookups {
+  #moveLookups(target: string): MoveLookups {
     // Note: on a first sync nothing has reached the knowledge base yet: no query per new file.
     const anyUploaded = this.store.hasUploaded();
     const firstInRun = new Map<string, string>();
     return {
-      sameContent: (hash) => (anyUploaded ? this.store.findByUploadedHash(hash) : []),
+      sameContent: (hash) => (anyUploaded ? this.store.findByUploadedHash(hash).filter((r) => !isForeignTarget(r, target)) : []),
       exists: (record) => {
         const source = this.config.sources.find((s) => s.name === record.source);
         return source ? (this.session(source).exists?.(record.key) ?? true) : true;
@@ -390,29 +603,45 @@ interface BatchEnv {
   run: RunSpec;
   source: ResolvedSource;
   adapter: SourceAdapter;
+  target: KnowledgeBaseTarget;
+  targetKey: string;
   /** What besides the folder's content a folder digest depends on (see `digestSettings`). */
   settings: string;
   moves: MoveLookups;
   report: ReportBuilder;
   sends: SendTracker;
-  target: SendTarget;
+  active: { entries: Map<string, ReportEntry> | undefined };
+  /** Sends this run may still make (`sync.maxSendsPerRun`). */
+  budget: { left: number };
+  metadataUpdates: Map<string, MetadataUpdate[]>;
   runId: number | undefined;
   signal: AbortSignal;
   abort: AbortController;
 }
 
 /** The source's configuration and the target: a folder digest recorded under other settings is not trusted. */
-function digestSettings(source: ResolvedSource, target: SendTarget, knowledgeBase: string): string {
-  return JSON.stringify({ source, target, knowledgeBase });
+function digestSettings(source: ResolvedSource, target: KnowledgeBaseTarget): string {
+  return JSON.stringify({ source, target });
+}
+
+/**
+ * Whether a decision leaves its document settled (so that its folder may be skipped while it looks the same): not
+ * a failure, not a change held back (awaiting a confirmation, quarantined, over the send budget). A send settles it
+ * once it is sent.
+ */
+function settlesFolder(decision: MoveDecision): boolean {
+  if (decision.action === 'failed') return false;
+  if (decision.action === 'skipped') return decision.record || decision.item.isFolder === true;
+  return true;
 }
 
 /** What the state knows of a document's content, for a source's conditional requests. */
-function knownContent(store: StateStore, source: string, key: string): KnownContent | undefined {
+function knownContent(store: StateStore, source: string, key: string, target: string): KnownContent | undefined {
   const record = store.get(source, key);
   if (!record) return undefined;
   return {
     hash: record.hash,
-    current: record.status === 'uploaded' && record.uploadedHash !== null && record.uploadedHash === record.hash,
+    current: !isForeignTarget(record, target) && IN_KNOWLEDGE_BASE.has(record.status) && record.uploadedHash !== null && record.uploadedHash === record.hash,
     validators: { etag: record.etag ?? undefined, lastModified: record.lastModified ?? undefined },
   };
 }

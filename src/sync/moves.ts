@@ -7,12 +7,12 @@
  */
 
 import type { ObservedItem } from '../sources/types.js';
-import type { DocumentRecord } from '../state/store.js';
+import { type DocumentRecord, IN_KNOWLEDGE_BASE } from '../state/store.js';
 import type { Decision } from './decide.js';
 
 /** What the move rules ask of the state, the file system and the run. */
 export interface MoveLookups {
-  /** Documents (any source) whose version in the knowledge base has this content. */
+  /** Documents (any source) whose version in this knowledge base has this content. */
   sameContent(hash: string): readonly DocumentRecord[];
   /** Whether the document's file is still at its source (a watcher may see a rename's new path first). */
   exists(record: DocumentRecord): boolean;
@@ -42,7 +42,7 @@ export function resolveMoves(source: string, decisions: readonly Decision[], loo
     }
     const hash = decision.item.hash;
     const candidates = lookups.sameContent(hash).filter((r) => r.kind === 'file' && !(r.source === source && r.key === decision.key));
-    const from = candidates.find((r) => !takenOver.has(`${r.source}:${r.key}`) && (r.status === 'removed' || (r.status === 'uploaded' && !lookups.exists(r))));
+    const from = candidates.find((r) => !takenOver.has(`${r.source}:${r.key}`) && (r.status === 'removed' || (IN_KNOWLEDGE_BASE.has(r.status) && !lookups.exists(r))));
     if (from) {
       takenOver.add(`${from.source}:${from.key}`);
       const movedFrom = `${from.source}:${from.key}`;
@@ -56,7 +56,7 @@ export function resolveMoves(source: string, decisions: readonly Decision[], loo
       });
       continue;
     }
-    const twin = candidates.find((r) => r.status === 'uploaded');
+    const twin = candidates.find((r) => IN_KNOWLEDGE_BASE.has(r.status));
     const where = lookups.firstInRun(hash) ?? (twin ? `${twin.source}:${twin.key}` : undefined);
     if (where !== undefined) {
       out.push({ action: 'skipped', key: decision.key, item: decision.item, previous: decision.previous, reason: `same content as ${where}, already sent`, repeated: false, record: true });

@@ -15,6 +15,10 @@ import type { ReportEntry } from './report.js';
 import type { TransitionContext } from './transitions.js';
 
 export interface PlanBatchContext extends TransitionContext {
+  /** Failed ingestions of one content before it is quarantined. */
+  maxIngestAttempts: number;
+  /** Documents this run may still send (`sync.maxSendsPerRun`); sends beyond it wait for a later run. */
+  sendBudget: { left: number };
   store: StateStore;
   adapter: SourceAdapter;
   source: ResolvedSource;
@@ -41,13 +45,25 @@ export async function planBatch(
 ): Promise<PlannedBatch> {
   const known = knownFor(ctx.store, ctx.source.name, batch);
   const items = await withContent(batch.items, known, ctx);
-  const decisions = resolveMoves(ctx.source.name, decide({ ...batch, items }, known), ctx.moves);
+  const decisions = withinBudget(resolveMoves(ctx.source.name, decide({ ...batch, items }, known, ctx), ctx.moves), ctx.sendBudget);
   const actions: Action[] = [];
   for (const decision of decisions) {
     const entry = onDecision(decision);
     for (const action of actionsFor(ctx.source.name, decision, entry, ctx)) actions.push(action);
   }
   return { decisions, actions };
+}
+
+/** Sends over the budget become skips that record nothing: the next run sends them. */
+function withinBudget(decisions: MoveDecision[], budget: { left: number }): MoveDecision[] {
+  return decisions.map((decision) => {
+    if (decision.action !== 'new' && decision.action !== 'changed') return decision;
+    if (budget.left > 0) {
+      budget.left--;
+      return decision;
+    }
+    return { action: 'skipped', key: decision.key, item: decision.item, previous: decision.previous, reason: 'over sync.maxSendsPerRun: sent by a later run', repeated: false, record: false };
+  });
 }
 
 /** What the state knows of the documents in the batch's scope (and of its items). */

@@ -5,8 +5,12 @@ import type { MoveDecision } from './moves.js';
 
 export type { PlanAction } from './decide.js';
 
-/** What happened to a document the plan said to send. */
-export type SendOutcome = 'sent' | 'failed' | 'vanished' | 'cancelled';
+/**
+ * What happened to a document the plan said to send: `sent` (the chatbot's confirmation not awaited or not in yet),
+ * then `ingested`, `ingest-failed`, `refused` or `unconfirmed` once the chatbot answered (or did not in time);
+ * `failed` (the send failed), `vanished` (the file went away first), `cancelled` (the run stopped first).
+ */
+export type SendOutcome = 'sent' | 'ingested' | 'ingest-failed' | 'refused' | 'unconfirmed' | 'failed' | 'vanished' | 'cancelled';
 
 /** One line of a sync report. */
 export interface ReportEntry {
@@ -34,8 +38,20 @@ export interface SyncCounts {
   removed: number;
   skipped: number;
   failed: number;
-  /** Documents the chatbot accepted in this run. */
+  /** Documents `/message/send` accepted in this run. */
   sent: number;
+  /** Of those (and of earlier runs' documents confirmed now): what the chatbot confirmed. */
+  ingested: number;
+  /** ... what it could not ingest. */
+  ingestFailed: number;
+  /** ... what it refused. */
+  refused: number;
+  /** ... what it did not confirm in time (or could not be tied to its document). */
+  unconfirmed: number;
+  /** Documents deleted from the knowledge base (left their source, replaced, or failed). */
+  deleted: number;
+  /** Documents that left their sources but were not deleted because of `sync.maxDelete`. */
+  deleteBlocked: number;
   /** Bytes of the documents sent. */
   bytesSent: number;
   /** Bytes of the documents to send (the plan's total). */
@@ -61,12 +77,33 @@ export interface SyncReport {
   entries: ReportEntry[];
   /** The error that stopped the run, if one did. */
   error?: string;
+  /** Why no document that left its source was deleted (`sync.maxDelete`), when that happened. */
+  deleteBlocked?: string;
+  /** Problems of the knowledge-base lifecycle worth a warning (the chatbot runs no commands, ...). */
+  warnings?: string[];
   /** What the `notify` section sent about this run (`syncOnce` and the daemon; absent when not configured). */
   notify?: NotifyResult;
 }
 
 export function emptyCounts(): SyncCounts {
-  return { new: 0, changed: 0, moved: 0, unchanged: 0, removed: 0, skipped: 0, failed: 0, sent: 0, bytesSent: 0, bytesPlanned: 0 };
+  return {
+    new: 0,
+    changed: 0,
+    moved: 0,
+    unchanged: 0,
+    removed: 0,
+    skipped: 0,
+    failed: 0,
+    sent: 0,
+    ingested: 0,
+    ingestFailed: 0,
+    refused: 0,
+    unconfirmed: 0,
+    deleted: 0,
+    deleteBlocked: 0,
+    bytesSent: 0,
+    bytesPlanned: 0,
+  };
 }
 
 /** The report entry of a decision (`bytes`: the document's size as observed, or as last recorded). */
@@ -105,6 +142,18 @@ export class ReportBuilder {
   countDecision(entry: Pick<ReportEntry, 'action' | 'bytes'>, sendsBytes = entry.action === 'new' || entry.action === 'changed'): void {
     this.counts[entry.action]++;
     if (sendsBytes) this.counts.bytesPlanned += entry.bytes;
+  }
+
+  /** Records what the chatbot said of a document (on its entry, when this run sent it and kept its entry). */
+  confirmed(outcome: 'ingested' | 'ingest-failed' | 'refused' | 'unconfirmed', entry: ReportEntry | undefined, reason?: string): void {
+    if (outcome === 'ingested') this.counts.ingested++;
+    else if (outcome === 'ingest-failed') this.counts.ingestFailed++;
+    else if (outcome === 'refused') this.counts.refused++;
+    else this.counts.unconfirmed++;
+    if (entry) {
+      entry.outcome = outcome;
+      if (reason !== undefined) entry.error = reason;
+    }
   }
 
   /** Records a send's outcome on its entry. */

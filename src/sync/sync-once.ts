@@ -33,7 +33,12 @@ export async function syncOnce(options: SyncOnceOptions): Promise<SyncReport> {
   await using runtime = openRuntime(config, { command: 'sync', readonly: dryRun, client: options.client, dispatcher: options.dispatcher });
   const { client, store } = runtime;
   const engine = new SyncEngine({ config, client, store, onEvent: options.onEvent, dispatcher: options.dispatcher });
-  const report = await engine.reconcile({ ...options, mode: options.mode ?? (dryRun ? 'dry-run' : 'sync') });
+  let report: SyncReport;
+  try {
+    report = await engine.reconcile({ ...options, mode: options.mode ?? (dryRun ? 'dry-run' : 'sync') });
+  } finally {
+    await engine.closeLifecycles();
+  }
   // A summary for the people who follow the knowledge base; it never fails the run it reports on.
   if (config.notify.push || config.notify.message) {
     report.notify = await notifyRun(client, config.notify, report, { kbName: config.knowledgeBase?.name, log: options.onNotify });

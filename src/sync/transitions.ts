@@ -1,24 +1,41 @@
 /**
- * How a document's state row changes: after a decision, when its send starts, succeeds or fails, when its file
- * vanished before it could be sent. Every write of the sync to a document row is computed here, without I/O.
+ * How a document's state row changes: after a decision, when its send starts, succeeds or fails, when the chatbot
+ * confirms or fails it, when its document is deleted. Every write of the sync to a document row is computed here,
+ * without I/O.
  *
- *   (none) ─new─▶ pending ─sent─▶ uploaded ─changed─▶ pending ─▶ …
- *                    │  └─failed─▶ failed ─(next run)─▶ pending
+ *   (none) ─new─▶ pending ─sent─▶ sent ─confirmed─▶ ingested ─changed─▶ pending ─▶ sent ─▶ …
+ *                    │             ├─failed to ingest─▶ ingest-failed ─(later, up to maxIngestAttempts)─▶ pending
+ *                    │             ├─refused─▶ refused ─(next run)─▶ pending
+ *                    │             └─no confirmation─▶ unconfirmed (never sent again blindly)
+ *                    ├─send failed─▶ failed ─(next run)─▶ pending
  *                    └─vanished─▶ (forgotten, or removed once it had reached the knowledge base)
- *   uploaded ─left the source─▶ removed ─back, same content─▶ uploaded
+ *   ingested/unconfirmed ─left the source─▶ removed ─(grace period, guards)─▶ deleted
+ *   removed ─back, same content─▶ ingested/unconfirmed
  *   any ─skipped─▶ skipped (a document in the knowledge base keeps its status)
+ *
+ * While a new version is `sent`, the version it replaces stays recorded in `prevHash`/`prevDocId`: it is in the
+ * knowledge base until the new one is ingested (then it is deleted, with `onChange: replace`), and back in place when
+ * the new one fails. Versions that are to go are `KbVersionRecord`s.
  */
 
 import type { ObservedItem } from '../sources/types.js';
-import { type DocumentKind, type DocumentRecord, newDocumentRecord } from '../state/store.js';
+import { type DocumentKind, type DocumentRecord, type KbVersionRecord, newDocumentRecord } from '../state/store.js';
+import { syncIdOf } from './document-metadata.js';
 import type { MoveDecision } from './moves.js';
 
 /** What a decision writes: a whole row, a row to forget (and, for a move, the old row to forget too). */
 export type RowWrite = { type: 'put'; record: DocumentRecord; forget?: { source: string; key: string } | undefined } | { type: 'forget'; source: string; key: string };
 
+/** A version to record as one that is to go from the knowledge base. */
+export type RetiredVersion = Omit<KbVersionRecord, 'id'>;
+
 export interface TransitionContext {
   now: number;
   runId: number | undefined;
+  /** The knowledge base sends go to (`targetKey`). */
+  target: string;
+  /** How long a document that left its source stays in the knowledge base before it may be deleted. */
+  deleteAfterMs: number;
 }
 
 function base(source: string, key: string, kind: DocumentKind, previous: DocumentRecord | undefined, ctx: TransitionContext): DocumentRecord {
@@ -37,6 +54,11 @@ function withObservation(record: DocumentRecord, item: ObservedItem): DocumentRe
   return record;
 }
 
+/** The status of a document whose version is in the knowledge base and not on its way any more. */
+export function settledStatus(record: Pick<DocumentRecord, 'docId'>): 'ingested' | 'unconfirmed' {
+  return record.docId !== null ? 'ingested' : 'unconfirmed';
+}
+
 /**
  * The write a decision needs before anything is sent, or undefined when it needs none. Documents to send are
  * written when their send starts (`pendingRecord`), not here.
@@ -50,10 +72,13 @@ export function writeForDecision(source: string, decision: MoveDecision, ctx: Tr
       return undefined;
     case 'unchanged': {
       if (!decision.write) return undefined;
-      const record = withObservation(base(source, decision.key, decision.previous.kind, decision.previous, ctx), decision.item);
+      const previous = decision.previous;
+      const record = withObservation(base(source, decision.key, previous.kind, previous, ctx), decision.item);
       record.hash = decision.hash;
-      record.status = 'uploaded';
+      // Still on its way, or (back in its source, or after a send of another content failed) settled again.
+      record.status = previous.status === 'sent' ? 'sent' : settledStatus(previous);
       record.skipReason = null;
+      record.deleteAfter = null;
       if (decision.item.validators) {
         record.etag = decision.item.validators.etag ?? null;
         record.lastModified = decision.item.validators.lastModified ?? null;
@@ -79,20 +104,25 @@ export function writeForDecision(source: string, decision: MoveDecision, ctx: Tr
     }
     case 'removed':
       if (!decision.reachedKb) return { type: 'forget', source, key: decision.key };
-      return { type: 'put', record: { ...decision.previous, status: 'removed', updatedAt: ctx.now } };
+      return { type: 'put', record: { ...decision.previous, status: 'removed', deleteAfter: ctx.now + ctx.deleteAfterMs, updatedAt: ctx.now } };
     case 'moved': {
       const old = decision.from;
       const record = withObservation(base(source, decision.key, 'file', undefined, ctx), decision.item);
       Object.assign(record, {
         hash: decision.hash,
-        status: 'uploaded',
+        status: old.status === 'sent' ? 'sent' : settledStatus(old),
         uploadedHash: old.uploadedHash,
         msgId: old.msgId,
         downloadUrl: old.downloadUrl,
         docId: old.docId,
         uploadedAt: old.uploadedAt,
+        ingestedAt: old.ingestedAt,
+        // The document in the knowledge base keeps the sync ID it was sent with (its metadata says so).
         syncId: old.syncId,
         transactionId: old.transactionId,
+        target: old.target,
+        prevHash: old.prevHash,
+        prevDocId: old.prevDocId,
         movedFrom: `${old.source}:${old.key}`,
       });
       return { type: 'put', record, forget: { source: old.source, key: old.key } };
@@ -113,36 +143,71 @@ export function pendingRecord(
   send: { syncId: string; newTransactionId: () => number },
   ctx: TransitionContext,
 ): DocumentRecord {
-  const record = withObservation(base(source, key, item.kind, previous, ctx), item);
-  const sameVersion = previous !== undefined && previous.transactionId !== null && previous.syncId === send.syncId && previous.status !== 'uploaded';
-  record.transactionId = sameVersion ? previous.transactionId : send.newTransactionId();
+  // A row of another knowledge base starts afresh there: none of its send columns apply.
+  const own = previous !== undefined && (previous.target === null || previous.target === ctx.target) ? previous : undefined;
+  const startFrom = previous !== undefined && own === undefined ? { ...previous, ...sendColumnsCleared() } : own;
+  const record = withObservation(base(source, key, item.kind, startFrom, ctx), item);
+  const sameVersion = own !== undefined && own.transactionId !== null && own.syncId === send.syncId && own.status === 'pending';
+  record.transactionId = sameVersion ? own.transactionId : send.newTransactionId();
+  if (own?.hash !== item.hash) record.ingestAttempts = 0;
   record.syncId = send.syncId;
   record.hash = item.hash;
   record.status = 'pending';
   record.skipReason = null;
+  record.target = ctx.target;
   return record;
 }
 
-/** The row once the chatbot accepted the send. */
+function sendColumnsCleared(): Pick<DocumentRecord, 'transactionId' | 'syncId' | 'uploadedHash' | 'msgId' | 'downloadUrl' | 'docId' | 'uploadedAt' | 'ingestedAt' | 'prevHash' | 'prevDocId' | 'ingestAttempts' | 'retryAfter' | 'deleteAfter'> {
+  return { transactionId: null, syncId: null, uploadedHash: null, msgId: null, downloadUrl: null, docId: null, uploadedAt: null, ingestedAt: null, prevHash: null, prevDocId: null, ingestAttempts: 0, retryAfter: null, deleteAfter: null };
+}
+
+/**
+ * The row once `/message/send` accepted the version, and the versions it retires: the version it replaces becomes
+ * `prevHash`/`prevDocId` (deleted once this one is ingested); an older one still recorded there is to go as well.
+ * With `replace: false` (`onChange: append`) older versions stay in the knowledge base and nothing is retired.
+ */
 export function sentRecord(
   pending: DocumentRecord,
   sent: { msgId: string | undefined; downloadUrl: string | undefined },
   item: ObservedItem,
   now: number,
-): DocumentRecord {
-  return {
+  options: { replace: boolean },
+): { record: DocumentRecord; retire: RetiredVersion[] } {
+  const retire: RetiredVersion[] = [];
+  let prevHash: string | null = null;
+  let prevDocId: string | null = null;
+  if (options.replace) {
+    if (pending.prevHash !== null) retire.push(retired(pending, pending.prevHash, pending.prevDocId, 'superseded', 'replaced by a newer version', now));
+    if (pending.uploadedHash !== null && pending.uploadedHash !== pending.hash) {
+      prevHash = pending.uploadedHash;
+      prevDocId = pending.docId;
+    }
+  }
+  const record: DocumentRecord = {
     ...pending,
-    status: 'uploaded',
+    status: 'sent',
     uploadedHash: pending.hash,
     msgId: sent.msgId ?? null,
     downloadUrl: sent.downloadUrl ?? null,
+    docId: null,
     uploadedAt: now,
+    ingestedAt: null,
     attempts: 0,
     lastError: null,
+    retryAfter: null,
+    deleteAfter: null,
+    prevHash,
+    prevDocId,
     etag: item.validators ? (item.validators.etag ?? null) : pending.etag,
     lastModified: item.validators ? (item.validators.lastModified ?? null) : pending.lastModified,
     updatedAt: now,
   };
+  return { record, retire };
+}
+
+function retired(row: DocumentRecord, hash: string, docId: string | null, state: KbVersionRecord['state'], reason: string, now: number): RetiredVersion {
+  return { target: row.target, source: row.source, key: row.key, hash, syncId: syncIdOf(row.source, row.key, hash), msgId: null, docId, state, reason, createdAt: now, updatedAt: now };
 }
 
 /** The row after a send failed for good (in this run). */
@@ -154,7 +219,65 @@ export function failedRecord(pending: DocumentRecord, message: string, now: numb
  * The write for a document whose file vanished before it could be sent: forgotten when it never reached the
  * knowledge base, else kept as removed.
  */
-export function vanishedWrite(pending: DocumentRecord, now: number): RowWrite {
+export function vanishedWrite(pending: DocumentRecord, now: number, deleteAfterMs: number): RowWrite {
   if (pending.uploadedHash === null) return { type: 'forget', source: pending.source, key: pending.key };
-  return { type: 'put', record: { ...pending, status: 'removed', updatedAt: now } };
+  return { type: 'put', record: { ...pending, status: 'removed', deleteAfter: now + deleteAfterMs, updatedAt: now } };
+}
+
+/** The chatbot confirmed the version on its way: `docId` is its document. The version it replaced is to go. */
+export function ingestedRecord(row: DocumentRecord, docId: string, now: number): { record: DocumentRecord; retire: RetiredVersion[] } {
+  const retire: RetiredVersion[] = [];
+  if (row.prevHash !== null) retire.push(retired(row, row.prevHash, row.prevDocId, 'delete', `replaced by document ${docId}`, now));
+  const status = row.status === 'removed' || row.status === 'deleted' ? row.status : 'ingested';
+  return {
+    record: { ...row, status, docId, ingestedAt: now, ingestAttempts: 0, retryAfter: null, lastError: null, prevHash: null, prevDocId: null, updatedAt: now },
+    retire,
+  };
+}
+
+/**
+ * The chatbot could not ingest the version on its way (`docId`: its failed document, which is to go). The version
+ * it replaced is back in place; the content is sent again after `retryDelayMs` (doubling with each failure).
+ */
+export function ingestFailedRecord(
+  row: DocumentRecord,
+  failure: { reason: string; docId: string | undefined },
+  now: number,
+  retryDelayMs: number,
+): { record: DocumentRecord; retire: RetiredVersion[] } {
+  const attempts = row.ingestAttempts + 1;
+  const retire: RetiredVersion[] = [];
+  if (failure.docId !== undefined && row.uploadedHash !== null) {
+    retire.push({ ...retired(row, row.uploadedHash, failure.docId, 'delete', `the chatbot failed to ingest it: ${failure.reason}`, now), msgId: row.msgId });
+  }
+  return {
+    record: {
+      ...row,
+      status: 'ingest-failed',
+      lastError: failure.reason,
+      ingestAttempts: attempts,
+      retryAfter: now + retryDelayMs * 2 ** Math.min(attempts - 1, 10),
+      uploadedHash: row.prevHash,
+      docId: row.prevDocId,
+      prevHash: null,
+      prevDocId: null,
+      updatedAt: now,
+    },
+    retire,
+  };
+}
+
+/** The chatbot refused the message: nothing was ingested; the version it replaced is back in place. */
+export function refusedRecord(row: DocumentRecord, reason: string, now: number): DocumentRecord {
+  return { ...row, status: 'refused', lastError: reason, uploadedHash: row.prevHash, docId: row.prevDocId, prevHash: null, prevDocId: null, updatedAt: now };
+}
+
+/** No confirmation in time (or none that could be tied to this document): it may be in the knowledge base. */
+export function unconfirmedRecord(row: DocumentRecord, reason: string, now: number): DocumentRecord {
+  return { ...row, status: 'unconfirmed', lastError: reason, updatedAt: now };
+}
+
+/** Its document was deleted from the knowledge base (it had left its source). */
+export function deletedRecord(row: DocumentRecord, now: number): DocumentRecord {
+  return { ...row, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, updatedAt: now };
 }

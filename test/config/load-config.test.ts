@@ -26,7 +26,22 @@ describe('loadConfig', () => {
     expect(config.filepath).toBe(path.join(dir, 'lanying-kb.config.json'));
     expect(config.api.accessToken).toBe('secret-token');
     expect(config.sources[0]).toMatchObject({ type: 'folder', name: 'docs', path: path.join(dir, 'docs'), maxFileSize: 50 * 1024 * 1024, followSymlinks: false });
-    expect(config.sync).toEqual({ stateDir: path.join(dir, '.lanying-kb'), concurrency: 4, requestsPerSecond: undefined, maxAttempts: 3 });
+    expect(config.sync).toEqual({
+      stateDir: path.join(dir, '.lanying-kb'),
+      concurrency: 4,
+      requestsPerSecond: undefined,
+      maxAttempts: 3,
+      onChange: 'replace',
+      onRemove: 'delete',
+      deleteAfterMs: 3_600_000,
+      maxDelete: { count: 1000, percent: 50 },
+      confirmTimeoutMs: 600_000,
+      confirmPollIntervalMs: 2000,
+      commandTimeoutMs: 30_000,
+      maxIngestAttempts: 3,
+      ingestRetryDelayMs: 300_000,
+      maxSendsPerRun: undefined,
+    });
     expect(config.api.timeoutMs).toBe(20_000);
     expect(config.api.maxRetries).toBe(3);
     expect(config.daemon).toMatchObject({ debounceMs: 1000, reconcileIntervalMs: 3_600_000, shutdownTimeoutMs: 30_000 });

@@ -56,12 +56,16 @@ export async function daemonEnv(
     api: { ...snippet.api, maxRetries: 1, timeoutMs: 5000, ...options.api },
     knowledgeBase: snippet.knowledgeBase,
     sources: options.sources ? options.sources(docs) : [{ type: 'folder', name: 'docs', path: 'docs' }],
-    sync: { ...options.sync },
+    sync: { confirmPollInterval: 20, commandTimeout: 5000, ...options.sync },
     daemon: { ...FAST_DAEMON, ...options.daemon },
   };
   const configFile = path.join(dir, 'lanying-kb.config.json');
   const kb = sandbox.knowledgeBase;
-  const sends = () => sandbox.state().messages.filter((m) => m.to_id === kb.chatbotUserId && m.from_user_id === kb.adminUserIds[0] && (m.content_type === 4 || m.content_type === 0));
+  // Document messages only (files, and URL texts): not the /bluevector commands that confirm and delete them.
+  const sends = () =>
+    sandbox
+      .state()
+      .messages.filter((m) => m.to_id === kb.chatbotUserId && m.from_user_id === kb.adminUserIds[0] && (m.content_type === 4 || (m.content_type === 0 && !m.content.startsWith('/'))));
   const env: DaemonEnv = {
     sandbox,
     dir,

@@ -43,13 +43,19 @@ describe('lanying-kb watch: the ops HTTP server', () => {
     expect(metrics.text).toMatch(/^process_cpu_user_seconds_total /m);
     expect(metrics.text).toMatch(/^nodejs_heap_size_used_bytes /m);
 
+    // The chatbot confirms the document in the background.
+    for (let i = 0; i < 250; i++) {
+      const now = JSON.parse((await get(`${base}/status`)).text) as { sources: Record<string, Record<string, number>> };
+      if (now.sources.docs?.ingested === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const status = JSON.parse((await get(`${base}/status`)).text) as {
       stateFile: string;
       sources: Record<string, Record<string, number>>;
       daemon: { ready: boolean; queue: Record<string, number>; sources: { name: string; state: string; lastReconcileAt: string | null }[] };
     };
     expect(status.stateFile).toMatch(/state\.db$/);
-    expect(status.sources).toEqual({ docs: { uploaded: 1 } });
+    expect(status.sources).toEqual({ docs: { ingested: 1 } });
     expect(status.daemon.ready).toBe(true);
     expect(status.daemon.queue).toEqual({ waiting: 0, inFlight: 0, pendingPaths: 0 });
     expect(status.daemon.sources).toMatchObject([{ name: 'docs', state: 'watching' }]);
@@ -63,7 +69,7 @@ describe('lanying-kb watch: the ops HTTP server', () => {
     expect(live.code).toBe(0);
     expect((JSON.parse(live.stdout) as { daemon?: { pid: number } }).daemon?.pid).toBe(process.pid);
     const text = await runWith(['status'], { cwd: env.dir });
-    expect(text.stdout).toContain('docs: 1 uploaded');
+    expect(text.stdout).toContain('docs: 1 ingested');
     expect(text.stdout).toMatch(/Daemon: pid \d+, running/);
     expect(text.stdout).toContain('docs (folder): watching');
 
@@ -74,7 +80,7 @@ describe('lanying-kb watch: the ops HTTP server', () => {
     expect(offline.code).toBe(0);
     const parsed = JSON.parse(offline.stdout) as { daemon?: unknown; sources: unknown };
     expect(parsed.daemon).toBeUndefined();
-    expect(parsed.sources).toEqual({ docs: { uploaded: 1 } });
+    expect(parsed.sources).toEqual({ docs: { ingested: 1 } });
   });
 
   it('refuses to start when the ops port is taken (exit 2 via ConfigError), and releases the lock', async () => {

@@ -45,7 +45,7 @@ describe('lanying-kb watch: configuration reload', () => {
     expect([...counts.keys()].sort()).toEqual(['a.md', 'after.md', 'b.md', 'c.md', 'd.md', 'e.md', 'f.md']);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     const state = env.state();
-    expect(state.list({ source: 'more', status: ['uploaded'] })).toHaveLength(4);
+    expect(state.list({ source: 'more', status: ['sent', 'ingested'] })).toHaveLength(4);
   });
 
   it('reload(): a removed source stops being watched; a changed one is reconciled without sending unchanged documents again', async () => {

@@ -26,7 +26,7 @@ describe('lanying-kb watch: failures and fallbacks', () => {
     await daemon.whenIdle();
     const counts = tally(env.sentPaths());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
-    expect(env.state().list({ status: ['uploaded'] })).toHaveLength(6);
+    expect(env.state().list({ status: ['sent', 'ingested'] })).toHaveLength(6);
     expect(logs.lines.some((l) => l.event === 'retry-scheduled')).toBe(true);
     const rendered = (await daemon.metrics.render()).body;
     expect(rendered).toMatch(/lanying_kb_api_errors_total\{code="http_503"\} [1-9]/);
@@ -110,6 +110,6 @@ describe('lanying-kb watch: failures and fallbacks', () => {
     env.sandbox.setPage('faq.html', { body: '<html><head><title>FAQ</title></head><body><p>Version two, with more answers.</p></body></html>' });
     await waitFor(() => env.sends().length === 2, 5000, 'the changed page');
     await daemon.whenIdle();
-    expect(env.state().get('site', url)?.status).toBe('uploaded');
+    expect(env.state().get('site', url)?.status).toMatch(/^(sent|ingested)$/);
   });
 });

@@ -25,7 +25,7 @@ function expectEachOnce(env: DaemonEnv): void {
   expect(counts.size).toBe(FILES);
   expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
   const state = env.state();
-  expect(state.list({ status: ['uploaded'] })).toHaveLength(FILES);
+  expect(state.list({ status: ['sent', 'ingested'] })).toHaveLength(FILES);
   for (const message of env.sends()) {
     const key = (JSON.parse(message.ext) as { ai: { metadata: { path: string } } }).ai.metadata.path;
     expect(state.get('docs', key)?.msgId).toBe(message.msg_id);
@@ -53,7 +53,7 @@ describe('lanying-kb watch: signals and restarts (the real CLI)', () => {
     const before = env.state();
     // In-flight uploads finished: nothing was left half-done, and not everything was sent.
     expect(before.list({ status: ['pending'] })).toEqual([]);
-    const sentBefore = before.list({ status: ['uploaded'] }).length;
+    const sentBefore = before.list({ status: ['sent', 'ingested'] }).length;
     expect(sentBefore).toBeGreaterThan(0);
     expect(sentBefore).toBeLessThan(FILES);
     expect(env.sends()).toHaveLength(sentBefore);

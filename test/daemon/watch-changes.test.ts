@@ -19,7 +19,7 @@ describe('lanying-kb watch: changes while running', () => {
     await waitFor(() => env.sentPaths().filter((p) => p === 'guide/new.md').length === 2, 5000, 'the edited file');
 
     renameSync(path.join(env.docs, 'guide/new.md'), path.join(env.docs, 'guide/renamed.md'));
-    await waitFor(() => env.read((s) => s.get('docs', 'guide/renamed.md')?.status) === 'uploaded', 5000, 'the rename in the state');
+    await waitFor(() => env.read((s) => s.get('docs', 'guide/renamed.md')?.status) === 'ingested', 5000, 'the rename in the state');
     const moved = env.state().get('docs', 'guide/renamed.md');
     expect(moved?.movedFrom).toBe('docs:guide/new.md');
     expect(env.state().get('docs', 'guide/new.md')).toBeUndefined();
@@ -59,7 +59,7 @@ describe('lanying-kb watch: changes while running', () => {
 
     expect(env.sentPaths()).toEqual(['page.md', 'page.md', 'page.md']);
     const record = env.state().get('docs', 'page.md');
-    expect(record?.status).toBe('uploaded');
+    expect(record?.status).toMatch(/^(sent|ingested)$/);
     expect(env.state().list().map((r) => r.key).filter((key) => !isSentinel(key))).toEqual(['page.md']);
   });
 
@@ -71,13 +71,13 @@ describe('lanying-kb watch: changes while running', () => {
     expect(env.sentPaths()).toHaveLength(3);
 
     renameSync(path.join(env.docs, 'guide'), path.join(env.docs, 'manual'));
-    await waitFor(() => env.read((s) => s.list({ status: ['uploaded'] }).every((r) => r.key.startsWith('manual/'))), 5000, 'the moves');
+    await waitFor(() => env.read((s) => s.list({ status: ['sent', 'ingested'] }).every((r) => r.key.startsWith('manual/'))), 5000, 'the moves');
     await settle(env, daemon);
     const rows = env.state().list().filter((r) => !isSentinel(r.key));
     expect(rows.map((r) => [r.key, r.status, r.movedFrom])).toEqual([
-      ['manual/one.md', 'uploaded', 'docs:guide/one.md'],
-      ['manual/three.md', 'uploaded', 'docs:guide/three.md'],
-      ['manual/two.md', 'uploaded', 'docs:guide/two.md'],
+      ['manual/one.md', 'ingested', 'docs:guide/one.md'],
+      ['manual/three.md', 'ingested', 'docs:guide/three.md'],
+      ['manual/two.md', 'ingested', 'docs:guide/two.md'],
     ]);
     expect(env.sentPaths()).toHaveLength(3);
   });
@@ -109,13 +109,13 @@ describe('lanying-kb watch: changes while running', () => {
       env.write(rel, `# Document ${i}\n`);
     }
     // Note: polls the state, not the sandbox (whose state() copies everything it holds).
-    await waitFor(() => env.read((s) => s.list({ status: ['uploaded'] }).length) >= 1000, 60_000, '1,000 documents', 100);
+    await waitFor(() => env.read((s) => s.list({ status: ['sent', 'ingested'] }).length) >= 1000, 60_000, '1,000 documents', 100);
     await daemon.whenIdle();
     const counts = tally(env.sentPaths());
     expect(counts.size).toBe(1000);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect([...counts.keys()].sort()).toEqual(names.sort());
-    const uploaded = env.state().list({ status: ['uploaded'] });
+    const uploaded = env.state().list({ status: ['sent', 'ingested'] });
     expect(uploaded).toHaveLength(1000);
   }, 90_000);
 

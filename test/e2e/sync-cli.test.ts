@@ -125,11 +125,18 @@ describe('lanying-kb sync (the real CLI process against the sandbox)', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/sent 1 /);
     expect(s.sends()).toHaveLength(1);
-    const sendRequests = s.sandbox.state().requests.filter((r) => r.path === '/message/send');
-    expect(new Set(sendRequests.map((r) => r.transaction_id)).size).toBe(1);
+    // Both sends of the document carried the transaction ID recorded before the first one (the commands that
+    // confirm it carry their own).
+    const store = s.state();
+    const transactionId = store.get('docs', 'a.md')?.transactionId;
+    store.close();
+    const sendRequests = s.sandbox.state().requests.filter((r) => r.path === '/message/send' && r.transaction_id === transactionId);
+    expect(sendRequests).toHaveLength(2);
+    await s.sandbox.idle();
+    expect(s.sandbox.state().knowledgeBase.documents).toHaveLength(1);
     const status = await runCliProcess(['status', '--json'], { cwd: s.dir });
     const parsed = JSON.parse(status.stdout) as { sources: Record<string, Record<string, number>>; runs: { outcome: string }[] };
-    expect(parsed.sources.docs).toEqual({ uploaded: 1 });
+    expect(parsed.sources.docs).toEqual({ ingested: 1 });
     expect(parsed.runs.map((r) => r.outcome)).toEqual(['ok', 'aborted']);
   });
 
@@ -142,7 +149,7 @@ describe('lanying-kb sync (the real CLI process against the sandbox)', () => {
     await runCliProcess(['sync'], { cwd: s.dir });
     const status = await runCliProcess(['status'], { cwd: s.dir });
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/docs: 1 failed, 1 uploaded/);
+    expect(status.stdout).toMatch(/docs: 1 failed, 1 ingested/);
     expect(status.stdout).toMatch(/#1 sync .* partial .*: sent 1, failed 1/);
     expect(status.stdout).toMatch(/Failed documents:\n {2}docs:[ab]\.md \(1 attempt\(s\), .*\): POST \/message\/send failed: HTTP 500/);
   });

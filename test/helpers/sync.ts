@@ -43,7 +43,8 @@ export async function setupSync(
     api: { ...(snippet.api as object), maxRetries: 1, ...options.api },
     knowledgeBase: snippet.knowledgeBase,
     sources: options.sources ? options.sources(root, sandbox) : [{ type: 'folder', name: 'docs', path: root }],
-    sync: { ...options.sync },
+    // Quick confirmations against the local sandbox (the defaults suit the real service).
+    sync: { confirmPollInterval: 20, commandTimeout: 5000, ...options.sync },
   };
   const config = parseConfig(raw, { baseDir: dir, filepath: path.join(dir, 'lanying-kb.config.json'), env: {} });
   const kb = sandbox.knowledgeBase;
@@ -57,7 +58,9 @@ export async function setupSync(
     sends: () =>
       sandbox
         .state()
-        .messages.filter((m) => m.from_user_id === kb.adminUserIds[0] && m.to_id === kb.chatbotUserId && (m.content_type === 0 || m.content_type === 4)),
+        .messages.filter(
+          (m) => m.from_user_id === kb.adminUserIds[0] && m.to_id === kb.chatbotUserId && (m.content_type === 4 || (m.content_type === 0 && !m.content.startsWith('/'))),
+        ),
     state: () => StateStore.open(config.sync.stateDir, { readonly: true }),
   };
 }

@@ -31,9 +31,9 @@ describe('StateStore', () => {
     store.put(record);
     expect(store.get('docs', 'a/b.md')).toEqual(record);
     expect([...store.documentsOf('docs').keys()]).toEqual(['a/b.md']);
-    store.put({ ...record, status: 'uploaded', uploadedHash: 'h1', msgId: '9' });
+    store.put({ ...record, status: 'ingested', uploadedHash: 'h1', msgId: '9' });
     expect(store.findByUploadedHash('h1')).toHaveLength(1);
-    expect(store.statusCounts()).toEqual([{ source: 'docs', status: 'uploaded', count: 1 }]);
+    expect(store.statusCounts()).toEqual([{ source: 'docs', status: 'ingested', count: 1 }]);
     store.delete('docs', 'a/b.md');
     expect(store.get('docs', 'a/b.md')).toBeUndefined();
   });
@@ -50,7 +50,7 @@ describe('StateStore', () => {
     const store = open(dir);
     expect(store.get('docs', 'old.md')?.msgId).toBe('5102128600001');
     const big = '1152921504606846977';
-    store.put({ ...newDocumentRecord('docs', 'new.md', 'file', 1000), status: 'uploaded', msgId: big });
+    store.put({ ...newDocumentRecord('docs', 'new.md', 'file', 1000), status: 'sent', msgId: big });
     expect(store.get('docs', 'new.md')?.msgId).toBe(big);
     store.close();
     const raw = new Database(path.join(dir, 'state.db'), { readonly: true });
@@ -62,10 +62,10 @@ describe('StateStore', () => {
     const store = open(tmpDir());
     expect(store.hasUploaded()).toBe(false);
     const base = { ...newDocumentRecord('docs', 'a.md', 'file', 1000), size: 5, mtimeMs: 2.5, inode: 3 };
-    store.put({ ...base, hash: 'h1', status: 'uploaded', uploadedHash: 'h1' });
+    store.put({ ...base, hash: 'h1', status: 'ingested', uploadedHash: 'h1' });
     store.put({ ...base, key: 'sub/b.md', hash: 'h2', status: 'pending' });
     store.put({ ...base, key: 'sub/deeper/c.md', hash: 'h3', status: 'failed' });
-    store.put({ ...base, source: 'other', key: 'sub/e.md', hash: 'h5', status: 'uploaded', uploadedHash: 'h5' });
+    store.put({ ...base, source: 'other', key: 'sub/e.md', hash: 'h5', status: 'ingested', uploadedHash: 'h5' });
     expect([...store.documentsInDir('docs', '').keys()]).toEqual(['a.md']);
     expect([...store.documentsInDir('docs', 'sub').keys()]).toEqual(['sub/b.md']);
     expect(store.documentsInDir('docs', 'sub').get('sub/b.md')).toEqual({ ...base, key: 'sub/b.md', hash: 'h2', status: 'pending' });

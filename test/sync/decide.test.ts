@@ -1,16 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservationBatch, ObservedItem, Scope } from '../../src/sources/types.js';
 import { type DocumentRecord, newDocumentRecord } from '../../src/state/store.js';
-import { contentNeeded, decide, type Decision, UNCHANGED_BY_STAT } from '../../src/sync/decide.js';
+import { contentNeeded, decide, type DecideOptions, type Decision, UNCHANGED_BY_STAT } from '../../src/sync/decide.js';
 
 const STAT = { size: 10, mtimeMs: 1000.5, ino: 7 };
+const TARGET = 'app/1/2/kb';
+const NOW = 1_000_000;
+const OPTIONS: DecideOptions = { target: TARGET, now: NOW, maxIngestAttempts: 3 };
 
 /** A state row of a document of source `docs`. */
 function row(key: string, fields: Partial<DocumentRecord> = {}): DocumentRecord {
   return { ...newDocumentRecord('docs', key, 'file', 1), size: STAT.size, mtimeMs: STAT.mtimeMs, inode: STAT.ino, ...fields };
 }
 
-const uploaded = (key: string, fields: Partial<DocumentRecord> = {}) => row(key, { hash: 'h1', status: 'uploaded', uploadedHash: 'h1', transactionId: 5, ...fields });
+const uploaded = (key: string, fields: Partial<DocumentRecord> = {}) => row(key, { hash: 'h1', status: 'ingested', uploadedHash: 'h1', docId: '1-1', transactionId: 5, target: TARGET, ...fields });
 
 /** A file as a folder source observes it. */
 function file(key: string, fields: Partial<ObservedItem> = {}): ObservedItem {
@@ -23,7 +26,7 @@ function batch(items: ObservedItem[], options: { complete?: boolean; scope?: Sco
 
 function decideOne(item: ObservedItem, previous?: DocumentRecord): Decision {
   const known = new Map(previous ? [[previous.key, previous]] : []);
-  const decisions = decide(batch([item]), known);
+  const decisions = decide(batch([item]), known, OPTIONS);
   expect(decisions).toHaveLength(1);
   return decisions[0] as Decision;
 }
@@ -66,6 +69,90 @@ describe('decide: one observed document against what the state knows', () => {
       item: file('a.md', { hash: 'h2' }),
       previous: uploaded('a.md', { hash: 'h2', status: 'failed' }),
       expect: { action: 'changed', reason: 'content changed' },
+    },
+    {
+      name: 'changed: the last version failed to be ingested and its retry is due',
+      item: file('a.md', { hash: 'h2' }),
+      previous: uploaded('a.md', { hash: 'h2', status: 'ingest-failed', lastError: 'exception', ingestAttempts: 1, retryAfter: NOW - 1 }),
+      expect: { action: 'changed', reason: 'the chatbot failed to ingest the last version (exception); sending again' },
+    },
+    {
+      name: 'new: failed to be ingested (nothing else in the knowledge base), retry due',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { hash: 'h2', status: 'ingest-failed', lastError: 'download failed', ingestAttempts: 2, retryAfter: NOW }),
+      expect: { action: 'new', reason: 'the chatbot failed to ingest it (download failed); sending again' },
+    },
+    {
+      name: 'held: failed to be ingested, the retry is not due yet',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { hash: 'h2', status: 'ingest-failed', lastError: 'exception', ingestAttempts: 1, retryAfter: NOW + 1 }),
+      expect: { action: 'skipped', record: false, reason: `the chatbot failed to ingest it (exception); sent again after ${new Date(NOW + 1).toISOString()}` },
+    },
+    {
+      name: 'quarantined: failed to be ingested maxIngestAttempts times',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { hash: 'h2', status: 'ingest-failed', lastError: 'exception', ingestAttempts: 3, retryAfter: NOW - 1 }),
+      expect: { action: 'skipped', record: false, reason: 'quarantined: the chatbot failed to ingest it 3 times (exception); sent again once it changes' },
+    },
+    {
+      name: 'quarantine ends when the content changes',
+      item: file('a.md', { hash: 'h3' }),
+      previous: row('a.md', { hash: 'h2', status: 'ingest-failed', lastError: 'exception', ingestAttempts: 3, retryAfter: NOW + 100 }),
+      expect: { action: 'new' },
+    },
+    {
+      name: 'held: changed while the last version awaits its confirmation',
+      item: file('a.md', { hash: 'h2' }),
+      previous: uploaded('a.md', { status: 'sent', docId: null }),
+      expect: { action: 'skipped', record: false, reason: "changed while its last version awaits the chatbot's confirmation: sent once that is known" },
+    },
+    {
+      name: 'unchanged: the version on its way',
+      item: file('a.md'),
+      previous: uploaded('a.md', { status: 'sent', docId: null }),
+      expect: { action: 'unchanged', write: false },
+    },
+    {
+      name: 'unchanged: an unconfirmed version is never sent again blindly',
+      item: file('a.md'),
+      previous: uploaded('a.md', { status: 'unconfirmed', docId: null }),
+      expect: { action: 'unchanged', write: false },
+    },
+    {
+      name: 'changed: an unconfirmed version whose file changed',
+      item: file('a.md', { hash: 'h2' }),
+      previous: uploaded('a.md', { status: 'unconfirmed', docId: null }),
+      expect: { action: 'changed', reason: 'content changed' },
+    },
+    {
+      name: 'new: refused by the chatbot before',
+      item: file('a.md', { hash: 'h1' }),
+      previous: row('a.md', { hash: 'h1', status: 'refused', lastError: 'service is expired' }),
+      expect: { action: 'new', reason: 'refused by the chatbot before (service is expired); sending again' },
+    },
+    {
+      name: 'unchanged: a send of another content failed, the file is back to the version in the knowledge base',
+      item: file('a.md', { hash: 'h1' }),
+      previous: uploaded('a.md', { hash: 'h2', status: 'failed', lastError: 'HTTP 500' }),
+      expect: { action: 'unchanged', write: true },
+    },
+    {
+      name: 'new: back in the source after its document was deleted',
+      item: file('a.md', { hash: 'h1' }),
+      previous: row('a.md', { hash: 'h1', status: 'deleted' }),
+      expect: { action: 'new', reason: 'back in the source after its document was deleted' },
+    },
+    {
+      name: 'new: the state recorded it in another knowledge base',
+      item: file('a.md'),
+      previous: uploaded('a.md', { target: 'app/9/2/other' }),
+      expect: { action: 'new', reason: 'not yet in this knowledge base (the configuration points at another one than the state records)', previous: undefined },
+    },
+    {
+      name: 'unchanged: a row written before targets were recorded counts as the configured target',
+      item: file('a.md'),
+      previous: uploaded('a.md', { target: null }),
+      expect: { action: 'unchanged' },
     },
     {
       name: 'unchanged: stat as recorded, content not read',
@@ -190,7 +277,7 @@ describe('decide: one observed document against what the state knows', () => {
   });
 
   it('refuses an item whose content was not read although it had to be', () => {
-    expect(() => decide(batch([file('a.md')]), new Map())).toThrow(/no content hash/);
+    expect(() => decide(batch([file('a.md')]), new Map(), OPTIONS)).toThrow(/no content hash/);
   });
 });
 
@@ -198,32 +285,36 @@ describe('decide: documents that left their source', () => {
   const known = (...rows: DocumentRecord[]) => new Map(rows.map((r) => [r.key, r]));
 
   it('a complete batch takes every known document it does not hold for removed', () => {
-    const decisions = decide(batch([file('a.md')]), known(uploaded('a.md'), uploaded('gone.md'), row('never-sent.md', { status: 'skipped' })));
+    const decisions = decide(batch([file('a.md')]), known(uploaded('a.md'), uploaded('gone.md'), row('never-sent.md', { status: 'skipped' })), OPTIONS);
     expect(decisions.map((d) => [d.key, d.action, d.action === 'removed' ? d.reachedKb : undefined])).toEqual([
       ['a.md', 'unchanged', undefined],
       ['gone.md', 'removed', true],
       ['never-sent.md', 'removed', false],
     ]);
-    expect(decisions[1]).toMatchObject({ reason: 'no longer in the source (kept in the knowledge base)' });
-    expect(decisions[2]).toMatchObject({ reason: 'no longer in the source' });
+    expect(decisions[1]).toMatchObject({ reason: 'no longer in the source' });
+    expect(decisions[2]).toMatchObject({ reason: 'no longer in the source (never sent)' });
   });
 
   it('a document whose send was tried (a transaction ID) counts as having reached the knowledge base', () => {
-    const [decision] = decide(batch([]), known(row('tried.md', { status: 'pending', transactionId: 3 })));
+    const [decision] = decide(batch([]), known(row('tried.md', { status: 'pending', transactionId: 3 })), OPTIONS);
     expect(decision).toMatchObject({ action: 'removed', reachedKb: true });
   });
 
   it('an incomplete batch (a failed sitemap, an unreadable folder) removes nothing', () => {
-    expect(decide(batch([], { complete: false }), known(uploaded('gone.md')))).toEqual([]);
+    expect(decide(batch([], { complete: false }), known(uploaded('gone.md')), OPTIONS)).toEqual([]);
+  });
+
+  it('a document already deleted from the knowledge base is not removed again', () => {
+    expect(decide(batch([]), known(row('gone.md', { status: 'deleted' })), OPTIONS)).toEqual([]);
   });
 
   it('a document already recorded as removed is not removed again', () => {
-    expect(decide(batch([]), known(uploaded('gone.md', { status: 'removed' })))).toEqual([]);
+    expect(decide(batch([]), known(uploaded('gone.md', { status: 'removed' })), OPTIONS)).toEqual([]);
   });
 
   it('a batch of watched paths removes only those of its keys that are gone', () => {
     const scope: Scope = { kind: 'keys', keys: ['a.md', 'b.md'] };
-    const decisions = decide(batch([file('a.md')], { scope }), known(uploaded('a.md'), uploaded('b.md'), uploaded('c.md')));
+    const decisions = decide(batch([file('a.md')], { scope }), known(uploaded('a.md'), uploaded('b.md'), uploaded('c.md')), OPTIONS);
     expect(decisions.map((d) => [d.key, d.action])).toEqual([
       ['a.md', 'unchanged'],
       ['b.md', 'removed'],

@@ -104,7 +104,7 @@ describe('sync engine: URL sources', () => {
     const later = await s.sync();
     expect(later.counts.removed).toBe(0);
     const store = s.state();
-    expect(store.get('site', `${s.sandbox.url}/_sandbox/site/ok.html`)).toMatchObject({ status: 'uploaded', lastError: expect.stringMatching(/503/) });
+    expect(store.get('site', `${s.sandbox.url}/_sandbox/site/ok.html`)).toMatchObject({ status: 'ingested', lastError: expect.stringMatching(/503/) });
     store.close();
   });
 
@@ -133,7 +133,7 @@ describe('sync engine: URL sources', () => {
     const report = await s.sync();
     expect(report.counts).toMatchObject({ failed: 1, removed: 0 });
     const store = s.state();
-    expect(store.list({ source: 'web', status: ['uploaded'] })).toHaveLength(2);
+    expect(store.list({ source: 'web', status: ['ingested'] })).toHaveLength(2);
     store.close();
   });
 });

@@ -59,7 +59,7 @@ describe('sync engine: change detection', () => {
     const store = s.state();
     const row = store.get('docs', 'guide/Intro Page.MD');
     store.close();
-    expect(row).toMatchObject({ status: 'uploaded', uploadedHash: sha('# Introduction\n\nHello.'), msgId: message.msg_id, transactionId: message.transaction_id });
+    expect(row).toMatchObject({ status: 'ingested', uploadedHash: sha('# Introduction\n\nHello.'), msgId: message.msg_id, transactionId: message.transaction_id });
   });
 
   it('a second sync sends nothing; an edit sends one message; a touch sends nothing', async () => {
@@ -107,7 +107,7 @@ describe('sync engine: change detection', () => {
     expect(quick.counts).toMatchObject({ unchanged: 2, sent: 0 });
     const thorough = await s.sync({ checksum: true });
     expect(thorough.counts).toMatchObject({ changed: 1, unchanged: 1, sent: 1 });
-    expect(thorough.entries.find((e) => e.key === 'a.md')).toMatchObject({ action: 'changed', outcome: 'sent' });
+    expect(thorough.entries.find((e) => e.key === 'a.md')).toMatchObject({ action: 'changed', outcome: 'ingested' });
     expect((await s.sync({ checksum: true })).counts).toMatchObject({ unchanged: 2, sent: 0 });
   });
 
@@ -143,7 +143,7 @@ describe('sync engine: change detection', () => {
     expect(s.sends()).toHaveLength(1);
     const store = s.state();
     expect(store.get('docs', 'old/place.md')).toBeUndefined();
-    expect(store.get('docs', 'new/place.md')).toMatchObject({ status: 'uploaded', movedFrom: 'docs:old/place.md' });
+    expect(store.get('docs', 'new/place.md')).toMatchObject({ status: 'ingested', movedFrom: 'docs:old/place.md' });
     store.close();
   });
 
@@ -232,7 +232,7 @@ describe('sync engine: bad input', () => {
     expect(error).toBeInstanceOf(SourceError);
     expect((error as Error).message).toBe(`source "docs": folder ${s.root} does not exist`);
     const store = s.state();
-    expect(store.get('docs', 'a.md')?.status).toBe('uploaded');
+    expect(store.get('docs', 'a.md')?.status).toBe('ingested');
     store.close();
   });
 
@@ -339,7 +339,7 @@ describe('sync engine: failures and crash safety', () => {
     const uploadSlots = s.sandbox.state().requests.filter((r) => r.path === '/file/upload/chat');
     expect(uploadSlots.length).toBeLessThanOrEqual(4);
     const store = s.state();
-    expect(store.list({ status: ['uploaded'] })).toHaveLength(0);
+    expect(store.list({ status: ['sent', 'ingested'] })).toHaveLength(0);
     expect(store.recentRuns(1)[0]?.outcome).toBe('failed');
     store.close();
   });
@@ -357,7 +357,7 @@ describe('sync engine: failures and crash safety', () => {
     // Far fewer requests than 20 documents x 11 attempts: the breaker lets one probe through at a time.
     expect(s.sandbox.state().requests.filter((r) => r.path === '/file/upload/chat').length).toBeLessThan(40);
     const store = s.state();
-    expect(store.list({ status: ['uploaded', 'failed'] })).toHaveLength(0);
+    expect(store.list({ status: ['sent', 'ingested', 'failed'] })).toHaveLength(0);
     store.close();
     s.sandbox.setFaults([]);
     expect((await s.sync()).counts).toMatchObject({ sent: 20, failed: 0 });
@@ -384,8 +384,9 @@ describe('sync engine: failures and crash safety', () => {
 
     const resumed = await s.sync();
     expect(resumed.counts).toMatchObject({ sent: 1 });
-    const sendRequests = s.sandbox.state().requests.filter((r) => r.path === '/message/send');
-    expect(sendRequests.map((r) => r.transaction_id)).toEqual([pending?.transactionId, pending?.transactionId]);
+    // The document's two sends carry one transaction ID (the commands that confirm it carry their own).
+    const sendRequests = s.sandbox.state().requests.filter((r) => r.path === '/message/send' && r.transaction_id === pending?.transactionId);
+    expect(sendRequests).toHaveLength(2);
     expect(s.sends()).toHaveLength(1);
     await s.sandbox.idle();
     expect(s.sandbox.state().knowledgeBase.documents).toHaveLength(1);
@@ -394,7 +395,8 @@ describe('sync engine: failures and crash safety', () => {
   it('bounds concurrency by sync.concurrency', async () => {
     const s = await setupSync({ sync: { concurrency: 2 }, sandbox: { faults: [{ route: 'POST /message/send', latencyMs: 100 }] } });
     for (let i = 0; i < 6; i++) writeFile(s.root, `d${i}.md`, `doc ${i}`);
-    await s.sync();
+    // Without waiting for confirmations: only the documents' sends go to /message/send.
+    await s.sync({ wait: false });
     const sends = s.sandbox.state().requests.filter((r) => r.path === '/message/send');
     expect(sends).toHaveLength(6);
     // `at` is when a request arrived: with at most 2 documents at once, no more than 2 sends overlap.

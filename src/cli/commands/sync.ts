@@ -13,6 +13,9 @@ export interface SyncCommandOptions {
   source?: string[];
   dryRun?: boolean;
   checksum?: boolean;
+  /** commander's `--no-wait`: false when given. */
+  wait?: boolean;
+  prune?: boolean;
 }
 
 /** `lanying-kb sync`: one run; exit 0 when everything went, 3 when some documents failed, 4 on an auth error. */
@@ -28,6 +31,8 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
       sources: options.source,
       dryRun: options.dryRun,
       checksum: options.checksum,
+      wait: options.wait ?? true,
+      prune: options.prune ? 'all' : 'none',
       listUnchanged: globals.verbose,
       onEvent: progress.onEvent,
       signal: abort.signal,
@@ -48,7 +53,8 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
     for (const off of offs) off();
   }
   progress.stop();
-  const exitCode = report.counts.failed > 0 ? EXIT.FAILED : EXIT.OK;
+  // 3 when a document of the run failed, was refused, failed to be ingested or is unconfirmed, or deletions were blocked.
+  const exitCode = report.outcome === 'ok' ? EXIT.OK : EXIT.FAILED;
   if (globals.json) writeJson(ctx.stdout, { ...report, exitCode });
   else writeLines(ctx.stdout, formatSyncReport(report, { verbose: globals.verbose }));
   return exitCode;

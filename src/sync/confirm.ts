@@ -1,0 +1,298 @@
+/**
+ * Confirmed ingestion: a document is `sent` when `/message/send` took it; it is `ingested` only once the chatbot
+ * said so, and that word is tied to the document by proof, never by guess.
+ *
+ * The chatbot answers a document message at once with an ack or a refusal that names the message
+ * (`ext.ai.request_msg_id`): a refusal is recorded on the document it names. Later it sends a completion notice,
+ * `文章（ID：<doc_id>）已加入知识库 …` or `…失败：<reason>`, which names neither the message nor the file. The link is
+ * proven with `/bluevector metadata get <doc_id>`: the document's metadata holds the `sync_id` lanying-kb sent with
+ * it. When the metadata cannot say (the chatbot keeps none for a document it could not download), the
+ * `/bluevector status` listing names the document's file: the link holds when exactly one document on its way has
+ * that name. A notice that cannot be tied stays unused, and a document whose confirmation does not come within
+ * `sync.confirmTimeout` becomes `unconfirmed`: maybe in the knowledge base, never sent again blindly.
+ */
+
+import PQueue from 'p-queue';
+import { LanyingKbError } from '../errors.js';
+import { CommandTimeoutError, type ChatbotMessage, type KbChannel } from '../kb/channel.js';
+import { CommandNotRunError, type KbCommands } from '../kb/commands.js';
+import { type CompletionNotice, parseCompletionNotice } from '../protocol/kb-notices.js';
+import { classifySendReply, type SendRefusalReason } from '../protocol/kb-send-replies.js';
+import type { DocumentRecord, StateStore } from '../state/store.js';
+import { ingestedRecord, ingestFailedRecord, refusedRecord, type RetiredVersion, unconfirmedRecord } from './transitions.js';
+
+/** The chatbot refused a document for a reason that holds for every document: the run stops. */
+export class ChatbotRefusedError extends LanyingKbError {
+  override name = 'ChatbotRefusedError';
+  readonly reason: SendRefusalReason;
+  constructor(reason: SendRefusalReason, text: string) {
+    super(`the chatbot refuses documents: ${describeRefusal(reason)} (it answered "${text.split('\n')[0]}")`);
+    this.reason = reason;
+  }
+}
+
+/** Refusals that hold for every document (the account, the admin, the knowledge base), not for one. */
+const STOPPING: ReadonlySet<SendRefusalReason> = new Set(['service_expired', 'deduct_failed', 'several_kbs', 'no_permission', 'file_refused']);
+
+function describeRefusal(reason: SendRefusalReason): string {
+  switch (reason) {
+    case 'service_expired':
+      return "the app's AI service has expired; renew it in the Lanying console";
+    case 'deduct_failed':
+      return 'the app is in arrears (the quota could not be charged)';
+    case 'several_kbs':
+      return 'the admin user administers several knowledge bases and none is the default: set one with /bluevector mode auto <name>, or use an admin of one';
+    case 'no_permission':
+      return 'the admin user does not administer this knowledge base';
+    case 'file_refused':
+      return 'the admin user administers no knowledge base of this chatbot (knowledgeBase.adminUserId)';
+    default:
+      return reason;
+  }
+}
+
+/** What the confirmer found out about one document. */
+export type Confirmation =
+  | { outcome: 'ingested'; source: string; key: string; docId: string }
+  | { outcome: 'ingest-failed'; source: string; key: string; docId: string | undefined; reason: string }
+  | { outcome: 'refused'; source: string; key: string; reason: string }
+  | { outcome: 'unconfirmed'; source: string; key: string; reason: string };
+
+export interface ConfirmerOptions {
+  store: StateStore;
+  channel: KbChannel;
+  /** Unset when the chatbot runs no commands: then no notice can be proven and documents end unconfirmed. */
+  commands: KbCommands | undefined;
+  /** The knowledge base (`targetKey`) whose documents are confirmed. */
+  target: string;
+  kbName: string;
+  confirmTimeoutMs: number;
+  ingestRetryDelayMs: number;
+  /** Delete the version a confirmed one replaces (`onChange: replace`). */
+  replace: boolean;
+  now: () => number;
+  onConfirmation?: ((confirmation: Confirmation) => void) | undefined;
+  /** A refusal that stops the run. */
+  onStop?: ((error: ChatbotRefusedError) => void) | undefined;
+  /** The chatbot does not run commands (a timeout, a chat answer). */
+  onCommandsUnavailable?: ((error: Error) => void) | undefined;
+  /** A notice could not be handled (an API error while proving it). */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/** Follows the chatbot's answers to the documents on their way (`sent`) and records what they say. */
+export class Confirmer {
+  readonly #options: ConfirmerOptions;
+  /** Documents whose ack came (message ID → source and key): the candidates of a status-listing proof. */
+  readonly #acked = new Map<string, { source: string; key: string }>();
+  /** Notices being tied to their documents (a command each): at most a few at a time. */
+  readonly #proofs = new PQueue({ concurrency: 4 });
+  #unsubscribe: (() => void) | undefined;
+  #stopWatching: (() => void) | undefined;
+  #commands: KbCommands | undefined;
+  /** Aborted when the confirmer closes: proofs in progress stop, and write nothing. */
+  readonly #closing = new AbortController();
+
+  constructor(options: ConfirmerOptions) {
+    this.#options = options;
+    this.#commands = options.commands;
+  }
+
+  /** The chatbot runs no commands: notices cannot be proven any more. */
+  disableCommands(): void {
+    this.#commands = undefined;
+  }
+
+  /** Whether notices can be proven (the chatbot runs commands). */
+  get canProve(): boolean {
+    return this.#commands !== undefined;
+  }
+
+  /** How many documents are on their way to this knowledge base. */
+  awaitedCount(): number {
+    return this.#options.store.countWithStatus(['sent'], this.#options.target);
+  }
+
+  /** Starts reading the conversation from the oldest awaited send (or from now). Idempotent. */
+  start(): void {
+    if (this.#unsubscribe) return;
+    const oldest = this.#options.store
+      .withStatus('sent', { target: this.#options.target })
+      .filter((r) => r.msgId !== null)
+      .reduce<string | undefined>((min, r) => (min === undefined || compareIds(r.msgId as string, min) < 0 ? (r.msgId as string) : min), undefined);
+    if (oldest) this.#options.channel.startAfter((BigInt(oldest) - 1n).toString());
+    this.#unsubscribe = this.#options.channel.onMessage((message) => this.#onMessage(message));
+    this.#stopWatching = this.#options.channel.watch();
+  }
+
+  /** A send went out: its answers come after its message. */
+  expect(msgId: string): void {
+    this.#options.channel.startAfter((BigInt(msgId) - 1n).toString());
+    this.start();
+  }
+
+  /** Stops reading (the confirmer may be started again). */
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#stopWatching?.();
+    this.#unsubscribe = undefined;
+    this.#stopWatching = undefined;
+  }
+
+  /** Stops for good: proofs in progress are abandoned (they write nothing); resolves when none runs any more. */
+  async close(): Promise<void> {
+    this.stop();
+    this.#closing.abort();
+    this.#proofs.clear();
+    await this.#proofs.onIdle();
+  }
+
+  /**
+   * Waits until no document of this knowledge base is on its way, or until `deadline` (epoch ms) — then the awaited
+   * documents sent more than `confirmTimeout` ago become unconfirmed. Resolves with the documents still awaited.
+   */
+  async settle(options: { deadline: number; signal?: AbortSignal | undefined; pollMs: number }): Promise<number> {
+    this.start();
+    for (;;) {
+      this.expire();
+      await this.#proofs.onIdle();
+      const left = this.awaitedCount();
+      if (left === 0 || this.#options.now() >= options.deadline || options.signal?.aborted) return left;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs, Math.max(1, options.deadline - this.#options.now()))));
+    }
+  }
+
+  /** Documents sent longer than `confirmTimeout` ago without a confirmation become unconfirmed. */
+  expire(): void {
+    const { store, confirmTimeoutMs, now } = this.#options;
+    for (const row of store.withStatus('sent', { target: this.#options.target, sentBefore: now() - confirmTimeoutMs })) {
+      const reason = this.canProve
+        ? `no confirmation from the chatbot within ${Math.round(confirmTimeoutMs / 1000)} s`
+        : 'the chatbot runs no commands, so its confirmation cannot be tied to the document';
+      store.put(unconfirmedRecord(row, reason, now()));
+      this.#acked.delete(row.msgId as string);
+      this.#options.onConfirmation?.({ outcome: 'unconfirmed', source: row.source, key: row.key, reason });
+    }
+  }
+
+  #onMessage(message: ChatbotMessage): void {
+    if (this.#closing.signal.aborted) return;
+    if (message.requestMsgId !== undefined) {
+      this.#onAnswer(message);
+      return;
+    }
+    const notice = parseCompletionNotice(message.content);
+    if (!notice || notice.kbName !== this.#options.kbName || this.#closing.signal.aborted) return;
+    this.#proofs
+      .add(() => this.#onNotice(notice, message))
+      .catch((error: unknown) => {
+        // A notice that could not be tied now is tied by a later read (`check`), or its document times out.
+        if (!this.#closing.signal.aborted) this.#options.onError?.(error);
+      });
+  }
+
+  /** The chatbot's immediate answer to a message: an ack, or a refusal of the document it names. */
+  #onAnswer(message: ChatbotMessage): void {
+    const row = message.requestMsgId === undefined ? undefined : this.#options.store.findByMsgId(message.requestMsgId);
+    if (!row || row.status !== 'sent' || (row.target !== null && row.target !== this.#options.target)) return;
+    const reply = classifySendReply({ content: message.content, ext: message.ext });
+    if (reply.kind === 'ack') {
+      this.#acked.set(row.msgId as string, { source: row.source, key: row.key });
+      return;
+    }
+    if (reply.kind !== 'refused') return;
+    const now = this.#options.now();
+    this.#options.store.put(refusedRecord(row, reply.text, now));
+    this.#acked.delete(row.msgId as string);
+    this.#options.onConfirmation?.({ outcome: 'refused', source: row.source, key: row.key, reason: reply.text });
+    if (STOPPING.has(reply.reason)) this.#options.onStop?.(new ChatbotRefusedError(reply.reason, reply.text));
+  }
+
+  /** A completion notice: tied to its document by proof, then recorded. */
+  async #onNotice(notice: CompletionNotice, message: ChatbotMessage): Promise<void> {
+    const row = await this.#prove(notice);
+    if (!row || this.#closing.signal.aborted) return;
+    const { store, now } = this.#options;
+    const at = now();
+    let retire: RetiredVersion[];
+    if (notice.ok) {
+      if (row.docId === notice.docId && row.status === 'ingested') return; // the same notice again
+      if (row.status === 'ingested' && row.docId !== null) {
+        // A second document of one version (a repeat the server did not drop): it is to go.
+        store.addKbVersion({ target: row.target, source: row.source, key: row.key, hash: row.uploadedHash, syncId: row.syncId, msgId: message.msgId, docId: notice.docId, state: 'delete', reason: `a second copy of document ${row.docId}`, createdAt: at, updatedAt: at });
+        return;
+      }
+      const next = ingestedRecord(row, notice.docId, at);
+      retire = this.#options.replace ? next.retire : [];
+      store.transaction(() => {
+        store.put(next.record);
+        for (const version of retire) store.addKbVersion(version);
+        // Versions that were waiting for a successor to be ingested may go now.
+        if (this.#options.replace) for (const old of store.kbVersions({ states: ['superseded'], source: row.source, key: row.key })) store.setKbVersionState(old.id, 'delete', at);
+      });
+      this.#options.onConfirmation?.({ outcome: 'ingested', source: row.source, key: row.key, docId: notice.docId });
+    } else {
+      if (row.status !== 'sent' && row.status !== 'unconfirmed') return;
+      const next = ingestFailedRecord(row, { reason: notice.reason, docId: notice.docId }, at, this.#options.ingestRetryDelayMs);
+      store.transaction(() => {
+        store.put(next.record);
+        for (const version of next.retire) store.addKbVersion(version);
+      });
+      this.#options.onConfirmation?.({ outcome: 'ingest-failed', source: row.source, key: row.key, docId: notice.docId, reason: notice.reason });
+    }
+    this.#acked.delete(row.msgId ?? '');
+  }
+
+  /** The state row a notice is about, proven by the document's metadata (or, failing that, by the status listing). */
+  async #prove(notice: CompletionNotice): Promise<DocumentRecord | undefined> {
+    const commands = this.#commands;
+    if (!commands) return undefined;
+    try {
+      const metadata = await commands.metadataGet(notice.docId, this.#closing.signal);
+      const syncId = metadata.ok ? metadata.metadata.sync_id : undefined;
+      if (this.#closing.signal.aborted) return undefined;
+      if (syncId !== undefined) {
+        const row = this.#options.store.findBySyncId(syncId);
+        // A sync ID names one version of one document; the row must still be that version.
+        return row && row.target === this.#options.target ? row : undefined;
+      }
+      if (notice.ok) return undefined;
+      return await this.#proveByListing(notice.docId);
+    } catch (error) {
+      if (error instanceof CommandTimeoutError || error instanceof CommandNotRunError) {
+        if (this.#commands === undefined) return undefined;
+        this.#commands = undefined;
+        this.#options.onCommandsUnavailable?.(error);
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** The one document on its way whose file name the status listing shows for `docId`, if exactly one. */
+  async #proveByListing(docId: string): Promise<DocumentRecord | undefined> {
+    const listing = await (this.#commands as KbCommands).status(this.#closing.signal);
+    if (this.#closing.signal.aborted) return undefined;
+    if (!listing.ok) return undefined;
+    const line = listing.documents.find((d) => d.docId === docId);
+    if (!line) return undefined;
+    const candidates = [...this.#acked.keys()]
+      .map((msgId) => this.#options.store.findByMsgId(msgId))
+      .filter((r): r is DocumentRecord => r !== undefined && r.status === 'sent' && documentNameOf(r) === line.filename);
+    return candidates.length === 1 ? candidates[0] : undefined;
+  }
+}
+
+/** The name the chatbot's listing shows for a document: a file's display name, or a page's URL. */
+export function documentNameOf(row: Pick<DocumentRecord, 'key' | 'kind'>): string {
+  if (row.kind === 'page') return row.key;
+  const base = row.key.slice(row.key.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) + base.slice(dot).toLowerCase() : base;
+}
+
+function compareIds(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
