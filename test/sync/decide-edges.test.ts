@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedItem } from '../../src/sources/types.js';
 import { type DocumentRecord, newDocumentRecord } from '../../src/state/store.js';
-import { decide, type Decision, UNCHANGED_BY_STAT } from '../../src/sync/decide.js';
+import { decide, type DecideOptions, type Decision, UNCHANGED_BY_STAT } from '../../src/sync/decide.js';
 
 // More rows of decide()'s table (test/sync/decide.test.ts holds the main one): the cases mutation testing found
 // that no row held.
 
 const STAT = { size: 10, mtimeMs: 1000.5, ino: 7 };
+const TARGET = 'app/1/2/kb';
+const OPTIONS: DecideOptions = { target: TARGET, now: 1_000_000, maxIngestAttempts: 3 };
 
+/** A row of source `docs`: by default ingested in the knowledge base with content h1. */
 function row(key: string, fields: Partial<DocumentRecord> = {}): DocumentRecord {
-  return { ...newDocumentRecord('docs', key, 'file', 1), size: STAT.size, mtimeMs: STAT.mtimeMs, inode: STAT.ino, hash: 'h1', status: 'uploaded', uploadedHash: 'h1', transactionId: 5, ...fields };
+  return { ...newDocumentRecord('docs', key, 'file', 1), size: STAT.size, mtimeMs: STAT.mtimeMs, inode: STAT.ino, hash: 'h1', status: 'ingested', uploadedHash: 'h1', docId: '1-1', transactionId: 5, target: TARGET, ...fields };
 }
 
 function file(key: string, fields: Partial<ObservedItem> = {}): ObservedItem {
@@ -17,7 +20,7 @@ function file(key: string, fields: Partial<ObservedItem> = {}): ObservedItem {
 }
 
 function decideOne(item: ObservedItem, previous?: DocumentRecord): Decision {
-  const decisions = decide({ scope: { kind: 'folder', dir: '' }, items: [item], complete: true }, new Map(previous ? [[previous.key, previous]] : []));
+  const decisions = decide({ scope: { kind: 'folder', dir: '' }, items: [item], complete: true }, new Map(previous ? [[previous.key, previous]] : []), OPTIONS);
   expect(decisions).toHaveLength(1);
   return decisions[0] as Decision;
 }
@@ -40,18 +43,6 @@ describe('decide: edges', () => {
       item: { key: 'https://x.test/a', kind: 'page', size: 0, notModified: true },
       previous: row('https://x.test/a', { kind: 'page' }),
       expect: { action: 'unchanged', back: false, write: false, hash: 'h1' },
-    },
-    {
-      name: 'a send of a new version failed; the content is back to the version in the knowledge base: sent again (the failed send may have reached it)',
-      item: file('a.md', { hash: 'h1' }),
-      previous: row('a.md', { hash: 'h2', status: 'failed' }),
-      expect: { action: 'changed', reason: 'content changed' },
-    },
-    {
-      name: 'the same after an interrupted send (pending)',
-      item: file('a.md', { hash: 'h1' }),
-      previous: row('a.md', { hash: 'h2', status: 'pending' }),
-      expect: { action: 'changed' },
     },
     {
       name: 'a page whose Last-Modified alone changed: the validator is recorded',
@@ -79,8 +70,12 @@ describe('decide: edges', () => {
   }
 
   it('a document with a version in the knowledge base but no transaction ID (moved in) has reached it', () => {
-    const [decision] = decide({ scope: { kind: 'folder', dir: '' }, items: [], complete: true }, new Map([['a.md', row('a.md', { transactionId: null })]]));
-    expect(decision).toMatchObject({ action: 'removed', reachedKb: true, reason: 'no longer in the source (kept in the knowledge base)' });
+    const [decision] = decide({ scope: { kind: 'folder', dir: '' }, items: [], complete: true }, new Map([['a.md', row('a.md', { transactionId: null })]]), OPTIONS);
+    expect(decision).toMatchObject({ action: 'removed', reachedKb: true, reason: 'no longer in the source' });
+  });
+
+  it('a document whose document was deleted from the knowledge base is not removed again', () => {
+    expect(decide({ scope: { kind: 'folder', dir: '' }, items: [], complete: true }, new Map([['a.md', row('a.md', { status: 'deleted', uploadedHash: null })]]), OPTIONS)).toEqual([]);
   });
 
   it('says in words why a file whose stat is as recorded is unchanged', () => {

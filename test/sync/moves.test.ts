@@ -6,9 +6,9 @@ import { type MoveDecision, type MoveLookups, resolveMoves } from '../../src/syn
 
 const STAT = { size: 10, mtimeMs: 1000, ino: 7 };
 
-/** A state row: by default a file of source `docs` in the knowledge base with content `h1`. */
+/** A state row: by default a file of source `docs` in the knowledge base (ingested) with content `h1`. */
 function row(key: string, fields: Partial<DocumentRecord> = {}): DocumentRecord {
-  return { ...newDocumentRecord('docs', key, 'file', 1), hash: 'h1', status: 'uploaded', uploadedHash: 'h1', msgId: '55', transactionId: 5, ...fields };
+  return { ...newDocumentRecord('docs', key, 'file', 1), hash: 'h1', status: 'ingested', uploadedHash: 'h1', msgId: '55', docId: '1-1', transactionId: 5, ...fields };
 }
 
 function file(key: string, hash = 'h1'): ObservedItem & { hash: string } {
@@ -57,7 +57,7 @@ describe('resolveMoves: a new file whose content the knowledge base holds', () =
       expect: ['moved new.md from docs:old.md'],
     },
     {
-      name: 'a rename whose new path is handled first (old still recorded as uploaded, its file gone): a move',
+      name: 'a rename whose new path is handled first (old still recorded in the knowledge base, its file gone): a move',
       decisions: [added('new.md')],
       rows: [row('old.md')],
       expect: ['moved new.md from docs:old.md'],
@@ -147,9 +147,22 @@ describe('resolveMoves: a new file whose content the knowledge base holds', () =
       expect: ['skipped b.md (same content as docs:a.md, already sent)'],
     },
     {
-      name: 'a document never sent (failed, pending) is neither moved from nor copied',
+      name: 'a version on its way (sent) counts as in the knowledge base: moved when its file is gone',
       decisions: [added('b.md')],
-      rows: [row('failed.md', { status: 'failed' }), row('pending.md', { status: 'pending' })],
+      rows: [row('a.md', { status: 'sent', docId: null })],
+      expect: ['moved b.md from docs:a.md'],
+    },
+    {
+      name: 'an unconfirmed version counts as in the knowledge base: a copy while its file is there',
+      decisions: [added('b.md')],
+      rows: [row('a.md', { status: 'unconfirmed', docId: null })],
+      present: ['docs:a.md'],
+      expect: ['skipped b.md (same content as docs:a.md, already sent)'],
+    },
+    {
+      name: 'a document whose version is not in the knowledge base (failed, pending, refused, failed to be ingested) is neither moved from nor copied',
+      decisions: [added('b.md')],
+      rows: [row('failed.md', { status: 'failed' }), row('pending.md', { status: 'pending' }), row('refused.md', { status: 'refused' }), row('bad.md', { status: 'ingest-failed' })],
       expect: ['new b.md'],
     },
     {
@@ -199,7 +212,7 @@ describe('resolveMoves: a new file whose content the knowledge base holds', () =
   });
 
   it('a copy keeps the item and its previous row, is recorded, and is no repeat', () => {
-    const previous = row('copy.md', { status: 'failed', uploadedHash: null });
+    const previous = row('copy.md', { status: 'failed', uploadedHash: null, docId: null });
     const [decision] = resolveMoves('docs', [added('copy.md', 'h1', previous)], lookups([row('old.md')], ['docs:old.md']).fake);
     expect(decision).toEqual({ action: 'skipped', key: 'copy.md', item: file('copy.md'), previous, reason: 'same content as docs:old.md, already sent', repeated: false, record: true });
   });
