@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
+    // The JSON report .ci/run reads: in test-results/, which git ignores (LANYING_KB_TEST_REPORT moves it).
+    reporters: ['default', ['json', { outputFile: process.env.LANYING_KB_TEST_REPORT ?? 'test-results/vitest.json' }]],
   },
 });

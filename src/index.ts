@@ -1,9 +1,11 @@
 /**
- * lanying-kb as a library: the typed Lanying API client, the sync engine, the daemon, configuration loading,
- * the admin pipelines and the local sandbox.
+ * lanying-kb as a library: the typed Lanying API client, configuration loading, one-shot sync (`syncOnce`, the sync
+ * engine and its state) and the protocol's parsers. The rest has its own entry point, so that importing this one
+ * loads none of it: `lanying-kb/daemon` (the watch daemon and its logger), `lanying-kb/admin` (the admin pipelines)
+ * and `lanying-kb/sandbox` (the local fake of the Lanying API, with its HTTP form parser).
  *
  * ```ts
- * import { createClient, loadConfig, startDaemon, syncOnce } from 'lanying-kb';
+ * import { createClient, loadConfig, syncOnce } from 'lanying-kb';
  *
  * const config = await loadConfig({ cwd: process.cwd(), env: process.env });
  * const report = await syncOnce({ config });
@@ -94,6 +96,7 @@ export { SyncEngine, type EngineStats, type ReconcileOptions, type SyncEngineOpt
 export type { PlanAction, ReportEntry, SyncCounts, SyncOutcome, SyncReport } from './sync/report.js';
 export { StateStore, type DocumentRecord, type DocumentStatus } from './state/store.js';
 export { openRuntime, type OpenRuntimeOptions, type Runtime } from './runtime/open-runtime.js';
+export { notifyRun, type NotifyResult } from './notify/notify.js';
 
 // Source types.
 export { SOURCE_ADAPTERS, adapterFor } from './sources/registry.js';
@@ -110,25 +113,3 @@ export type {
   SourceSession,
   SourceWatch,
 } from './sources/types.js';
-
-// The watch daemon.
-export { startDaemon, type Daemon, type DaemonOptions, type ReloadResult } from './daemon/daemon.js';
-export { createLogger, silentLogger, type CreateLoggerOptions, type LogFormat, type Logger } from './daemon/logger.js';
-
-// Admin pipelines.
-export { applyProvision, type ApplyOptions, type ApplyResult, type ProvisionAction } from './admin/provision.js';
-export { notifyRun, type NotifyResult } from './notify/notify.js';
-export { checkPushImage } from './admin/push-image.js';
-export { sendFileMessage } from './admin/send-file.js';
-
-// The local sandbox.
-export {
-  formatSandboxBanner,
-  startSandbox,
-  type ChatbotFaultRule,
-  type FaultRule,
-  type Sandbox,
-  type SandboxLimits,
-  type SandboxOptions,
-  type SandboxState,
-} from './sandbox/index.js';

@@ -71,7 +71,7 @@ function render(run, quick) {
       text:
         'Each process was asked for `process.memoryUsage()` after `gc()` twice (run with `--expose-gc`): the heap that is really in use, against RSS, which also ' +
         "holds V8's free heap pages, native memory (libuv handles, SQLite) and the mapped code. The daemon was started once more for this, inside the probe " +
-        'process (`startDaemon` from dist/index.js, the same configuration without the ops server).',
+        'process (`startDaemon` from dist/daemon/index.js, the same configuration without the ops server).',
       table: {
         head: ['process', 'heap used', 'heap total', 'external', 'RSS after GC', 'inotify watches'],
         rows: [

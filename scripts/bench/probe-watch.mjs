@@ -8,7 +8,7 @@
  *             an inotify watch and a handle of its own); the daemon's watcher on Linux until it got its own
  *   folders   an `fs.watch` on every folder and none on files (inotify reports a file's writes on its folder's
  *             watch): what src/daemon/folder-watcher.ts does on Linux, without the daemon around it
- *   daemon    the whole daemon in this process (`startDaemon` from dist/index.js, silent logger)
+ *   daemon    the whole daemon in this process (`startDaemon` from dist/daemon/index.js, silent logger)
  * Prints one JSON line when ready ({ mode, readyMs, ... }). Then reads commands on stdin, one a line: `gc` (two
  * forced garbage collections, then prints the heap and RSS as a JSON line; needs --expose-gc) and `exit`.
  * Usage: node --expose-gc scripts/bench/probe-watch.mjs CONFIG.json idle|metrics|chokidar|folders|daemon
@@ -59,7 +59,8 @@ if (mode === 'idle') {
   ready.folders = watchers.length;
   close = async () => watchers.forEach((w) => w.close());
 } else if (mode === 'daemon') {
-  const { loadConfig, startDaemon } = await import('../../dist/index.js');
+  const { loadConfig } = await import('../../dist/index.js');
+  const { startDaemon } = await import('../../dist/daemon/index.js');
   const resolved = await loadConfig({ file: configFile, cwd: process.cwd(), env: process.env });
   const daemon = await startDaemon({ config: { ...resolved, daemon: { ...resolved.daemon, http: undefined } }, notify: false });
   await daemon.ready;

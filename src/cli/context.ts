@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { escapeControl } from '../util/terminal-text.js';
+import { isJournalStream, prefixLines } from './journal-stream.js';
 
 /**
  * Everything a command may take from the process: the only place (with `main.ts`) where argv, the environment
@@ -23,11 +24,13 @@ export interface GlobalOptions {
 }
 
 export function processContext(): CliContext {
+  // Under systemd, what goes to stderr is an error: journald files it at priority 3 ("err") rather than "info".
+  const stderr = isJournalStream(process.env.JOURNAL_STREAM, process.stderr.fd) ? prefixLines(process.stderr, '<3>') : process.stderr;
   return {
     cwd: process.cwd(),
     env: process.env,
     stdout: process.stdout,
-    stderr: process.stderr,
+    stderr,
     stdin: process.stdin,
     onSignal: (signal, handler) => {
       process.on(signal, handler);

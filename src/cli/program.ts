@@ -104,10 +104,15 @@ const COMMANDS: Register[] = [
   (program, lazy) =>
     program
       .command('watch')
-      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP reloads the config, SIGTERM stops)')
+      .description('run as a daemon: sync once, then send changes as they happen (SIGHUP or `lanying-kb reload` reloads the config, SIGTERM stops)')
       .option('--log-format <format>', 'auto (readable on a terminal, JSON otherwise), json or pretty', 'auto')
       .option('--log-level <level>', 'trace, debug, info, warn or error (default: info; debug with --verbose)')
       .action(lazy(async () => (await import('./commands/watch.js')).watchCommand)),
+  (program, lazy) =>
+    program
+      .command('reload')
+      .description('ask the running watch daemon of this configuration to reload it, and wait for its answer (exit 2 when refused)')
+      .action(lazy(async () => (await import('./commands/reload.js')).reloadCommand)),
 ];
 
 function parseCount(value: string): number {

@@ -6,7 +6,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { CONFIG_LIMITS, loadConfigFile, MODULE_NAME, searchConfigFile } from './config-files.js';
 import { interpolateEnv } from './interpolate.js';
 import { formatKeyPath } from './key-path.js';
-import { type ResolvedConfig, resolveConfig } from './resolve.js';
+import { type ResolveOptions, type ResolvedConfig, resolveConfig } from './resolve.js';
 import { configSchema } from './schema.js';
 
 export { CONFIG_LIMITS } from './config-files.js';
@@ -18,7 +18,7 @@ export const ENV_OVERRIDES = {
   LANYING_ACCESS_TOKEN: 'accessToken',
 } as const;
 
-export interface LoadConfigOptions {
+export interface LoadConfigOptions extends ResolveOptions {
   /** A config file to load instead of searching. Relative paths are resolved from `cwd`. */
   file?: string | undefined;
   /** The folder the search starts from (upward), and the base of a relative `file`. Required unless `file` is absolute. */
@@ -29,7 +29,7 @@ export interface LoadConfigOptions {
   homeDir?: string | undefined;
 }
 
-export interface ParseConfigOptions {
+export interface ParseConfigOptions extends ResolveOptions {
   /** Folder that relative paths in the config are resolved from. */
   baseDir: string;
   /** Named in error messages. */
@@ -69,7 +69,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   }
   const { filepath, config: raw } = result;
   if (result.isEmpty === true || raw === undefined || raw === null) throw new ConfigError(filepath, 'the file is empty');
-  return parseConfig(raw, { baseDir: path.dirname(filepath), filepath, env: options.env });
+  return parseConfig(raw, {
+    baseDir: path.dirname(filepath),
+    filepath,
+    env: options.env,
+    defaultStateDir: options.defaultStateDir,
+    credentialsDirectory: options.credentialsDirectory,
+  });
 }
 
 /** Validates and resolves a configuration object (already parsed from JSON or YAML, or built in code). */
@@ -91,7 +97,7 @@ export function parseConfig(raw: unknown, options: ParseConfigOptions): Resolved
   problems.push(...duplicateSourceNames(withOverrides.sources));
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(options.filepath, dedupe(problems));
-  return resolveConfig(parsed.data, options.baseDir, options.filepath);
+  return resolveConfig(parsed.data, options.baseDir, options.filepath, options);
 }
 
 function applyEnvOverrides(config: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {

@@ -3,6 +3,7 @@ import type { ResolvedFolderSource } from '../sources/folder/config.js';
 import { adapterFor, type ResolvedSource } from '../sources/registry.js';
 import type { ResolvedUrlSource } from '../sources/urls/config.js';
 import { parseDuration } from '../util/units.js';
+import { readAccessTokenFile } from './access-token-file.js';
 import type { ParsedConfig, PushAudience } from './schema.js';
 
 export type { ResolvedFolderSource, ResolvedSource, ResolvedUrlSource };
@@ -31,7 +32,10 @@ export const DEFAULTS = Object.freeze({
 export interface ResolvedApiConfig {
   endpoint: string;
   appId: string;
+  /** The token (from `api.accessToken`, or read from `api.accessTokenFile`). Never log it. */
   accessToken: string;
+  /** The absolute path the token was read from, when it came from `api.accessTokenFile`. */
+  accessTokenFile?: string | undefined;
   timeoutMs: number;
   maxRetries: number;
   allowInsecureHttp: boolean;
@@ -118,8 +122,25 @@ function durationOr(value: number | string | undefined, fallback: number): numbe
   return value === undefined ? fallback : (parseDuration(value) as number);
 }
 
-/** Applies defaults, converts units and resolves paths against `baseDir`. The input must be schema-valid. */
-export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string): ResolvedConfig {
+/** Where the environment puts things, as the CLI reads it (library code never reads the environment). */
+export interface ResolveOptions {
+  /**
+   * The state folder when `sync.stateDir` is not set (the CLI passes systemd's `$STATE_DIRECTORY`).
+   * @default `.lanying-kb` beside the configuration file
+   */
+  defaultStateDir?: string | undefined;
+  /**
+   * Where a relative `api.accessTokenFile` is looked up (the CLI passes systemd's `$CREDENTIALS_DIRECTORY`).
+   * @default the configuration file's folder
+   */
+  credentialsDirectory?: string | undefined;
+}
+
+/**
+ * Applies defaults, converts units and resolves paths against `baseDir`; reads `api.accessTokenFile`. The input must
+ * be schema-valid. A token file that cannot be read is a `ConfigError` naming it.
+ */
+export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: string, options: ResolveOptions = {}): ResolvedConfig {
   const abs = (p: string) => path.resolve(baseDir, p);
   const sources = parsed.sources.map((input) => {
     const adapter = adapterFor(input.type);
@@ -128,13 +149,17 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
   });
 
   const daemon = parsed.daemon ?? {};
+  const tokenFile = parsed.api.accessTokenFile === undefined ? undefined : path.resolve(options.credentialsDirectory || baseDir, parsed.api.accessTokenFile);
+  // The schema makes sure exactly one of the two is set.
+  const accessToken = tokenFile === undefined ? (parsed.api.accessToken as string) : readAccessTokenFile(tokenFile, filepath);
   return {
     filepath,
     baseDir,
     api: {
       endpoint: parsed.api.endpoint.replace(/\/+$/, ''),
       appId: parsed.api.appId,
-      accessToken: parsed.api.accessToken,
+      accessToken,
+      accessTokenFile: tokenFile,
       timeoutMs: parsed.api.timeoutMs ?? DEFAULTS.timeoutMs,
       maxRetries: parsed.api.maxRetries ?? DEFAULTS.maxRetries,
       allowInsecureHttp: parsed.api.allowInsecureHttp ?? false,
@@ -142,7 +167,7 @@ export function resolveConfig(parsed: ParsedConfig, baseDir: string, filepath?: 
     knowledgeBase: parsed.knowledgeBase ? { ...parsed.knowledgeBase } : undefined,
     sources,
     sync: {
-      stateDir: abs(parsed.sync?.stateDir ?? DEFAULTS.stateDirName),
+      stateDir: parsed.sync?.stateDir !== undefined ? abs(parsed.sync.stateDir) : options.defaultStateDir ? path.resolve(baseDir, options.defaultStateDir) : abs(DEFAULTS.stateDirName),
       concurrency: parsed.sync?.concurrency ?? DEFAULTS.concurrency,
       requestsPerSecond: parsed.sync?.requestsPerSecond,
       maxAttempts: parsed.sync?.maxAttempts ?? DEFAULTS.maxAttempts,

@@ -16,11 +16,36 @@ const duration = boundedDuration;
 export const apiSchema = z.strictObject({
   endpoint: httpUrl.describe('The app\'s API endpoint, from the Lanying console ("Application info").'),
   appId: z.string().min(1).describe('The app ID (sent as the app_id header).'),
-  accessToken: z.string().min(1).describe('The admin access token. Use "${LANYING_ACCESS_TOKEN}" rather than the token itself.'),
+  accessToken: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The admin access token. Use "${LANYING_ACCESS_TOKEN}" rather than the token itself. Set this or accessTokenFile.'),
+  accessTokenFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'A file holding the admin access token alone (a systemd credential: LoadCredential=). A relative path is looked up in $CREDENTIALS_DIRECTORY when systemd sets it, else beside the config file. Set this or accessToken.',
+    ),
   timeoutMs: milliseconds(1, HOUR).optional().describe('Per-request timeout in milliseconds, at most 3600000 (1 hour). Default 20000.'),
   maxRetries: z.number().int().min(0).max(10).optional().describe('Retries of a failed safe call. Default 3.'),
   allowInsecureHttp: z.boolean().optional().describe('Allow a plain http:// endpoint that is not loopback. Default false.'),
-});
+}).superRefine(
+  (api, ctx) => {
+    // The token comes from exactly one place. Checked even when other keys have problems, so that all are reported.
+    const inline = api.accessToken !== undefined;
+    const file = api.accessTokenFile !== undefined;
+    if (inline && file) {
+      ctx.addIssue({ code: 'custom', path: ['accessTokenFile'], message: 'api.accessToken (or LANYING_ACCESS_TOKEN) is set too: use one of them' });
+    } else if (!inline && !file) {
+      ctx.addIssue({ code: 'custom', path: ['accessToken'], message: 'required (string), or set api.accessTokenFile' });
+    }
+  },
+  { when: (payload) => payload.value !== null && typeof payload.value === 'object' && !Array.isArray(payload.value) },
+)
+  // The same rule for editors, in the JSON Schema (a refinement is not part of it).
+  .meta({ oneOf: [{ required: ['accessToken'] }, { required: ['accessTokenFile'] }] });
 
 export const knowledgeBaseSchema = z.strictObject({
   chatbotUserId: userId.describe('The IM user ID that represents the AI chatbot.'),
@@ -54,7 +79,12 @@ export const syncSchema = z.strictObject({
   maxDelete: z
     .strictObject({
       count: z.number().int().min(0).optional().describe('Most documents deleted in one run. Default 1000.'),
-      percent: z.number().min(0).max(100).optional().describe('Most documents deleted in one run, as a share of the documents in the knowledge base. Default 50.'),
+      percent: z
+        .number()
+        .min(0)
+        .max(100)
+        .optional()
+        .describe('Most documents deleted in one run, as a share of the documents in the knowledge base; applies to runs that would delete more than 10. Default 50.'),
     })
     .optional()
     .describe('Over either bound, a run deletes nothing, warns, and exits 3 (like rclone --max-delete).'),

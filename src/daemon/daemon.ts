@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import type { CircuitBreakerOptions } from '../api/circuit-breaker.js';
 import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError } from '../api/errors.js';
 import { isRetryable } from '../api/retry.js';
@@ -61,6 +62,11 @@ export interface DaemonOptions {
   random?: (() => number) | undefined;
   /** How often the knowledge-base upkeep runs while anything waits for it (confirmations, deletions). @default 60000 */
   maintainIntervalMs?: number | undefined;
+  /**
+   * The API client's circuit breaker (when no client is given). The daemon's waits for the API to come back rather
+   * than failing documents (`maxWaitMs: Infinity` unless set). @default the client's defaults
+   */
+  breaker?: CircuitBreakerOptions | undefined;
 }
 
 /** What `reload()` did. */
@@ -671,7 +677,7 @@ class WatchDaemon implements Daemon {
     return createClient(config, {
       dispatcher: this.#options.dispatcher,
       // A daemon waits for the API to come back (one probe at a time) rather than failing every document.
-      breaker: { maxWaitMs: Number.POSITIVE_INFINITY },
+      breaker: { maxWaitMs: Number.POSITIVE_INFINITY, ...this.#options.breaker },
       onCall: (event) => {
         this.#metrics?.onCall(event);
         logCallEvent(this.#log, event);

@@ -17,6 +17,20 @@ export interface CreateLoggerOptions {
   level?: string | undefined;
   /** The clock of the readable format, for tests. @default () => new Date() */
   now?: (() => Date) | undefined;
+  /**
+   * Start every line with its syslog priority (`<6>` info, `<4>` warn, `<3>` error, ...), which journald reads and
+   * strips, so that `journalctl -p warning` shows warnings and errors. For a destination that is the journal (the
+   * CLI checks `$JOURNAL_STREAM`). @default false
+   */
+  syslogPrefix?: boolean | undefined;
+}
+
+/** syslog priorities (RFC 5424) of pino's levels. */
+export const SYSLOG_PRIORITY: Readonly<Record<string, number>> = Object.freeze({ trace: 7, debug: 7, info: 6, warn: 4, error: 3, fatal: 2 });
+
+/** The `<N>` prefix of a level name (info when unknown). */
+export function syslogPrefix(level: unknown): string {
+  return `<${SYSLOG_PRIORITY[String(level)] ?? 6}>`;
 }
 
 /**
@@ -42,7 +56,13 @@ export const REDACTED_PATHS = [
  */
 export function createLogger(options: CreateLoggerOptions): Logger {
   const format = options.format ?? 'json';
-  const stream = format === 'pretty' ? prettyStream(options.destination, options.now ?? (() => new Date())) : options.destination;
+  const prefix = options.syslogPrefix === true;
+  const stream =
+    format === 'pretty'
+      ? prettyStream(options.destination, options.now ?? (() => new Date()), prefix)
+      : prefix
+        ? jsonWithPriority(options.destination)
+        : options.destination;
   return pino(
     {
       level: options.level ?? 'info',
@@ -90,7 +110,17 @@ function formatValue(value: unknown): string {
   return String(value);
 }
 
-function prettyStream(destination: CreateLoggerOptions['destination'], now: () => Date): Writable {
+/** pino writes one record per call, starting with its level (see `formatters.level`): `{"level":"warn",...`. */
+function jsonWithPriority(destination: CreateLoggerOptions['destination']): CreateLoggerOptions['destination'] {
+  return {
+    write(chunk: string) {
+      const level = /^\{"level":"(\w+)"/.exec(chunk)?.[1];
+      return destination.write(`${syslogPrefix(level)}${chunk}`);
+    },
+  };
+}
+
+function prettyStream(destination: CreateLoggerOptions['destination'], now: () => Date, withPriority = false): Writable {
   let partial = '';
   return new Writable({
     decodeStrings: false,
@@ -102,12 +132,15 @@ function prettyStream(destination: CreateLoggerOptions['destination'], now: () =
         partial = partial.slice(newline + 1);
         if (line.trim()) {
           let out: string;
+          let level: unknown;
           try {
-            out = formatLogLine(JSON.parse(line) as Record<string, unknown>, now);
+            const record = JSON.parse(line) as Record<string, unknown>;
+            level = record.level;
+            out = formatLogLine(record, now);
           } catch {
             out = line;
           }
-          destination.write(`${out}\n`);
+          destination.write(`${withPriority ? syslogPrefix(level) : ''}${out}\n`);
         }
         newline = partial.indexOf('\n');
       }

@@ -26,6 +26,9 @@ export interface DeletionPolicy {
   now: number;
 }
 
+/** `maxDelete.percent` applies to runs that would delete more documents than this. */
+export const PERCENT_APPLIES_ABOVE = 10;
+
 /** What a cleanup is about to delete, or why it deletes none of the removed documents. */
 export interface DeletionPlan {
   /** Old versions and failed documents to delete. */
@@ -53,7 +56,8 @@ export function planDeletions(
   if (count > policy.maxDelete.count) {
     return { versions, removed: [], blocked: { removals: count, total: candidates.inKnowledgeBase, reason: `${count} documents left their sources, more than sync.maxDelete.count (${policy.maxDelete.count})` } };
   }
-  if (count > 0 && percent > policy.maxDelete.percent) {
+  // The share is a guard against a source read as (nearly) empty; a small knowledge base may lose its last files.
+  if (count > PERCENT_APPLIES_ABOVE && count * 100 > policy.maxDelete.percent * total) {
     return {
       versions,
       removed: [],

@@ -85,8 +85,11 @@ export class Confirmer {
   readonly #options: ConfirmerOptions;
   /** Documents whose ack came (message ID → source and key): the candidates of a status-listing proof. */
   readonly #acked = new Map<string, { source: string; key: string }>();
-  /** Notices being tied to their documents (a command each): at most a few at a time. */
-  readonly #proofs = new PQueue({ concurrency: 4 });
+  /**
+   * Notices being tied to their documents (a command each): one at a time until the chatbot answered a command
+   * (so that a chatbot that runs none is found out by one), then a few at a time.
+   */
+  readonly #proofs = new PQueue({ concurrency: 1 });
   #unsubscribe: (() => void) | undefined;
   #stopWatching: (() => void) | undefined;
   #commands: KbCommands | undefined;
@@ -210,9 +213,12 @@ export class Confirmer {
 
   /** A completion notice: tied to its document by proof, then recorded. */
   async #onNotice(notice: CompletionNotice, message: ChatbotMessage): Promise<void> {
-    const row = await this.#prove(notice);
-    if (!row || this.#closing.signal.aborted) return;
+    const proven = await this.#prove(notice);
+    if (!proven || this.#closing.signal.aborted) return;
     const { store, now } = this.#options;
+    // Read again: another notice (a repeat) may have been recorded while this one was being proven.
+    const row = store.get(proven.source, proven.key);
+    if (!row || row.syncId !== proven.syncId) return;
     const at = now();
     let retire: RetiredVersion[];
     if (notice.ok) {
@@ -249,6 +255,7 @@ export class Confirmer {
     if (!commands) return undefined;
     try {
       const metadata = await commands.metadataGet(notice.docId, this.#closing.signal);
+      this.#proofs.concurrency = 4;
       const syncId = metadata.ok ? metadata.metadata.sync_id : undefined;
       if (this.#closing.signal.aborted) return undefined;
       if (syncId !== undefined) {

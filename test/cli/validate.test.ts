@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { apiFor, runWith, writeConfig } from '../helpers/cli.js';
@@ -46,5 +46,19 @@ describe('lanying-kb validate', () => {
     const auth = await runWith(['validate', '--deep'], { cwd: wrong });
     expect(auth.code).toBe(4);
     expect(auth.stderr).toMatch(/^FAIL api\.accessToken: GET \/user\/profile failed: code 10008, invalid access-token/m);
+  });
+
+  it('a token from api.accessTokenFile is checked like api.accessToken, and named so', async () => {
+    const sandbox = await useSandbox();
+    const kb = sandbox.knowledgeBase;
+    const { accessToken, ...api } = apiFor(sandbox);
+    const dir = writeConfig({ api: { ...api, accessTokenFile: 'kb.token' }, knowledgeBase: { chatbotUserId: kb.chatbotUserId, adminUserId: kb.adminUserIds[0], name: kb.name } });
+    writeFileSync(path.join(dir, 'kb.token'), `${String(accessToken)}\n`);
+    const ok = await runWith(['validate', '--deep'], { cwd: dir });
+    expect(ok.code).toBe(0);
+    writeFileSync(path.join(dir, 'kb.token'), 'nope\n');
+    const auth = await runWith(['validate', '--deep'], { cwd: dir });
+    expect(auth.code).toBe(4);
+    expect(auth.stderr).toMatch(/^FAIL api\.accessTokenFile: GET \/user\/profile failed: code 10008, invalid access-token/m);
   });
 });

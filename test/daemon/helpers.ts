@@ -177,12 +177,15 @@ export interface WatchProcess {
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number, what?: string): Promise<Record<string, unknown>>;
 }
 
-/** Spawns `node dist/cli/main.js watch --config FILE` in `cwd`; killed (SIGKILL) when the test ends if still running. */
-export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = []): WatchProcess {
+/**
+ * Spawns `node dist/cli/main.js watch --config FILE` in `cwd` (with PATH and `env` as its environment); killed
+ * (SIGKILL) when the test ends if still running.
+ */
+export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}): WatchProcess {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first (npm test does)`);
   const child = spawn(process.execPath, [BUILT_CLI, 'watch', '--config', configFile, ...extraArgs], {
     cwd,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

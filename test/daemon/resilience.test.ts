@@ -8,7 +8,8 @@ describe('lanying-kb watch: failures and fallbacks', () => {
     const env = await daemonEnv({ api: { maxRetries: 0 }, sync: { maxAttempts: 1 } });
     env.write('before.md', '# Before\n');
     const logs = logSink();
-    const daemon = await useDaemon(env.config(), { logs, retryDelayMs: 200 });
+    // A breaker that probes often, so that the test does not wait out a long open time once the API is back.
+    const daemon = await useDaemon(env.config(), { logs, retryDelayMs: 200, breaker: { openMs: 50, maxOpenMs: 200 } });
     await daemon.ready;
     expect(env.sentPaths()).toEqual(['before.md']);
 

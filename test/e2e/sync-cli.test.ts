@@ -104,7 +104,7 @@ describe('lanying-kb sync (the real CLI process against the sandbox)', () => {
     expect(bad.stderr.split('\n').filter(Boolean)).toEqual(
       expect.arrayContaining([
         `lanying-kb: ${file}: api.appId: expected string, received number`,
-        `lanying-kb: ${file}: api.accessToken: required (string)`,
+        `lanying-kb: ${file}: api.accessToken: required (string), or set api.accessTokenFile`,
         `lanying-kb: ${file}: sourcez: unknown key`,
       ]),
     );

@@ -61,9 +61,10 @@ async function apiChecks(config: ResolvedConfig): Promise<{ checks: Check[]; aut
   });
   if (users.size === 0) {
     // No user to look up: check the token with a call that needs only the token.
-    users.set(0, 'api.accessToken');
+    users.set(0, config.api.accessTokenFile !== undefined ? 'api.accessTokenFile' : 'api.accessToken');
   }
   const checks: Check[] = [];
+  const tokenKey = config.api.accessTokenFile !== undefined ? 'api.accessTokenFile' : 'api.accessToken';
   for (const [userId, key] of users) {
     try {
       if (userId === 0) {
@@ -75,7 +76,7 @@ async function apiChecks(config: ResolvedConfig): Promise<{ checks: Check[]; aut
       }
     } catch (error) {
       if (error instanceof AuthError) {
-        checks.push({ what: 'api.accessToken', ok: false, detail: error.message });
+        checks.push({ what: tokenKey, ok: false, detail: error.message });
         return { checks, authFailed: true };
       }
       if (error instanceof ApiError && error.code === 10000) checks.push({ what: key, ok: false, detail: `user ${userId} does not exist (code 10000)` });

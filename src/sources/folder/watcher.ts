@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { type Stats, statSync } from 'node:fs';
-import { type ChokidarOptions, type FSWatcher, watch } from 'chokidar';
+import type { ChokidarOptions, FSWatcher, watch as ChokidarWatch } from 'chokidar';
 import type { ResolvedFolderSource } from './config.js';
 import type { PathFilter } from './path-filter.js';
 import { FolderWatcher } from './folder-watcher.js';
@@ -115,7 +115,21 @@ export class SourceWatcher implements SourceWatch {
       if (this.#factory) watcher = this.#factory(root, options);
       else if (!polling && !this.source.followSymlinks && process.platform === 'linux' && isFolder(root)) {
         watcher = new FolderWatcher(root, { ignored: (p, stats) => this.#ignores(p, stats) });
-      } else watcher = watch(root, options);
+      } else {
+        // Note: chokidar is loaded only where it is used (polling, followed links, other systems), so that importing
+        // lanying-kb, or a daemon that watches with inotify, does not load it.
+        if (!chokidarWatch) {
+          import('chokidar').then(
+            (chokidar) => {
+              chokidarWatch = chokidar.watch;
+              this.#open(polling);
+            },
+            (error: unknown) => this.#fail(error),
+          );
+          return;
+        }
+        watcher = chokidarWatch(root, options);
+      }
     } catch (error) {
       this.#fail(error);
       return;
@@ -185,6 +199,8 @@ export class SourceWatcher implements SourceWatch {
     this.#readyResolve = undefined;
   }
 }
+
+let chokidarWatch: typeof ChokidarWatch | undefined;
 
 function isFolder(p: string): boolean {
   try {

@@ -1,0 +1,331 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/index.js';
+import { ChatbotRefusedError } from '../../src/sync/confirm.js';
+import type { SyncReport } from '../../src/sync/report.js';
+import { caught } from '../helpers/errors.js';
+import { type SyncSetup, setupSync } from '../helpers/sync.js';
+import { writeFile } from '../helpers/tmp-dir.js';
+
+/** The documents of the sandbox's knowledge base, by the `path` their metadata names. */
+function kbDocuments(sandbox: Sandbox, status?: string): { docId: string; path: string; syncId: string; status: string }[] {
+  return sandbox
+    .state()
+    .knowledgeBase.documents.filter((d) => status === undefined || d.status === status)
+    .map((d) => ({ docId: d.doc_id, path: d.metadata.path ?? '', syncId: d.metadata.sync_id ?? '', status: d.status }));
+}
+
+/** Syncs and waits until the chatbot has nothing left to do (so that the knowledge base can be read). */
+async function syncSettled(s: SyncSetup, options: Parameters<SyncSetup['sync']>[0] = {}): Promise<SyncReport> {
+  const report = await s.sync(options);
+  await s.sandbox.idle();
+  return report;
+}
+
+describe('confirmed ingestion', () => {
+  it('records a document as ingested with its document ID, only once the chatbot confirmed it', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', '# A\n');
+    writeFile(s.root, 'b.md', '# B\n');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ new: 2, sent: 2, ingested: 2, unconfirmed: 0 });
+    expect(report.outcome).toBe('ok');
+    const store = s.state();
+    const rows = store.list();
+    store.close();
+    const docs = kbDocuments(s.sandbox);
+    expect(rows.map((r) => [r.key, r.status])).toEqual([
+      ['a.md', 'ingested'],
+      ['b.md', 'ingested'],
+    ]);
+    for (const row of rows) expect(docs.find((d) => d.path === row.key)?.docId).toBe(row.docId);
+  });
+
+  it('ties completions that come in another order than the sends to the right documents', async () => {
+    const s = await setupSync({ sandbox: { faults: [{ chatbot: 'delay', match: 'first.md', delayMs: 300 }] } });
+    writeFile(s.root, 'first.md', 'first');
+    writeFile(s.root, 'second.md', 'second');
+    writeFile(s.root, 'third.md', 'third');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ ingested: 3 });
+    const store = s.state();
+    const byKey = new Map(store.list().map((r) => [r.key, r.docId]));
+    store.close();
+    for (const doc of kbDocuments(s.sandbox)) expect(byKey.get(doc.path)).toBe(doc.docId);
+  });
+
+  it('a lost notice leaves the document unconfirmed (exit 3), never sent again blindly; a repeated notice counts once', async () => {
+    const s = await setupSync({
+      sync: { confirmTimeout: 1000 },
+      sandbox: { faults: [{ chatbot: 'lose_notice', match: 'lost.md' }, { chatbot: 'duplicate_notice', match: 'twice.md' }] },
+    });
+    writeFile(s.root, 'lost.md', 'lost');
+    writeFile(s.root, 'twice.md', 'twice');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ sent: 2, ingested: 1, unconfirmed: 1 });
+    expect(report.outcome).toBe('partial');
+    expect(report.entries.find((e) => e.key === 'lost.md')).toMatchObject({ outcome: 'unconfirmed', error: expect.stringMatching(/no confirmation from the chatbot within 1 s/) });
+    const again = await syncSettled(s);
+    expect(again.counts).toMatchObject({ sent: 0, unchanged: 2 });
+    expect(s.sends()).toHaveLength(2);
+    expect(kbDocuments(s.sandbox)).toHaveLength(2);
+  });
+
+  it('a document the chatbot failed to ingest is recorded with its reason, its failed document deleted, and sent again after the retry delay, then quarantined', async () => {
+    const s = await setupSync({
+      sync: { ingestRetryDelay: 0, maxIngestAttempts: 2 },
+      sandbox: { faults: [{ chatbot: 'fail', reason: 'exception', match: 'broken.md' }] },
+    });
+    writeFile(s.root, 'broken.md', 'cannot be parsed');
+    const first = await syncSettled(s);
+    expect(first.counts).toMatchObject({ sent: 1, ingestFailed: 1 });
+    expect(first.outcome).toBe('partial');
+    let store = s.state();
+    expect(store.get('docs', 'broken.md')).toMatchObject({ status: 'ingest-failed', lastError: 'exception', ingestAttempts: 1 });
+    store.close();
+    // The failed document (in `error`) was deleted from the knowledge base.
+    expect(kbDocuments(s.sandbox)).toEqual([]);
+
+    const second = await syncSettled(s);
+    expect(second.counts).toMatchObject({ new: 1, sent: 1, ingestFailed: 1 });
+    expect(second.entries.find((e) => e.key === 'broken.md')?.reason).toBe('the chatbot failed to ingest it (exception); sending again');
+    const third = await syncSettled(s);
+    expect(third.counts).toMatchObject({ sent: 0, skipped: 1 });
+    expect(third.entries.find((e) => e.key === 'broken.md')?.reason).toBe('quarantined: the chatbot failed to ingest it 2 times (exception); sent again once it changes');
+    s.sandbox.setFaults([]);
+    writeFile(s.root, 'broken.md', 'fixed');
+    const fixed = await syncSettled(s);
+    expect(fixed.counts).toMatchObject({ sent: 1, ingested: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['broken.md']);
+    store = s.state();
+    expect(store.get('docs', 'broken.md')).toMatchObject({ status: 'ingested', ingestAttempts: 0 });
+    store.close();
+  });
+
+  it('a refusal that holds for every document stops the run with a clear message (no document fails one by one)', async () => {
+    const s = await setupSync({ sandbox: { chatbot: { serviceExpired: true } }, sync: { concurrency: 1 } });
+    for (let i = 0; i < 10; i++) writeFile(s.root, `doc-${i}.md`, `doc ${i}`);
+    const error = await caught(s.sync());
+    expect(error).toBeInstanceOf(ChatbotRefusedError);
+    expect((error as Error).message).toMatch(/^the chatbot refuses documents: the app's AI service has expired/);
+    expect(s.sends().length).toBeLessThan(10);
+    const store = s.state();
+    expect(store.list({ status: ['refused'] }).length).toBeGreaterThan(0);
+    expect(store.list({ status: ['ingested', 'sent'] })).toHaveLength(0);
+    store.close();
+  });
+
+  it('--no-wait records documents as sent and leaves their confirmation to a later run', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'a');
+    const report = await s.sync({ wait: false });
+    expect(report.counts).toMatchObject({ sent: 1, ingested: 0 });
+    expect(report.outcome).toBe('ok');
+    let store = s.state();
+    expect(store.get('docs', 'a.md')?.status).toBe('sent');
+    store.close();
+    await s.sandbox.idle();
+    const later = await syncSettled(s);
+    expect(later.counts).toMatchObject({ sent: 0 });
+    store = s.state();
+    expect(store.get('docs', 'a.md')?.status).toBe('ingested');
+    store.close();
+  });
+});
+
+describe('changed documents are replaced', () => {
+  it('sends the new version, and deletes the old one only once the new one is ingested', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'version 1');
+    await syncSettled(s);
+    const [v1] = kbDocuments(s.sandbox);
+    writeFile(s.root, 'a.md', 'version 2, longer');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ changed: 1, sent: 1, ingested: 1, deleted: 1 });
+    const docs = kbDocuments(s.sandbox);
+    expect(docs).toHaveLength(1);
+    expect(docs[0]?.docId).not.toBe(v1?.docId);
+    writeFile(s.root, 'a.md', 'version 3, longer still');
+    await syncSettled(s);
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+  });
+
+  it('keeps the old version when the new one fails to be ingested', async () => {
+    const s = await setupSync({ sandbox: { faults: [] }, sync: { ingestRetryDelay: '1h' } });
+    writeFile(s.root, 'a.md', 'good version');
+    await syncSettled(s);
+    const [good] = kbDocuments(s.sandbox);
+    s.sandbox.setFaults([{ chatbot: 'fail', reason: 'exception' }]);
+    writeFile(s.root, 'a.md', 'broken version!');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ changed: 1, ingestFailed: 1, deleted: 1 });
+    // The failed document went; the good one answers still.
+    expect(kbDocuments(s.sandbox).map((d) => d.docId)).toEqual([good?.docId]);
+    const store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingest-failed', docId: good?.docId });
+    store.close();
+  });
+
+  it('with onChange: append, old versions stay', async () => {
+    const s = await setupSync({ sync: { onChange: 'append' } });
+    writeFile(s.root, 'a.md', 'one');
+    await syncSettled(s);
+    writeFile(s.root, 'a.md', 'two!');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ changed: 1, ingested: 1, deleted: 0 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(2);
+  });
+
+  it('a moved file is not sent again: its document follows it (path and link metadata)', async () => {
+    const s = await setupSync({ sources: (root) => [{ type: 'folder', name: 'docs', path: root, linkBase: 'https://docs.example.test/' }] });
+    writeFile(s.root, 'old/place.md', 'same content');
+    await syncSettled(s);
+    rmSync(path.join(s.root, 'old'), { recursive: true });
+    writeFile(s.root, 'new/place.md', 'same content');
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ moved: 1, sent: 0 });
+    const [doc] = s.sandbox.state().knowledgeBase.documents;
+    expect(doc?.metadata).toMatchObject({ path: 'new/place.md', link: 'https://docs.example.test/new/place.md' });
+  });
+});
+
+describe('documents that left their sources are deleted, safely', () => {
+  it('a one-shot sync keeps them until --prune, which deletes them; a file back afterwards is sent again', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'keep.md', 'keep');
+    writeFile(s.root, 'gone.md', 'gone');
+    await syncSettled(s);
+    rmSync(path.join(s.root, 'gone.md'));
+    const plain = await syncSettled(s);
+    expect(plain.counts).toMatchObject({ removed: 1, deleted: 0 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(2);
+    const pruned = await syncSettled(s, { prune: 'all' });
+    expect(pruned.counts).toMatchObject({ deleted: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['keep.md']);
+    let store = s.state();
+    expect(store.get('docs', 'gone.md')?.status).toBe('deleted');
+    store.close();
+    writeFile(s.root, 'gone.md', 'gone');
+    const back = await syncSettled(s);
+    expect(back.counts).toMatchObject({ new: 1, ingested: 1 });
+    expect(back.entries.find((e) => e.key === 'gone.md')?.reason).toBe('back in the source after its document was deleted');
+    store = s.state();
+    expect(store.get('docs', 'gone.md')?.status).toBe('ingested');
+    store.close();
+  });
+
+  it('a missing source folder deletes nothing', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'a');
+    await syncSettled(s);
+    rmSync(s.root, { recursive: true });
+    await caught(s.sync({ prune: 'all' }));
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+  });
+
+  it('over sync.maxDelete nothing is deleted: a warning, and the run is partial (exit 3)', async () => {
+    const s = await setupSync({ sync: { maxDelete: { count: 2 } } });
+    for (let i = 0; i < 4; i++) writeFile(s.root, `d${i}.md`, `doc ${i}`);
+    await syncSettled(s);
+    for (let i = 0; i < 3; i++) rmSync(path.join(s.root, `d${i}.md`));
+    const report = await syncSettled(s, { prune: 'all' });
+    expect(report.counts).toMatchObject({ removed: 3, deleted: 0, deleteBlocked: 3 });
+    expect(report.outcome).toBe('partial');
+    expect(report.deleteBlocked).toBe('3 documents left their sources, more than sync.maxDelete.count (2)');
+    expect(kbDocuments(s.sandbox)).toHaveLength(4);
+  });
+
+  it('over sync.maxDelete.percent of the knowledge base nothing is deleted (runs of more than 10 deletions)', async () => {
+    const s = await setupSync({ sync: { maxDelete: { percent: 40 } } });
+    for (let i = 0; i < 30; i++) writeFile(s.root, `d${String(i).padStart(2, '0')}.md`, `doc ${i}`);
+    await syncSettled(s);
+    for (let i = 0; i < 16; i++) rmSync(path.join(s.root, `d${String(i).padStart(2, '0')}.md`));
+    const report = await syncSettled(s, { prune: 'all' });
+    expect(report.deleteBlocked).toBe('16 of 30 documents left their sources (53 %), more than sync.maxDelete.percent (40 %)');
+    expect(kbDocuments(s.sandbox)).toHaveLength(30);
+    for (let i = 0; i < 5; i++) writeFile(s.root, `d${String(i).padStart(2, '0')}.md`, `doc ${i}`);
+    // Eleven of thirty (37 %) are within the bound.
+    const within = await syncSettled(s, { prune: 'all' });
+    expect(within.counts).toMatchObject({ deleted: 11 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(19);
+  });
+
+  it('never deletes a document whose metadata is not lanying-kb\'s', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'a');
+    await syncSettled(s);
+    const [doc] = kbDocuments(s.sandbox);
+    // Someone took the document over (another tool set its metadata).
+    await adminCommand(s, `/bluevector metadata set ${doc?.docId} managed_by someone-else`);
+    rmSync(path.join(s.root, 'a.md'));
+    const events: unknown[] = [];
+    const report = await syncSettled(s, { prune: 'all', onEvent: (e) => events.push(e) });
+    expect(report.counts).toMatchObject({ deleted: 0 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'deleted', deletion: expect.objectContaining({ result: 'not-ours' }) }));
+  });
+
+  it('with onRemove: keep, nothing is ever deleted', async () => {
+    const s = await setupSync({ sync: { onRemove: 'keep' } });
+    writeFile(s.root, 'a.md', 'a');
+    await syncSettled(s);
+    rmSync(path.join(s.root, 'a.md'));
+    const report = await syncSettled(s, { prune: 'all' });
+    expect(report.counts).toMatchObject({ removed: 1, deleted: 0 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+  });
+});
+
+describe('a chatbot that runs no commands', () => {
+  it('is found out once: a warning, no replace and no delete, documents unconfirmed, no loop', async () => {
+    const s = await setupSync({ sync: { commandTimeout: 300, confirmTimeout: 1000 }, sandbox: { faults: [{ chatbot: 'no_commands', answer: 'silent' }] } });
+    writeFile(s.root, 'a.md', 'a');
+    writeFile(s.root, 'b.md', 'b');
+    const warnings: string[] = [];
+    const report = await syncSettled(s, { onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+    expect(report.counts).toMatchObject({ sent: 2, unconfirmed: 2 });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the chatbot does not run \/bluevector commands/);
+    const commands = s.sandbox.state().messages.filter((m) => m.content.startsWith('/bluevector'));
+    // One command found it out; none after.
+    expect(commands).toHaveLength(1);
+  });
+});
+
+describe('the state is keyed to the target', () => {
+  it('a configuration pointing at another knowledge base sends every document there, and says so', async () => {
+    const s = await setupSync({ sandbox: { knowledgeBase: { otherKnowledgeBases: [] } } });
+    writeFile(s.root, 'a.md', 'a');
+    await syncSettled(s);
+    const other = { ...s.config, knowledgeBase: { ...(s.config.knowledgeBase as NonNullable<typeof s.config.knowledgeBase>), name: 'another-kb' } };
+    const warnings: string[] = [];
+    const report = await (await import('../../src/sync/sync-once.js')).syncOnce({ config: other, wait: false, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+    expect(report.counts).toMatchObject({ new: 1, sent: 1 });
+    expect(report.entries[0]?.reason).toBe('not yet in this knowledge base (the configuration points at another one than the state records)');
+    expect(warnings[0]).toMatch(/the state records 1 document\(s\) sent to another knowledge base/);
+  });
+
+  it('sync.maxSendsPerRun caps what one run sends; the next run sends the rest', async () => {
+    const s = await setupSync({ sync: { maxSendsPerRun: 2 } });
+    for (let i = 0; i < 5; i++) writeFile(s.root, `d${i}.md`, `doc ${i}`);
+    const first = await syncSettled(s);
+    expect(first.counts).toMatchObject({ sent: 2, skipped: 3 });
+    expect(first.entries.filter((e) => e.reason === 'over sync.maxSendsPerRun: sent by a later run')).toHaveLength(3);
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 2 });
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 1 });
+    expect(kbDocuments(s.sandbox)).toHaveLength(5);
+  });
+});
+
+/** Sends a text as the knowledge-base admin to the chatbot (a command a person could type). */
+async function adminCommand(s: SyncSetup, text: string): Promise<void> {
+  const kb = s.sandbox.knowledgeBase;
+  const response = await fetch(`${s.sandbox.url}/message/send`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', app_id: s.sandbox.appId, 'access-token': s.sandbox.accessToken },
+    body: JSON.stringify({ type: 1, targets: [kb.chatbotUserId], from_user_id: kb.adminUserIds[0], content_type: 0, content: text }),
+  });
+  expect(response.status).toBe(200);
+  await s.sandbox.idle();
+}
