@@ -152,7 +152,10 @@ describe('the packed package', () => {
       register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
       const entry = process.argv[1];
       await import(entry);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // One more module, loaded last: its URL arrives after those of every module the import loaded.
+      const last = 'data:text/javascript,export default 1';
+      await import(last);
+      await new Promise((resolve) => port1.on('message', (url) => url === last && resolve()));
       port1.close();
       console.log(JSON.stringify(urls));
     `;

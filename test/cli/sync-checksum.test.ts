@@ -35,7 +35,7 @@ describe('lanying-kb sync --checksum', () => {
     expect((await sync()).counts).toMatchObject({ changed: 0, unchanged: 2, sent: 0 });
     const thorough = await sync('--checksum');
     expect(thorough.counts).toMatchObject({ changed: 1, unchanged: 1, sent: 1 });
-    expect(thorough.entries.find((e) => e.key === 'a.md')).toMatchObject({ action: 'changed', outcome: 'sent' });
+    expect(thorough.entries.find((e) => e.key === 'a.md')).toMatchObject({ action: 'changed', outcome: 'ingested' });
     expect((await sync('--checksum')).counts).toMatchObject({ changed: 0, unchanged: 2, sent: 0 });
     expect(s.sends()).toHaveLength(3);
   });

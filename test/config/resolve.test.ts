@@ -1,39 +1,107 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { DEFAULTS, resolveConfig } from '../../src/config/resolve.js';
 import type { ParsedConfig } from '../../src/config/schema.js';
 import { KB_MAX_DOCUMENT_BYTES } from '../../src/protocol/kb-files.js';
 import { URL_SOURCE_DEFAULTS } from '../../src/sources/urls/config.js';
+import { tmpDir, writeFile } from '../helpers/tmp-dir.js';
 
 const API = { endpoint: 'https://s-1-3-api.maximtop.cn', appId: 'app', accessToken: 'token-1234567890' };
-const parse = (raw: Record<string, unknown>) => parseConfig({ api: API, ...raw }, { baseDir: '/srv/kb', filepath: '/srv/kb/lanying-kb.config.json', env: {} });
+const parse = (raw: Record<string, unknown>, options: { defaultStateDir?: string; credentialsDirectory?: string } = {}) =>
+  parseConfig({ api: API, ...raw }, { baseDir: '/srv/kb', filepath: '/srv/kb/lanying-kb.config.json', env: {}, ...options });
+
+/** The `sync` section with every default. */
+const SYNC_DEFAULTS = {
+  stateDir: '/srv/kb/.lanying-kb',
+  concurrency: 4,
+  requestsPerSecond: undefined,
+  maxAttempts: 3,
+  onChange: 'replace',
+  onRemove: 'delete',
+  deleteAfterMs: 3_600_000,
+  maxDelete: { count: 1000, percent: 50 },
+  confirmTimeoutMs: 600_000,
+  confirmPollIntervalMs: 2000,
+  commandTimeoutMs: 30_000,
+  maxIngestAttempts: 3,
+  ingestRetryDelayMs: 300_000,
+  maxSendsPerRun: undefined,
+};
 
 describe('resolveConfig: defaults, units and paths', () => {
   it('fills every default of a minimal configuration', () => {
     expect(parse({})).toEqual({
       filepath: '/srv/kb/lanying-kb.config.json',
       baseDir: '/srv/kb',
-      api: { ...API, timeoutMs: 20_000, maxRetries: 3, allowInsecureHttp: false },
+      api: { ...API, accessTokenFile: undefined, timeoutMs: 20_000, maxRetries: 3, allowInsecureHttp: false },
       knowledgeBase: undefined,
       sources: [],
-      sync: { stateDir: '/srv/kb/.lanying-kb', concurrency: 4, requestsPerSecond: undefined, maxAttempts: 3 },
+      sync: SYNC_DEFAULTS,
       daemon: { debounceMs: 1000, reconcileIntervalMs: 3_600_000, shutdownTimeoutMs: 30_000, http: undefined },
       provision: { users: [], groups: [] },
       notify: { push: undefined, message: undefined },
     });
-    expect(DEFAULTS).toMatchObject({ timeoutMs: 20_000, maxRetries: 3, concurrency: 4, maxAttempts: 3, debounceMs: 1000, reconcileIntervalMs: 3_600_000, shutdownTimeoutMs: 30_000, httpHost: '127.0.0.1' });
+    expect(DEFAULTS).toMatchObject({
+      timeoutMs: 20_000,
+      maxRetries: 3,
+      concurrency: 4,
+      maxAttempts: 3,
+      deleteAfterMs: 3_600_000,
+      maxDeleteCount: 1000,
+      maxDeletePercent: 50,
+      confirmTimeoutMs: 600_000,
+      confirmPollIntervalMs: 2000,
+      commandTimeoutMs: 30_000,
+      maxIngestAttempts: 3,
+      ingestRetryDelayMs: 300_000,
+      debounceMs: 1000,
+      reconcileIntervalMs: 3_600_000,
+      shutdownTimeoutMs: 30_000,
+      httpHost: '127.0.0.1',
+    });
   });
 
   it('takes every value given, converting units and resolving paths', () => {
     const config = parse({
       api: { ...API, endpoint: 'https://api.example//', timeoutMs: 5000, maxRetries: 0, allowInsecureHttp: true },
       knowledgeBase: { chatbotUserId: 11, adminUserId: 12, name: 'kb' },
-      sync: { stateDir: 'state', concurrency: 2, requestsPerSecond: 5, maxAttempts: 1 },
+      sync: {
+        stateDir: 'state',
+        concurrency: 2,
+        requestsPerSecond: 5,
+        maxAttempts: 1,
+        onChange: 'append',
+        onRemove: 'keep',
+        deleteAfter: '2h',
+        maxDelete: { count: 10, percent: 5 },
+        confirmTimeout: '1m',
+        confirmPollInterval: '500ms',
+        commandTimeout: '10s',
+        maxIngestAttempts: 5,
+        ingestRetryDelay: '1m',
+        maxSendsPerRun: 100,
+      },
       daemon: { debounceMs: 50, reconcileInterval: '1h30m', shutdownTimeoutMs: 100, http: { port: 9000, host: '0.0.0.0', token: 'secret-token-xyz', allowedHosts: ['kb.example'] } },
     });
-    expect(config.api).toEqual({ ...API, endpoint: 'https://api.example', timeoutMs: 5000, maxRetries: 0, allowInsecureHttp: true });
+    expect(config.api).toEqual({ ...API, endpoint: 'https://api.example', accessTokenFile: undefined, timeoutMs: 5000, maxRetries: 0, allowInsecureHttp: true });
     expect(config.knowledgeBase).toEqual({ chatbotUserId: 11, adminUserId: 12, name: 'kb' });
-    expect(config.sync).toEqual({ stateDir: '/srv/kb/state', concurrency: 2, requestsPerSecond: 5, maxAttempts: 1 });
+    expect(config.sync).toEqual({
+      stateDir: '/srv/kb/state',
+      concurrency: 2,
+      requestsPerSecond: 5,
+      maxAttempts: 1,
+      onChange: 'append',
+      onRemove: 'keep',
+      deleteAfterMs: 7_200_000,
+      maxDelete: { count: 10, percent: 5 },
+      confirmTimeoutMs: 60_000,
+      confirmPollIntervalMs: 500,
+      commandTimeoutMs: 10_000,
+      maxIngestAttempts: 5,
+      ingestRetryDelayMs: 60_000,
+      maxSendsPerRun: 100,
+    });
     expect(config.daemon).toEqual({ debounceMs: 50, reconcileIntervalMs: 5_400_000, shutdownTimeoutMs: 100, http: { host: '0.0.0.0', port: 9000, token: 'secret-token-xyz', allowedHosts: ['kb.example'] } });
   });
 
@@ -52,6 +120,30 @@ describe('resolveConfig: defaults, units and paths', () => {
 
   it('an absolute stateDir stays as it is', () => {
     expect(parse({ sync: { stateDir: '/var/lib/lanying-kb' } }).sync.stateDir).toBe('/var/lib/lanying-kb');
+  });
+
+  it('the state folder: sync.stateDir first, then the default the CLI passes ($STATE_DIRECTORY), then beside the file', () => {
+    expect(parse({ sync: { stateDir: 'mine' } }, { defaultStateDir: '/var/lib/lanying-kb' }).sync.stateDir).toBe('/srv/kb/mine');
+    expect(parse({}, { defaultStateDir: '/var/lib/lanying-kb' }).sync.stateDir).toBe('/var/lib/lanying-kb');
+    expect(parse({}, { defaultStateDir: 'relative' }).sync.stateDir).toBe('/srv/kb/relative');
+    expect(parse({}, { defaultStateDir: '' }).sync.stateDir).toBe('/srv/kb/.lanying-kb');
+  });
+
+  it('maxDelete: each bound defaults on its own', () => {
+    expect(parse({ sync: { maxDelete: { count: 5 } } }).sync.maxDelete).toEqual({ count: 5, percent: 50 });
+    expect(parse({ sync: { maxDelete: { percent: 10 } } }).sync.maxDelete).toEqual({ count: 1000, percent: 10 });
+  });
+
+  it('api.accessTokenFile: read from beside the config file, from the credentials folder the CLI passes, or as given', () => {
+    const dir = tmpDir();
+    writeFile(dir, 'conf/kb.token', 'token-from-conf\n');
+    writeFile(dir, 'creds/kb.token', '  token-from-creds  ');
+    const api = { endpoint: API.endpoint, appId: 'app', accessTokenFile: 'kb.token' };
+    const base = { baseDir: path.join(dir, 'conf'), env: {} };
+    expect(parseConfig({ api }, base).api).toMatchObject({ accessToken: 'token-from-conf', accessTokenFile: path.join(dir, 'conf/kb.token') });
+    expect(parseConfig({ api }, { ...base, credentialsDirectory: path.join(dir, 'creds') }).api).toMatchObject({ accessToken: 'token-from-creds', accessTokenFile: path.join(dir, 'creds/kb.token') });
+    expect(parseConfig({ api }, { ...base, credentialsDirectory: '' }).api.accessToken).toBe('token-from-conf');
+    expect(parseConfig({ api: { ...api, accessTokenFile: path.join(dir, 'creds/kb.token') } }, base).api.accessToken).toBe('token-from-creds');
   });
 
   it('the ops server: loopback and no allowed hosts by default', () => {

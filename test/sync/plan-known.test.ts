@@ -11,8 +11,8 @@ const KEYS = ['a.md', 'sub/b.md', 'sub/deep/c.md', 'locked/d.md', 'locked/inner/
 function store(): StateStore {
   const s = StateStore.open(path.join(tmpDir(), '.lanying-kb'));
   onTestFinished(() => s.close());
-  for (const key of KEYS) s.put({ ...newDocumentRecord('docs', key, 'file', 1), status: 'uploaded' });
-  s.put({ ...newDocumentRecord('other', 'a.md', 'file', 1), status: 'uploaded' });
+  for (const key of KEYS) s.put({ ...newDocumentRecord('docs', key, 'file', 1), status: 'ingested' });
+  s.put({ ...newDocumentRecord('other', 'a.md', 'file', 1), status: 'ingested' });
   return s;
 }
 

@@ -55,10 +55,10 @@ describe('a folder that cannot be read', () => {
     ]);
     const store = s.state();
     expect(store.list().map((r) => [r.key, r.status])).toEqual([
-      ['later.md', 'uploaded'],
-      ['locked/deeper/more.md', 'uploaded'],
-      ['locked/inside.md', 'uploaded'],
-      ['open.md', 'uploaded'],
+      ['later.md', 'ingested'],
+      ['locked/deeper/more.md', 'ingested'],
+      ['locked/inside.md', 'ingested'],
+      ['open.md', 'ingested'],
     ]);
     store.close();
 

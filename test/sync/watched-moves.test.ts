@@ -8,7 +8,7 @@ import { writeFile } from '../helpers/tmp-dir.js';
 
 /**
  * A watcher hands the engine changed paths in batches. The two halves of a rename usually arrive together, but not
- * always: the new path may be handled while the old document is still recorded as uploaded (its removal comes in a
+ * always: the new path may be handled while the old document is still recorded in the knowledge base (its removal comes in a
  * later batch). These tests hand the engine exactly such batches, as the daemon does.
  */
 async function watchedEngine() {
@@ -30,7 +30,7 @@ describe('moves seen by a watcher', () => {
     const first = await paths('guide/new.md');
     expect(first.entries.map((e) => [e.key, e.action])).toEqual([['guide/new.md', 'moved']]);
     expect(first.counts).toMatchObject({ moved: 1, sent: 0 });
-    expect(store.get('docs', 'guide/new.md')).toMatchObject({ status: 'uploaded', movedFrom: 'docs:guide/old.md' });
+    expect(store.get('docs', 'guide/new.md')).toMatchObject({ status: 'ingested', movedFrom: 'docs:guide/old.md' });
     expect(store.get('docs', 'guide/old.md')).toBeUndefined();
     // The old path's event comes later: nothing is left to remove.
     const second = await paths('guide/old.md');
@@ -44,8 +44,8 @@ describe('moves seen by a watcher', () => {
     const report = await paths('guide/old.md', 'manual.md');
     expect(report.counts).toMatchObject({ moved: 1, removed: 0, sent: 0 });
     expect(store.list().map((r) => [r.key, r.status])).toEqual([
-      ['keep.md', 'uploaded'],
-      ['manual.md', 'uploaded'],
+      ['keep.md', 'ingested'],
+      ['manual.md', 'ingested'],
     ]);
   });
 
@@ -54,7 +54,7 @@ describe('moves seen by a watcher', () => {
     copyFileSync(path.join(s.root, 'guide/old.md'), path.join(s.root, 'copy.md'));
     const report = await paths('copy.md');
     expect(report.entries.map((e) => [e.key, e.action, e.reason])).toEqual([['copy.md', 'skipped', 'same content as docs:guide/old.md, already sent']]);
-    expect(store.get('docs', 'guide/old.md')).toMatchObject({ status: 'uploaded', movedFrom: null });
+    expect(store.get('docs', 'guide/old.md')).toMatchObject({ status: 'ingested', movedFrom: null });
     expect(store.get('docs', 'copy.md')).toMatchObject({ status: 'skipped' });
     expect(s.sends()).toHaveLength(2);
   });
