@@ -25,6 +25,7 @@ export default defineConfig({
       'test/api/retry.test.ts',
       'test/api/redaction.test.ts',
       'test/api/circuit-breaker.test.ts',
+      'test/api/circuit-breaker-rules.test.ts',
       'test/api/client.test.ts',
       'test/config/*.test.ts',
     ],
