@@ -17,6 +17,7 @@ export default {
     'src/sync/folder-digest.ts',
     'src/daemon/scheduler.ts',
     'src/daemon/retry-policy.ts',
+    'src/daemon/path-batcher.ts',
     'src/api/retry.ts',
     'src/config/resolve.ts',
     'src/sources/folder/config.ts',

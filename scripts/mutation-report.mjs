@@ -100,6 +100,24 @@ out.push('');
 
 out.push('## What survives, and why');
 out.push('');
+/** Mutants grouped by where they are and why they survive (or why they were left out). */
+function grouped(list, why) {
+  const groups = new Map();
+  for (const item of list) {
+    const reason = why(item);
+    const key = `${item.file}:${item.line}\u0000${reason}`;
+    const group = groups.get(key) ?? { ...item, reason, mutators: new Map(), noCoverage: 0 };
+    group.mutators.set(item.mutant.mutatorName, (group.mutators.get(item.mutant.mutatorName) ?? 0) + 1);
+    if (item.mutant.status === 'NoCoverage') group.noCoverage++;
+    groups.set(key, group);
+  }
+  return [...groups.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+}
+const mutatorList = (g) => [...g.mutators].map(([name, n]) => (n > 1 ? `${name} ×${n}` : name)).join(', ') + (g.noCoverage ? ` (${g.noCoverage} not run by any test)` : '');
+const shortLine = (text) => {
+  const trimmed = text.trim();
+  return trimmed.length > 110 ? `${trimmed.slice(0, 107)}...` : trimmed;
+};
 const survivors = modules.flatMap((m) =>
   m.mutants
     .filter((mu) => UNDETECTED.has(mu.status))
@@ -107,28 +125,29 @@ const survivors = modules.flatMap((m) =>
 );
 if (survivors.length === 0) out.push('Nothing: every mutant that counts is killed.');
 else {
-  out.push('| where | mutator | change | why it survives |');
+  out.push(`${survivors.length} mutants, by line. Each is explained in scripts/mutation/survivors.mjs (equivalent, unreachable or a tooling artefact), or marked as not explained yet.`);
+  out.push('');
+  out.push('| where | mutants | line | why it survives |');
   out.push('|---|---|---|---|');
-  for (const s of survivors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)) {
-    const status = s.mutant.status === 'NoCoverage' ? ' (no test runs it)' : '';
-    out.push(`| \`${s.file}:${s.line}\` | ${s.mutant.mutatorName}${status} | ${code(s.text)} → ${code(s.mutant.replacement ?? '')} | ${whySurvives(s.file, s.text, s.mutant)} |`);
+  for (const g of grouped(survivors, (s) => whySurvives(s.file, s.text, s.mutant))) {
+    out.push(`| \`${g.file}:${g.line}\` | ${mutatorList(g)} | ${code(shortLine(g.text))} | ${g.reason} |`);
   }
 }
 out.push('');
 
 out.push('## Left out on purpose (equivalent mutants)');
 out.push('');
-const ignored = modules.flatMap((m) => m.mutants.filter((mu) => mu.status === 'Ignored').map((mu) => ({ file: m.file, line: mu.location.start.line, mutant: mu })));
+const ignored = modules.flatMap((m) =>
+  m.mutants.filter((mu) => mu.status === 'Ignored').map((mu) => ({ file: m.file, line: mu.location.start.line, text: lineOf(m.source, mu.location.start.line), mutant: mu })),
+);
 if (ignored.length === 0) out.push('None.');
 else {
-  out.push('A `// Stryker disable next-line` comment in the source says why each of these changes nothing a test could see.');
+  out.push(`${ignored.length} mutants. A \`// Stryker disable\` comment in the source says why each of these changes nothing a test could see.`);
   out.push('');
-  out.push('| where | mutator | reason |');
-  out.push('|---|---|---|');
-  for (const i of ignored.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line)) {
-    const reason = (i.mutant.statusReason ?? '').replace(/^Ignored because of excluded mutation: ?/i, '').replace(/\|/g, '\\|');
-    out.push(`| \`${i.file}:${i.line}\` | ${i.mutant.mutatorName} | ${reason} |`);
-  }
+  out.push('| where | mutants | line | reason |');
+  out.push('|---|---|---|---|');
+  const reasonOf = (i) => (i.mutant.statusReason ?? '').replace(/^Ignored because of excluded mutation: ?/i, '').replace(/\|/g, '\\|');
+  for (const g of grouped(ignored, reasonOf)) out.push(`| \`${g.file}:${g.line}\` | ${mutatorList(g)} | ${code(shortLine(g.text))} | ${g.reason} |`);
 }
 out.push('');
 
@@ -146,7 +165,11 @@ out.push('| # | rule | break | caught by |');
 out.push('|---:|---|---|---|');
 BREAKS.forEach((item, i) => {
   const result = results?.results.find((r) => r.index === i + 1 && r.rule === item.rule);
-  const change = `${code(path.basename(item.file))}: ${code(item.from.split('\n').find((l) => l.trim()) ?? item.from)} → ${item.to.trim() === '' ? 'removed' : code(item.to.split('\n').find((l) => l.trim()) ?? item.to)}`;
+  // The lines the break takes out, and those it puts in (a break of part of a line shows that part).
+  const lines = (text) => text.split('\n').filter((l) => l.trim() !== '');
+  const removed = lines(item.from).filter((l) => !lines(item.to).includes(l));
+  const added = lines(item.to).filter((l) => !lines(item.from).includes(l));
+  const change = `${code(path.basename(item.file))}: ${removed.map(code).join(' ')} → ${added.length ? added.map(code).join(' ') : 'removed'}`;
   const caught = !result ? 'not run' : result.status === 'caught' ? result.caughtBy.slice(0, 3).map((t) => t.replace(/ > /g, ' › ')).join('<br>') + (result.caughtBy.length > 3 ? `<br>and ${result.caughtBy.length - 3} more` : '') : `**${result.status}**`;
   out.push(`| ${i + 1}${item.issue ? '*' : ''} | ${item.rule} | ${change} | ${caught} |`);
 });

@@ -67,18 +67,18 @@ export const BREAKS = [
     tests: ['test/api/retry.test.ts', 'test/api/client.test.ts'],
   },
   {
-    rule: 'the watcher\'s move rule: a rename whose new path is handled while the old document is still recorded as uploaded is a move when the old path is gone',
+    rule: 'the watcher\'s move rule: a rename whose new path is handled while the old document is still recorded in the knowledge base is a move when the old path is gone',
     issue: true,
     file: 'src/sync/moves.ts',
-    from: "(r.status === 'uploaded' && !lookups.exists(r))",
+    from: '(IN_KNOWLEDGE_BASE.has(r.status) && !lookups.exists(r))',
     to: 'false',
     tests: ['test/sync/moves.test.ts', 'test/sync/watched-moves.test.ts'],
   },
   {
     rule: 'the watcher\'s move rule: while the old path is still there, the new file is a copy, not a move',
     file: 'src/sync/moves.ts',
-    from: "(r.status === 'uploaded' && !lookups.exists(r))",
-    to: "r.status === 'uploaded'",
+    from: '(IN_KNOWLEDGE_BASE.has(r.status) && !lookups.exists(r))',
+    to: 'IN_KNOWLEDGE_BASE.has(r.status)',
     tests: ['test/sync/moves.test.ts', 'test/sync/watched-moves.test.ts'],
   },
   {

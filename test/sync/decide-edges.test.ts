@@ -62,6 +62,54 @@ describe('decide: edges', () => {
       previous: row('a.md', { hash: 'h2' }),
       expect: { action: 'unchanged', write: true, reason: 'content unchanged' },
     },
+    {
+      name: 'a row recorded as deleted counts as not in the knowledge base, whatever it still records',
+      item: file('a.md', { hash: 'h1' }),
+      previous: row('a.md', { status: 'deleted' }),
+      expect: { action: 'new', reason: 'back in the source after its document was deleted' },
+    },
+    {
+      name: 'held while the last version awaits its confirmation: reported, never a repeat, never recorded',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'sent', docId: null }),
+      expect: { action: 'skipped', repeated: false, record: false },
+    },
+    {
+      name: 'quarantined, without a recorded reason: reported, never a repeat',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'ingest-failed', hash: 'h2', uploadedHash: null, docId: null, ingestAttempts: 3, lastError: null }),
+      expect: { action: 'skipped', repeated: false, record: false, reason: 'quarantined: the chatbot failed to ingest it 3 times (unknown reason); sent again once it changes' },
+    },
+    {
+      name: 'failed to be ingested, its retry not due, without a recorded reason: reported, never a repeat',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'ingest-failed', hash: 'h2', uploadedHash: null, docId: null, ingestAttempts: 1, lastError: null, retryAfter: OPTIONS.now + 1 }),
+      expect: { action: 'skipped', repeated: false, record: false, reason: `the chatbot failed to ingest it (unknown reason); sent again after ${new Date(OPTIONS.now + 1).toISOString()}` },
+    },
+    {
+      name: 'failed to be ingested, its retry due now',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'ingest-failed', hash: 'h2', uploadedHash: null, docId: null, ingestAttempts: 1, lastError: 'x', retryAfter: OPTIONS.now }),
+      expect: { action: 'new', reason: 'the chatbot failed to ingest it (x); sending again' },
+    },
+    {
+      name: 'failed to be ingested without a recorded reason, nothing else in the knowledge base: sent again',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'ingest-failed', hash: 'h2', uploadedHash: null, docId: null, ingestAttempts: 1, lastError: null, retryAfter: null }),
+      expect: { action: 'new', reason: 'the chatbot failed to ingest it (unknown reason); sending again' },
+    },
+    {
+      name: 'the last version failed to be ingested without a recorded reason, the one before still in the knowledge base: sent again',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'ingest-failed', hash: 'h2', ingestAttempts: 1, lastError: null, retryAfter: null }),
+      expect: { action: 'changed', reason: 'the chatbot failed to ingest the last version (unknown reason); sending again' },
+    },
+    {
+      name: 'refused before, without a recorded answer: sent again',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'refused', hash: 'h2', uploadedHash: null, docId: null, lastError: null }),
+      expect: { action: 'new', reason: 'refused by the chatbot before (unknown); sending again' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
