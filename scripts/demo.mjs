@@ -1,8 +1,9 @@
-// `npm run demo`: starts the sandbox on a free port, syncs examples/ (a folder of documents and a URL list the
-// sandbox serves) with the real CLI, prints the report and the sandbox's knowledge base, then syncs again to show
-// that nothing is sent twice. Needs `npm run build` first (the npm script does it).
+// `npm run demo`: starts the sandbox on a free port, syncs examples/ (a copy of a folder of documents, and a URL list
+// the sandbox serves) with the real CLI, prints the report and the sandbox's knowledge base, syncs again to show that
+// nothing is sent twice, then edits one file and removes another and shows the knowledge base following: the edited
+// document replaced, the removed one deleted, `check` agreeing. Needs `npm run build` first (the npm script does it).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = path.join(root, 'dist', 'cli', 'main.js');
 const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text) => console.log(`\n${bold(`== ${text}`)}`);
+
+/** The sandbox's knowledge base, one document a line. */
+function printKnowledgeBase(state) {
+  for (const doc of state.knowledgeBase.documents) {
+    const title = doc.metadata.title ? `  "${doc.metadata.title}"` : '';
+    console.log(`  ${doc.doc_id.padEnd(18)} ${doc.status.padEnd(7)} ${doc.type.padEnd(5)} ${doc.filename}${title}`);
+  }
+}
 
 /** Runs the real CLI as a child process (asynchronously: the sandbox lives in this process). */
 function lanyingKb(args, cwd) {
@@ -25,6 +34,9 @@ function lanyingKb(args, cwd) {
 }
 
 const work = mkdtempSync(path.join(tmpdir(), 'lanying-kb-demo-'));
+// A copy of the handbook: the demo edits and removes files in it.
+const handbook = path.join(work, 'handbook');
+cpSync(path.join(root, 'examples', 'docs'), handbook, { recursive: true });
 const sandbox = await startSandbox({ siteDir: path.join(root, 'examples', 'site'), ingestionDelayMs: 200 });
 try {
   step(`Sandbox running at ${sandbox.url} (knowledge base "${sandbox.knowledgeBase.name}", chatbot user ${sandbox.knowledgeBase.chatbotUserId})`);
@@ -36,7 +48,7 @@ try {
   const config = {
     ...sandbox.configSnippet(),
     sources: [
-      { type: 'folder', name: 'handbook', path: path.join(root, 'examples', 'docs'), linkBase: 'https://docs.acme.example/handbook/', metadata: { team: 'support' } },
+      { type: 'folder', name: 'handbook', path: './handbook', linkBase: 'https://docs.acme.example/handbook/', metadata: { team: 'support' } },
       // The sandbox serves the site on 127.0.0.1: a private address, refused unless the source allows it.
       { type: 'urls', name: 'website', listFile: './urls.txt', allowPrivateAddresses: true },
     ],
@@ -52,13 +64,10 @@ try {
   const first = await lanyingKb(['sync'], work);
 
   step('The chatbot processes the documents');
-  const expected = sandbox.state().messages.filter((m) => m.to_id === sandbox.knowledgeBase.chatbotUserId && [0, 4].includes(m.content_type)).length;
+  const expected = sandbox.state().messages.filter((m) => m.to_id === sandbox.knowledgeBase.chatbotUserId && (m.content_type === 4 || (m.content_type === 0 && !m.content.startsWith('/')))).length;
   await sandbox.idle(30_000);
   const state = sandbox.state();
-  for (const doc of state.knowledgeBase.documents) {
-    const title = doc.metadata.title ? `  "${doc.metadata.title}"` : '';
-    console.log(`  ${doc.doc_id.padEnd(18)} ${doc.status.padEnd(7)} ${doc.type.padEnd(5)} ${doc.filename}${title}`);
-  }
+  printKnowledgeBase(state);
   const bot = sandbox.knowledgeBase.chatbotUserId;
   const fromBot = state.messages.filter((m) => m.from_user_id === bot && m.content_type === 0);
   const acks = fromBot.filter((m) => m.content.startsWith('添加到知识库'));
@@ -82,12 +91,35 @@ try {
   step('Second sync: nothing changed, so nothing is sent');
   const second = await lanyingKb(['sync'], work);
 
+  const afterSecond = sandbox.state().knowledgeBase.documents.length;
+
+  step('Editing getting-started.md and removing faq.txt, then syncing with --prune');
+  appendFileSync(path.join(handbook, 'getting-started.md'), '\n## Signing in\n\nSign in with your company account.\n');
+  rmSync(path.join(handbook, 'faq.txt'));
+  const before = new Map(sandbox.state().knowledgeBase.documents.map((d) => [d.metadata.path, d.doc_id]));
+  const third = await lanyingKb(['sync', '--prune'], work);
+  await sandbox.idle(30_000);
+  const docs = sandbox.state().knowledgeBase.documents;
+  const edited = docs.filter((d) => d.metadata.path === 'getting-started.md');
+  const removed = docs.filter((d) => d.metadata.path === 'faq.txt');
+  console.log(`\n  getting-started.md: was ${before.get('getting-started.md')}, now ${edited.map((d) => d.doc_id).join(', ')} (the old version deleted once the new one was ingested)`);
+  console.log(`  faq.txt: was ${before.get('faq.txt')}, now ${removed.length === 0 ? 'gone' : 'still there (unexpected!)'}`);
+  printKnowledgeBase(sandbox.state());
+
+  step('The knowledge base against the state');
+  const check = await lanyingKb(['check'], work);
+
+  step('The tracked documents');
+  await lanyingKb(['documents', '--source', 'handbook'], work);
+
   step('What the state holds');
   await lanyingKb(['status'], work);
 
-  const after = sandbox.state().knowledgeBase.documents.length;
-  console.log(`\n${bold(`Demo finished: ${after} documents in the knowledge base; the second sync sent ${after === expected ? 'nothing' : 'something (unexpected!)'}.`)}`);
-  process.exitCode = first === 0 && second === 0 && after === expected ? 0 : 1;
+  const followed = edited.length === 1 && edited[0].doc_id !== before.get('getting-started.md') && removed.length === 0 && docs.length === expected - 1;
+  console.log(
+    `\n${bold(`Demo finished: ${docs.length} documents in the knowledge base; the second sync sent ${afterSecond === expected ? 'nothing' : 'something (unexpected!)'}; after the edit and the removal the knowledge base ${followed ? 'follows the sources' : 'does NOT follow the sources (unexpected!)'}.`)}`,
+  );
+  process.exitCode = first === 0 && second === 0 && third === 0 && check === 0 && afterSecond === expected && followed ? 0 : 1;
 } finally {
   await sandbox.close();
   rmSync(work, { recursive: true, force: true });

@@ -98,6 +98,16 @@ export { StateStore, type DocumentRecord, type DocumentStatus } from './state/st
 export { openRuntime, type OpenRuntimeOptions, type Runtime } from './runtime/open-runtime.js';
 export { notifyRun, type NotifyResult } from './notify/notify.js';
 
+// The knowledge base against the state: check, adopt, prune; the tracked documents: list, resend, forget.
+export { checkKnowledgeBase, type CheckOptions, type CheckReport, type KnowledgeBaseCheck } from './audit/check.js';
+export { pruneKnowledgeBase, type KnowledgeBasePrune, type PruneOptions, type PruneOutcome, type PruneReport } from './audit/prune.js';
+export type { PrunePlan } from './audit/prune-plan.js';
+export type { Finding, FindingKind } from './audit/compare.js';
+export { listDocuments, type DocumentView, type ListDocumentsOptions } from './documents/list.js';
+export { resendDocuments, type ResendOptions, type ResendResult } from './documents/resend.js';
+export { forgetDocuments, type ForgetOptions, type ForgetResult } from './documents/forget.js';
+export type { DocumentSelection } from './documents/select.js';
+
 // Source types.
 export { SOURCE_ADAPTERS, adapterFor } from './sources/registry.js';
 export type {

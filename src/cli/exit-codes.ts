@@ -1,4 +1,6 @@
 import { AbortedError, AuthError, ApiError, ConnectionError, UnavailableError } from '../api/errors.js';
+import { CommandTimeoutError } from '../kb/channel.js';
+import { CommandNotRunError, CommandRefusedError } from '../kb/commands.js';
 import { ChatbotRefusedError } from '../sync/confirm.js';
 import { ConfigError, LanyingKbError, LocalFileError, LockError, SourceError, StateError, UsageError, ValidationError } from '../errors.js';
 
@@ -38,6 +40,10 @@ export function exitCodeFor(error: unknown): ExitCode {
     return EXIT.CONFIG;
   }
   if (error instanceof ApiError || error instanceof ConnectionError || error instanceof LocalFileError || error instanceof AbortedError || error instanceof ChatbotRefusedError) {
+    return EXIT.FAILED;
+  }
+  // The chatbot did not run a command (check, prune): the knowledge base could not be read.
+  if (error instanceof CommandTimeoutError || error instanceof CommandNotRunError || error instanceof CommandRefusedError) {
     return EXIT.FAILED;
   }
   return EXIT.UNEXPECTED;

@@ -27,6 +27,16 @@ export function* formatSyncReport(report: SyncReport, options: { verbose?: boole
         `${c.removed} removed from source, ${c.skipped} skipped, ${c.unchanged} unchanged.`
     );
   }
+  const kb = [
+    [c.ingested, 'ingested'],
+    [c.ingestFailed, 'failed to ingest'],
+    [c.refused, 'refused'],
+    [c.unconfirmed, 'unconfirmed'],
+    [c.deleted, 'deleted'],
+  ].filter(([n]) => (n as number) > 0);
+  if (!report.dryRun && kb.length > 0) yield `Knowledge base: ${kb.map(([n, what]) => `${n} ${what}`).join(', ')}.`;
+  if (report.deleteBlocked) yield `Nothing that left its sources was deleted: ${escapeControl(report.deleteBlocked)}; raise sync.maxDelete if this is intended.`;
+  for (const warning of report.warnings ?? []) yield `Warning: ${escapeControl(warning)}`;
   if (report.error) yield `Stopped by: ${escapeControl(report.error)}`;
 }
 

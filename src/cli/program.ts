@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { ADMIN_COMMANDS } from './admin-commands.js';
+import { KB_COMMANDS } from './kb-commands.js';
 import type { CommandAction, Register } from './command-types.js';
 import { EXIT } from './exit-codes.js';
 import { reportError } from './report-error.js';
@@ -57,7 +58,7 @@ function buildProgram(ctx: CliContext): Command {
       }
     };
 
-  for (const register of [...COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
+  for (const register of [...COMMANDS, ...KB_COMMANDS, ...ADMIN_COMMANDS]) register(program, lazy);
   return program;
 }
 

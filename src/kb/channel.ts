@@ -11,6 +11,7 @@ import type { ConversationMessage } from '../api/resources/messages.js';
 import { LanyingKbError } from '../errors.js';
 import { readBotExt } from '../protocol/bot-ext.js';
 import { sleep } from '../util/timers.js';
+import { formatDuration } from '../util/units.js';
 
 /** A message the chatbot sent to the admin. */
 export interface ChatbotMessage {
@@ -28,7 +29,7 @@ export class CommandTimeoutError extends LanyingKbError {
   override name = 'CommandTimeoutError';
   readonly command: string;
   constructor(command: string, timeoutMs: number) {
-    super(`the chatbot did not answer "${command}" within ${Math.round(timeoutMs / 1000)} s`);
+    super(`the chatbot did not answer "${command}" within ${formatDuration(timeoutMs)} (sync.commandTimeout)`);
     this.command = command;
   }
 }

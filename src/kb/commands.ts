@@ -28,6 +28,16 @@ export class CommandNotRunError extends LanyingKbError {
   }
 }
 
+/** The chatbot ran a command and refused it (not an admin of the knowledge base, no such knowledge base, ...). */
+export class CommandRefusedError extends LanyingKbError {
+  override name = 'CommandRefusedError';
+  readonly command: string;
+  constructor(command: string, answer: string) {
+    super(`the chatbot refused "${command}": ${answer.split('\n')[0]}`);
+    this.command = command;
+  }
+}
+
 export interface KbCommandsOptions {
   channel: KbChannel;
   /** The knowledge base's name (for `status` and `delete`). */

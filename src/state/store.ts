@@ -506,6 +506,17 @@ export class StateStore {
     this.#setKbVersionState.run(state, now, reason ?? null, id);
   }
 
+  /** Forgets the recorded versions of one document, or of every document of `source`; how many. */
+  deleteKbVersions(source: string, key?: string): number {
+    if (key === undefined) return this.#db.prepare('DELETE FROM kb_versions WHERE source = ?').run(source).changes;
+    return this.#db.prepare('DELETE FROM kb_versions WHERE source = ? AND key = ?').run(source, key).changes;
+  }
+
+  /** The names of the sources the state holds documents of. */
+  sourceNames(): string[] {
+    return this.#db.prepare('SELECT DISTINCT source FROM documents ORDER BY source').pluck().all() as string[];
+  }
+
   /** Forgets the folder records of `source` whose folder holds no document any more. */
   forgetEmptyFolders(source: string): void {
     this.#forgetEmptyFolders.run(source);

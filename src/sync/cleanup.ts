@@ -50,21 +50,23 @@ export function planDeletions(
   const versions = candidates.versions.filter((v) => v.state === 'delete' && v.docId !== null);
   if (!policy.deleteRemoved) return { versions, removed: [], blocked: undefined };
   const removed = candidates.removed.filter((r) => r.status === 'removed' && r.docId !== null && (policy.removedDue === 'all' || (r.deleteAfter !== null && r.deleteAfter <= policy.now)));
-  const count = removed.length;
-  const total = Math.max(candidates.inKnowledgeBase, 1);
-  const percent = (count / total) * 100;
-  if (count > policy.maxDelete.count) {
-    return { versions, removed: [], blocked: { removals: count, total: candidates.inKnowledgeBase, reason: `${count} documents left their sources, more than sync.maxDelete.count (${policy.maxDelete.count})` } };
-  }
-  // The share is a guard against a source read as (nearly) empty; a small knowledge base may lose its last files.
-  if (count > PERCENT_APPLIES_ABOVE && count * 100 > policy.maxDelete.percent * total) {
-    return {
-      versions,
-      removed: [],
-      blocked: { removals: count, total: candidates.inKnowledgeBase, reason: `${count} of ${candidates.inKnowledgeBase} documents left their sources (${percent.toFixed(0)} %), more than sync.maxDelete.percent (${policy.maxDelete.percent} %)` },
-    };
-  }
+  const reason = maxDeleteExceeded(removed.length, candidates.inKnowledgeBase, policy.maxDelete, 'left their sources');
+  if (reason !== undefined) return { versions, removed: [], blocked: { removals: removed.length, total: candidates.inKnowledgeBase, reason } };
   return { versions, removed, blocked: undefined };
+}
+
+/**
+ * Why deleting `count` documents of a knowledge base of `total` is over `maxDelete` (`what` says what they did:
+ * "left their sources"); undefined when it is not. The share applies only to more than `PERCENT_APPLIES_ABOVE`
+ * deletions: it guards against a source read as (nearly) empty, and a small knowledge base may lose its last files.
+ */
+export function maxDeleteExceeded(count: number, total: number, maxDelete: { count: number; percent: number }, what: string): string | undefined {
+  if (count > maxDelete.count) return `${count} documents ${what}, more than sync.maxDelete.count (${maxDelete.count})`;
+  const base = Math.max(total, 1);
+  if (count > PERCENT_APPLIES_ABOVE && count * 100 > maxDelete.percent * base) {
+    return `${count} of ${total} documents ${what} (${((count / base) * 100).toFixed(0)} %), more than sync.maxDelete.percent (${maxDelete.percent} %)`;
+  }
+  return undefined;
 }
 
 /** What happened to one deletion. */
@@ -96,14 +98,14 @@ export async function runDeletions(
   for (const version of plan.versions) {
     deps.signal?.throwIfAborted();
     const docId = version.docId as string;
-    const result = await deleteOne(deps.commands, docId, { syncId: version.syncId, failedIngestion: version.reason.startsWith('the chatbot failed to ingest') }, deps.signal);
+    const result = await deleteDocument(deps.commands, docId, { syncId: version.syncId, failedIngestion: version.reason.startsWith('the chatbot failed to ingest') }, deps.signal);
     if (result.result === 'deleted' || result.result === 'already-gone') deps.store.setKbVersionState(version.id, 'deleted', deps.now());
     report({ what: 'version', source: version.source, key: version.key, docId, ...result } as DeletionOutcome);
   }
   for (const row of plan.removed) {
     deps.signal?.throwIfAborted();
     const docId = row.docId as string;
-    const result = await deleteOne(deps.commands, docId, { syncId: row.syncId, failedIngestion: false }, deps.signal);
+    const result = await deleteDocument(deps.commands, docId, { syncId: row.syncId, failedIngestion: false }, deps.signal);
     if (result.result === 'deleted' || result.result === 'already-gone') {
       const at = deps.now();
       deps.store.transaction(() => {
@@ -119,7 +121,11 @@ export async function runDeletions(
   return outcomes;
 }
 
-async function deleteOne(
+/**
+ * Deletes one document after reading its metadata again: nothing is deleted that is not lanying-kb's or that holds
+ * another version than `expected.syncId` (when given).
+ */
+export async function deleteDocument(
   commands: KbCommands,
   docId: string,
   expected: { syncId: string | null; failedIngestion: boolean },

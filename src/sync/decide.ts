@@ -152,7 +152,8 @@ function newReason(previous: DocumentRecord | undefined): string {
   if (previous?.status === 'failed') return `not sent yet (last error: ${previous.lastError ?? 'unknown'})`;
   if (previous?.status === 'refused') return `refused by the chatbot before (${previous.lastError ?? 'unknown'}); sending again`;
   if (previous?.status === 'ingest-failed') return `the chatbot failed to ingest it (${previous.lastError ?? 'unknown reason'}); sending again`;
-  if (previous?.status === 'pending') return 'send was interrupted';
+  // `lanying-kb resend` leaves a row pending without a transaction ID; an interrupted send keeps its own.
+  if (previous?.status === 'pending') return previous.transactionId === null ? 'to be sent again (lanying-kb resend)' : 'send was interrupted';
   if (previous?.status === 'deleted') return 'back in the source after its document was deleted';
   return 'first seen';
 }

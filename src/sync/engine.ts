@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { LanyingClient } from '../api/client.js';
 import { AbortedError } from '../api/errors.js';
 import type { ResolvedConfig } from '../config/resolve.js';
+import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { adapterFor, type ResolvedSource, SOURCE_ADAPTERS } from '../sources/registry.js';
 import type { KnownContent, Observation, ObservationBatch, ObserveContext, SourceAdapter, SourceSession } from '../sources/types.js';
@@ -587,15 +588,9 @@ export class SyncEngine {
   }
 
   #selectSources(names: string[] | undefined): ResolvedSource[] {
-    const enabled = this.config.sources.filter((s) => s.enabled);
-    if (!names || names.length === 0) return enabled;
-    const unknown = names.filter((n) => !this.config.sources.some((s) => s.name === n));
-    if (unknown.length) {
-      const known = this.config.sources.map((s) => s.name).join(', ') || 'none';
-      throw new UsageError(`unknown source ${unknown.map((n) => `"${n}"`).join(', ')} (configured: ${known})`);
-    }
-    return this.config.sources.filter((s) => names.includes(s.name));
+    return selectSources(this.config, names);
   }
+
 }
 
 /** What one batch is handled with. */

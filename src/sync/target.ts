@@ -21,3 +21,20 @@ export function targetOf(config: Pick<ResolvedConfig, 'api'>, knowledgeBase: Res
 export function targetKey(target: KnowledgeBaseTarget): string {
   return `${target.appId}/${target.chatbotUserId}/${target.adminUserId}/${target.kbName}`;
 }
+
+/** The sources of each target, by target key (the configuration's knowledge base, or a source's own chatbot). */
+export function targetsOf<S extends Pick<ResolvedSourceBase, 'chatbotUserId'>>(
+  config: Pick<ResolvedConfig, 'api'>,
+  knowledgeBase: ResolvedKnowledgeBase,
+  sources: readonly S[],
+): Map<string, { target: KnowledgeBaseTarget; sources: S[] }> {
+  const out = new Map<string, { target: KnowledgeBaseTarget; sources: S[] }>();
+  for (const source of sources) {
+    const target = targetOf(config, knowledgeBase, source);
+    const key = targetKey(target);
+    const entry = out.get(key) ?? { target, sources: [] };
+    entry.sources.push(source);
+    out.set(key, entry);
+  }
+  return out;
+}

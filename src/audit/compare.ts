@@ -1,0 +1,184 @@
+/**
+ * The state held against the knowledge base (pure): what the state says each document of a target should be, what a
+ * survey of the knowledge base found, and every difference between the two. `check` prints the differences,
+ * `check --adopt` records the documents it could prove to be ours, `prune` deletes the ones that must go.
+ *
+ * A document of the knowledge base is lanying-kb's when its metadata says `managed_by: lanying-kb`; it belongs to
+ * this configuration when its `source` is a configured source (another configuration's documents are `foreign` and
+ * never touched); it is a tracked document's version when its `source` and `path` name a row of the state, and that
+ * version when its `sync_id` is the row's.
+ */
+
+import type { DocumentRecord, KbVersionRecord } from '../state/store.js';
+import { MANAGED_BY } from '../sync/document-metadata.js';
+import type { KnowledgeBaseSurvey, SurveyedDocument } from './survey.js';
+
+/** The kinds of difference. */
+export type FindingKind =
+  /** The state records a document in the knowledge base that it does not hold (or holds in another version). */
+  | 'missing'
+  /** A version of a tracked document that is not its current one (replaced, failed, or sent before). */
+  | 'stale'
+  /** A second copy of a document's current version. */
+  | 'duplicate'
+  /** A document that left its source, still in the knowledge base (deleted after the grace period, or by prune). */
+  | 'removed'
+  /** A document of a configured source that the state does not track. */
+  | 'extra'
+  /** The document never reached the knowledge base: its send or its ingestion failed, or it was refused. */
+  | 'failed'
+  /** Sent, and the chatbot's confirmation was never tied to a document: in the knowledge base or not, unknown. */
+  | 'unconfirmed'
+  /** Sent (or about to be), the chatbot's confirmation is awaited. */
+  | 'pending'
+  /** A document of the knowledge base proven to be a tracked document's current version that the state had not tied to it. */
+  | 'adoptable'
+  /** The chatbot would not say whether the document is there. */
+  | 'unreadable'
+  /** A lanying-kb document of a source this configuration does not have: another configuration's, left alone. */
+  | 'foreign';
+
+export interface Finding {
+  kind: FindingKind;
+  /** The document's source and key (for a document of the knowledge base: what its metadata names). */
+  source: string | null;
+  key: string | null;
+  docId: string | null;
+  detail: string;
+  /** `prune` deletes it. */
+  prunable: boolean;
+  /**
+   * Whether its deletion counts against `sync.maxDelete`: a version proven replaced by an ingested successor (or a
+   * copy of one) does not; a document deleted because it left its source, or that only a survey found, does.
+   */
+  guarded: boolean;
+}
+
+/** The kinds that make the state and the knowledge base differ (`check` exits 3). */
+export const DIFFERENCES: ReadonlySet<FindingKind> = new Set(['missing', 'stale', 'duplicate', 'removed', 'extra', 'failed', 'unconfirmed', 'pending', 'adoptable', 'unreadable']);
+
+export interface Comparison {
+  findings: Finding[];
+  /** Tracked documents whose recorded document holds their current version. */
+  matching: number;
+  /** Documents of the knowledge base that are not lanying-kb's (or whose metadata the chatbot kept none of). */
+  notManaged: number;
+  /** Documents the knowledge base counts that no read reached (a survey without `walk`). */
+  unexamined: number;
+}
+
+export interface CompareInput {
+  /** The knowledge base's target key (`targetKey`): rows recorded for another one were never sent here. */
+  target: string;
+  /** The state's documents of the sources being checked. */
+  records: readonly DocumentRecord[];
+  /** The state's versions to retire, of the same sources. */
+  versions: readonly KbVersionRecord[];
+  survey: KnowledgeBaseSurvey;
+  /** Every source of the configuration (a document of another is `foreign`). */
+  configuredSources: ReadonlySet<string>;
+  /** The sources being checked (documents of the others are left out). */
+  checkedSources: ReadonlySet<string>;
+}
+
+/** Compares the state with the survey. */
+export function compareWithKnowledgeBase(input: CompareInput): Comparison {
+  const { survey } = input;
+  const findings: Finding[] = [];
+  const claimed = new Set<string>();
+  
+  let matching = 0;
+  const view = (docId: string | null): SurveyedDocument | undefined => (docId === null ? undefined : survey.documents.get(docId));
+  const add = (f: Omit<Finding, 'prunable' | 'guarded'> & Partial<Pick<Finding, 'prunable' | 'guarded'>>) => findings.push({ prunable: false, guarded: false, ...f });
+
+  const records = input.records.filter((r) => r.target === null || r.target === input.target);
+  for (const r of input.records) {
+    if (r.target === null || r.target === input.target || r.status === 'skipped' || r.status === 'removed' || r.status === 'deleted') continue;
+    add({ kind: 'missing', source: r.source, key: r.key, docId: null, detail: `recorded for another knowledge base (${r.target}) only: the next sync sends it here` });
+  }
+  for (const r of records) {
+    const doc = view(r.docId);
+    if (r.docId !== null) claimed.add(r.docId);
+    // While a new version is on its way, the one it replaces stays until the new one is ingested.
+    if (r.prevDocId !== null && r.status === 'sent') claimed.add(r.prevDocId);
+    const at = { source: r.source, key: r.key, docId: r.docId };
+    switch (r.status) {
+      case 'ingested':
+      case 'unconfirmed':
+      case 'sent': {
+        if (r.docId === null) {
+          if (r.status === 'sent') add({ kind: 'pending', ...at, detail: 'sent; the chatbot\'s confirmation is awaited' });
+          else add({ kind: 'unconfirmed', ...at, detail: 'sent, but no confirmation was tied to a document (check --adopt looks for it)' });
+          break;
+        }
+        if (doc?.state === 'gone') add({ kind: 'missing', ...at, detail: `recorded as document ${r.docId}, which the knowledge base does not hold (resend sends it again)` });
+        else if (doc?.state === 'unreadable') add({ kind: 'unreadable', ...at, detail: `document ${r.docId}: ${doc.reason}` });
+        else if (doc?.state === 'present' && doc.metadata.sync_id !== r.syncId) {
+          add({ kind: 'missing', ...at, detail: `recorded as document ${r.docId}, which holds another version (sync_id ${doc.metadata.sync_id ?? 'none'})` });
+        } else if (doc?.state === 'present') matching++;
+        break;
+      }
+      case 'removed':
+        if (r.docId !== null && doc?.state === 'present') add({ kind: 'removed', ...at, detail: 'left its source; deleted after sync.deleteAfter, or by prune', prunable: true, guarded: true });
+        break;
+      case 'ingest-failed':
+      case 'refused':
+      case 'failed':
+        add({ kind: 'failed', ...at, detail: `${r.status}: ${r.lastError ?? 'unknown reason'}` });
+        break;
+      case 'pending':
+        add({ kind: 'pending', ...at, detail: 'its send was interrupted; the next sync sends it' });
+        break;
+      default:
+        break;
+    }
+  }
+
+  for (const v of input.versions) {
+    if (v.docId === null || v.state === 'deleted' || (v.target !== null && v.target !== input.target)) continue;
+    claimed.add(v.docId);
+    const doc = view(v.docId);
+    if (v.state === 'delete' && doc?.state === 'present') {
+      add({ kind: 'stale', source: v.source, key: v.key, docId: v.docId, detail: `to delete: ${v.reason}`, prunable: true, guarded: false });
+    }
+  }
+
+  const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
+  let notManaged = 0;
+  let present = 0;
+  for (const doc of survey.documents.values()) {
+    if (doc.state !== 'present') continue;
+    present++;
+    if (claimed.has(doc.docId)) continue;
+    const m = doc.metadata;
+    if (m.managed_by !== MANAGED_BY) {
+      notManaged++;
+      continue;
+    }
+    const source = m.source ?? null;
+    const key = m.path ?? null;
+    const at = { source, key, docId: doc.docId };
+    if (source === null || !input.configuredSources.has(source)) {
+      add({ kind: 'foreign', ...at, detail: `a lanying-kb document of source "${source ?? 'none'}", which this configuration does not have: left alone` });
+      continue;
+    }
+    if (!input.checkedSources.has(source)) continue;
+    const r = key === null ? undefined : byPath.get(`${source}\n${key}`);
+    if (r === undefined || r.status === 'deleted' || r.status === 'skipped') {
+      add({ kind: 'extra', ...at, detail: 'a lanying-kb document that the state does not track', prunable: true, guarded: true });
+    } else if (r.status === 'removed') {
+      add({ kind: 'extra', ...at, detail: 'a version of a document that left its source', prunable: true, guarded: true });
+    } else if (m.sync_id !== undefined && m.sync_id === r.syncId) {
+      const recorded = view(r.docId);
+      if (r.docId === null || recorded?.state === 'gone' || (recorded?.state === 'present' && recorded.metadata.sync_id !== r.syncId)) {
+        add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
+      } else {
+        add({ kind: 'duplicate', ...at, detail: `a second copy of document ${r.docId}`, prunable: true, guarded: r.status !== 'ingested' });
+      }
+    } else {
+      add({ kind: 'stale', ...at, detail: `an old version (sync_id ${m.sync_id ?? 'none'}; the current one is ${r.syncId ?? 'unsent'})`, prunable: true, guarded: r.status !== 'ingested' });
+    }
+  }
+  const unexamined = survey.walked ? 0 : Math.max(0, survey.total - present);
+  return { findings, matching, notManaged, unexamined };
+}
