@@ -7,7 +7,8 @@
 export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
-  vitest: { configFile: 'vitest.config.ts', related: true },
+  // The direct tests of these modules only (see vitest.mutation.config.ts).
+  vitest: { configFile: 'vitest.mutation.config.ts', related: true },
   coverageAnalysis: 'perTest',
   mutate: [
     'src/sync/decide.ts',
@@ -16,16 +17,19 @@ export default {
     'src/sync/folder-digest.ts',
     'src/daemon/scheduler.ts',
     'src/daemon/retry-policy.ts',
+    'src/daemon/path-batcher.ts',
     'src/api/retry.ts',
     'src/config/resolve.ts',
     'src/sources/folder/config.ts',
     'src/sources/urls/config.ts',
+    'src/api/secret-fragments.ts',
+    'src/api/circuit-breaker.ts',
   ],
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 90, low: 80, break: null },
   concurrency: 2,
-  timeoutMS: 60_000,
+  timeoutMS: 10_000,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };

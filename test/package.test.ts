@@ -148,16 +148,21 @@ describe('the packed package', () => {
       import { MessageChannel } from 'node:worker_threads';
       const { port1, port2 } = new MessageChannel();
       const urls = [];
-      port1.on('message', (url) => urls.push(url));
+      // One more module, loaded last (below): its URL arrives after those of every module the import loaded.
+      const last = 'data:text/javascript,export default 1';
+      let lastSeen;
+      const seen = new Promise((resolve) => (lastSeen = resolve));
+      port1.on('message', (url) => (url === last ? lastSeen() : urls.push(url)));
       register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}), { data: { port: port2 }, transferList: [port2] });
       const entry = process.argv[1];
       await import(entry);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await import(last);
+      await seen;
       port1.close();
       console.log(JSON.stringify(urls));
     `;
     const loaded = (entry: string) => {
-      const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script, entry], { cwd: consumer, encoding: 'utf8' });
+      const run = spawnSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script, entry], { cwd: consumer, encoding: 'utf8', timeout: 60_000 });
       expect(run.stderr).toBe('');
       return (JSON.parse(run.stdout) as string[]).map((u) => u.replace(/^file:\/\/.*?\/node_modules\//, ''));
     };

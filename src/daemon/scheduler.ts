@@ -105,6 +105,7 @@ export class Scheduler {
     if (source === null) (this.#fullDue ??= []).push(reason);
     else {
       const reasons = this.#sourceDue.get(source) ?? [];
+      // Stryker disable next-line ConditionalExpression: the job's reasons are deduplicated anyway; this keeps the list short while requests pile up
       if (!reasons.includes(reason)) reasons.push(reason);
       this.#sourceDue.set(source, reasons);
     }
@@ -288,6 +289,7 @@ export class Scheduler {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
       return;
     }
+    // Stryker disable next-line ConditionalExpression: tasks go first, so none waits when another kind of job starts
     const task = job.kind === 'task' ? this.#tasks.shift() : undefined;
     const controller = new AbortController();
     const promise = (async () => {
@@ -303,6 +305,7 @@ export class Scheduler {
     this.#current = { job, controller, promise };
     void promise.then(() => {
       this.#current = undefined;
+      // Stryker disable next-line ConditionalExpression: only a reconcile job has sources: null
       if (job.kind === 'reconcile' && job.sources === null) this.#armInterval();
       // Let timers and I/O callbacks run between jobs.
       setImmediate(() => this.#kick());

@@ -4,6 +4,7 @@ import { LanyingClient } from '../../src/api/client.js';
 import { AbortedError, AuthError, ApiError, ConnectionError, RateLimitError, ServerError, TimeoutError } from '../../src/api/errors.js';
 import { clientFor, registerUsers, useSandbox } from '../helpers/sandbox.js';
 import { caught } from '../helpers/errors.js';
+import { waitFor } from '../helpers/sync.js';
 
 function requestsTo(state: { requests: { method: string; path: string }[] }, method: string, path: string) {
   return state.requests.filter((r) => r.method === method && r.path === path);
@@ -54,6 +55,36 @@ describe('LanyingClient against the sandbox', () => {
     expect(sleeps[0]).toBeLessThanOrEqual(500);
     expect(sleeps[1]).toBeGreaterThanOrEqual(750);
     expect(sleeps[1]).toBeLessThanOrEqual(1000);
+  });
+
+  it('retries a GET answered with code 20000 (server database error) in a 200 envelope', async () => {
+    const sandbox = await useSandbox();
+    const { client, sleeps } = clientFor(sandbox, { maxRetries: 3 });
+    const [alice] = await registerUsers(client, ['alice']);
+    sandbox.setFaults([{ route: 'GET /user/profile', code: 20000, times: 2 }]);
+    expect(await client.users.profile({ actAs: alice as number })).toMatchObject({ user_id: alice });
+    expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+
+    sandbox.setFaults([{ route: 'GET /user/profile', code: 20000 }]);
+    const error = await caught(client.users.profile({ actAs: alice as number }));
+    expect(error).toBeInstanceOf(ServerError);
+    expect(error).toMatchObject({ code: 20000, status: 200 });
+    expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(3 + 4);
+  });
+
+  it('does not retry another code in a 200 envelope, nor code 20000 of a call that is not safe to repeat', async () => {
+    const sandbox = await useSandbox();
+    const { client, sleeps } = clientFor(sandbox, { maxRetries: 3 });
+    const [alice] = await registerUsers(client, ['alice']);
+    sandbox.setFaults([{ route: 'GET /user/profile', code: 10002, times: 1 }]);
+    expect(await caught(client.users.profile({ actAs: alice as number }))).toMatchObject({ code: 10002 });
+    expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(1);
+    sandbox.setFaults([{ route: 'POST /group/create', code: 20000, times: 1 }]);
+    const error = await caught(client.groups.create({ name: 'g' }, { actAs: alice as number }));
+    expect(error).toBeInstanceOf(ServerError);
+    expect(requestsTo(sandbox.state(), 'POST', '/group/create')).toHaveLength(1);
+    expect(sleeps).toEqual([]);
   });
 
   it('honours Retry-After on 429, and gives up after maxRetries with a RateLimitError', async () => {
@@ -125,7 +156,8 @@ describe('LanyingClient against the sandbox', () => {
     const error = await caught(client.users.profile({ actAs: alice as number }));
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).message).toBe('GET /user/profile failed: no response within 100 ms');
-    await new Promise((r) => setTimeout(r, 500));
+    // The sandbox still serves both attempts (each waits out its 400 ms); none more is made.
+    await sandbox.idle();
     expect(requestsTo(sandbox.state(), 'GET', '/user/profile')).toHaveLength(2);
   });
 
@@ -142,7 +174,8 @@ describe('LanyingClient against the sandbox', () => {
 
   it('stops at once when the caller aborts, also during a wait between retries', async () => {
     const sandbox = await useSandbox();
-    const { client } = clientFor(sandbox, { realSleep: true });
+    const willRetry: string[] = [];
+    const { client } = clientFor(sandbox, { realSleep: true, onCall: (call) => void (call.willRetry && willRetry.push(call.path)) });
     const [alice] = await registerUsers(client, ['alice']);
     const before = new AbortController();
     before.abort();
@@ -151,7 +184,9 @@ describe('LanyingClient against the sandbox', () => {
     sandbox.setFaults([{ route: 'GET /user/profile', status: 429, retryAfterSeconds: 30 }]);
     const during = new AbortController();
     const pending = caught(client.users.profile({ actAs: alice as number, signal: during.signal }));
-    setTimeout(() => during.abort(), 100);
+    // Aborted once the 429 came back, while the client waits its 30 s.
+    await waitFor(() => willRetry.includes('/user/profile'), 5000, 'the 429');
+    during.abort();
     const started = Date.now();
     expect(await pending).toBeInstanceOf(AbortedError);
     expect(Date.now() - started).toBeLessThan(5000);

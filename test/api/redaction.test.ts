@@ -36,6 +36,32 @@ describe('containsSecretFragment', () => {
   });
 });
 
+describe('containsSecretFragment: edges', () => {
+  const pct = (text: string) => [...text].map((c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('');
+  const cases: [string, string, string, boolean][] = [
+    ['the last 8 letters and digits of the token', `ends with ${TOKEN.slice(-8)}`, TOKEN, true],
+    ['the first 8', `${TOKEN.slice(0, 8)}!`, TOKEN, true],
+    ['8 letters and digits split by separators', `${TOKEN.slice(3, 7)}-_ ${TOKEN.slice(7, 11)}`, TOKEN, true],
+    ['7 of them', TOKEN.slice(3, 10), TOKEN, false],
+    ['percent-encoding with an invalid sequence in the same run (decoded byte by byte)', `x=%ff${pct(TOKEN.slice(0, 12))}`, TOKEN, true],
+    ['percent-encoding in lower and upper case', pct(TOKEN.slice(0, 12)).toUpperCase(), TOKEN, true],
+    ['full-width letters, percent-encoded as UTF-8', encodeURIComponent([...TOKEN.slice(0, 12)].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('')), TOKEN, true],
+    ['a short secret counts as a whole', 'the pin is ab12c', 'ab12c', true],
+    ['a short secret, in another case', 'the pin is AB12C', 'ab12c', true],
+    ['a short secret, only partly', 'the pin is ab12', 'ab12c', false],
+    ['a secret of exactly 8', 'key: abcd1234.', 'abcd1234', true],
+    ['a secret without letters or digits: exactly', 'see --++-- there', '--++--', true],
+    ['a secret without letters or digits: absent', 'see --+- there', '--++--', false],
+    ['an empty secret', 'anything', '', false],
+    ['an empty text', '', TOKEN, false],
+  ];
+  for (const [what, text, secret, found] of cases) {
+    it(`${what}: ${found ? 'found' : 'not found'}`, () => {
+      expect(containsSecretFragment(text, secret)).toBe(found);
+    });
+  }
+});
+
 /** A server that answers every request with `body` (an API envelope or storage XML) and `status`. */
 async function echoServer(status: number, body: (url: string) => string): Promise<string> {
   const server = createServer((req, res) => {
@@ -55,6 +81,7 @@ describe('server text that echoes the token is never shown', () => {
     expect(error).toBeInstanceOf(ApiError);
     expect(error.code).toBe(10002);
     expect(error.serverMessage).toBe(WITHHELD_SERVER_TEXT);
+    expect(WITHHELD_SERVER_TEXT).toBe("[withheld: the server's text contained part of the access token]");
     for (const text of [error.message, JSON.stringify(error), String(error.stack)]) expect(containsSecretFragment(text, TOKEN)).toBe(false);
   });
 

@@ -139,6 +139,25 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Keys of the files `settle()` writes; leave them out where a test lists documents. */
+export const isSentinel = (key: string): boolean => /^zz-settled-\d+\.bin$/.test(key);
+let sentinels = 0;
+
+/**
+ * Waits until the daemon has handled every change made to the `docs` folder before this call, and nothing is left
+ * to do: no path waiting, no job, no request or ingestion at the sandbox. The moment to check that something did NOT
+ * happen, instead of sleeping. It writes a sentinel file that the source reports but never sends (an unsupported
+ * type) and waits until the state records it as skipped: file events reach the daemon in the order they were made,
+ * and path batches of a source run in that order, so nothing made before it is still on its way.
+ */
+export async function settle(env: DaemonEnv, daemon: Daemon): Promise<void> {
+  const key = `zz-settled-${++sentinels}.bin`;
+  env.write(key, 'a sentinel');
+  await waitFor(() => env.read((store) => store.get('docs', key)?.status === 'skipped'), 10_000, `the sentinel ${key} to be handled`);
+  await daemon.whenIdle();
+  await env.sandbox.idle();
+}
+
 /** How many times each value occurs. */
 export function tally(values: string[]): Map<string, number> {
   const map = new Map<string, number>();

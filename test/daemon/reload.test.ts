@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { daemonEnv, logSink, sleep, spawnWatch, tally, useDaemon, waitFor } from './helpers.js';
+import { daemonEnv, logSink, settle, spawnWatch, tally, useDaemon, waitFor } from './helpers.js';
 
 describe('lanying-kb watch: configuration reload', () => {
   it('SIGHUP with a new source sends its documents and not the old ones again; an invalid config is logged and the old one kept', async () => {
@@ -77,8 +77,7 @@ describe('lanying-kb watch: configuration reload', () => {
     env.write('new.md', '# New\n');
     env.write('more.txt', 'excluded now\n');
     await waitFor(() => env.sentPaths().includes('new.md'), 5000, 'a new file of the changed source');
-    await sleep(300);
-    await daemon.whenIdle();
+    await settle(env, daemon);
     expect(env.sentPaths().sort()).toEqual(['keep.md', 'new.md', 'notes.txt', 'o.md']);
   });
 
@@ -92,7 +91,7 @@ describe('lanying-kb watch: configuration reload', () => {
     expect(env.sentPaths()).toEqual(['index.md']);
 
     env.write('drafts/later.md', '# Still ignored\n');
-    await sleep(400);
+    await settle(env, daemon);
     expect(env.sentPaths()).toEqual(['index.md']);
 
     env.write('.kbignore', '# nothing ignored now\n');

@@ -1,7 +1,7 @@
 import { watch } from 'chokidar';
 import { describe, expect, it } from 'vitest';
 import type { WatcherFactory } from '../../src/sources/folder/watcher.js';
-import { daemonEnv, logSink, sleep, tally, useDaemon, waitFor } from './helpers.js';
+import { daemonEnv, logSink, tally, useDaemon, waitFor } from './helpers.js';
 
 describe('lanying-kb watch: failures and fallbacks', () => {
   it('recovers without a restart when the API is down for a while', async () => {
@@ -16,7 +16,10 @@ describe('lanying-kb watch: failures and fallbacks', () => {
     env.sandbox.setFaults([{ route: '*', status: 503 }]);
     for (let i = 0; i < 5; i++) env.write(`outage-${i}.md`, `# Written during the outage ${i}\n`);
     await waitFor(() => logs.lines.some((l) => l.event === 'failed'), 5000, 'failed sends');
-    await sleep(1500);
+    // The outage lasts: the daemon schedules a retry, which starts and meets it too (its client waits for the API).
+    const next = (event: string, after: number) => logs.lines.findIndex((l, i) => i > after && l.event === event);
+    await waitFor(() => next('retry-scheduled', -1) >= 0 && next('reconcile-started', next('retry-scheduled', -1)) >= 0, 10_000, 'the retry to start');
+    await env.sandbox.idle();
     expect(env.sentPaths()).toEqual(['before.md']);
     env.sandbox.setFaults([]);
 
@@ -67,7 +70,8 @@ describe('lanying-kb watch: failures and fallbacks', () => {
     env.raw.notify = { message: { from: admin, users: [person], text: '{kb}: {added} added, {sent} sent' } };
     env.write('a.md', '# A\n');
     const summaries = () => env.sandbox.state().messages.filter((m) => m.to_id === person).map((m) => m.content);
-    const daemon = await useDaemon(env.config());
+    const logs = logSink();
+    const daemon = await useDaemon(env.config(), { logs });
     await daemon.ready;
     await waitFor(() => summaries().length === 1, 5000, 'the first summary');
     expect(summaries()).toEqual(['sandbox-kb: 1 added, 1 sent']);
@@ -76,8 +80,13 @@ describe('lanying-kb watch: failures and fallbacks', () => {
     env.write('c.md', '# C\n');
     await waitFor(() => summaries().length === 2, 5000, 'the summary of the watched changes');
     expect(summaries()[1]).toBe('sandbox-kb: 2 added, 2 sent');
-    // Periodic reconciles that send nothing send no summary.
-    await sleep(1500);
+    // Periodic reconciles that send nothing send no summary: two more of them, then a stop, which waits for every
+    // summary being sent.
+    const reconciles = () => logs.lines.filter((l) => l.event === 'reconcile-finished').length;
+    const seen = reconciles();
+    await waitFor(() => reconciles() >= seen + 2, 5000, 'two more periodic reconciles');
+    await daemon.stop();
+    await env.sandbox.idle();
     expect(summaries()).toHaveLength(2);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DaemonEnv, daemonEnv, sleep, spawnWatch, tally, waitFor, type WatchProcess } from './helpers.js';
+import { type DaemonEnv, daemonEnv, spawnWatch, tally, waitFor, type WatchProcess } from './helpers.js';
 
 const FILES = 24;
 
@@ -107,7 +107,7 @@ describe('lanying-kb watch: signals and restarts (the real CLI)', () => {
     await second.waitForLog((l) => l.event === 'sent', 20_000, 'a send by the second run');
     second.child.kill('SIGKILL');
     expect((await second.exited).signal).toBe('SIGKILL');
-    await sleep(900); // let the sandbox finish the sends it was handling
+    await env.sandbox.idle(); // the sends the killed process had in flight are finished (or cut off) first
 
     await restartAndFinish(env);
     expectEachOnce(env);

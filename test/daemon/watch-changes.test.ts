@@ -1,7 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { daemonEnv, logSink, sleep, tally, useDaemon, waitFor } from './helpers.js';
+import { daemonEnv, isSentinel, logSink, settle, sleep, tally, useDaemon, waitFor } from './helpers.js';
 
 describe('lanying-kb watch: changes while running', () => {
   it('sends an added file, re-sends an edited one, records a rename as a move (nothing sent) and a deletion', async () => {
@@ -55,13 +55,12 @@ describe('lanying-kb watch: changes while running', () => {
     rmSync(path.join(env.docs, 'page.md'));
     writeFileSync(path.join(env.docs, 'page.md'), '# Version 3\n');
     await waitFor(() => env.sentPaths().length === 3, 5000, 'the second save');
-    await sleep(400);
-    await daemon.whenIdle();
+    await settle(env, daemon);
 
     expect(env.sentPaths()).toEqual(['page.md', 'page.md', 'page.md']);
     const record = env.state().get('docs', 'page.md');
     expect(record?.status).toMatch(/^(sent|ingested)$/);
-    expect(env.state().list().map((r) => r.key)).toEqual(['page.md']);
+    expect(env.state().list().map((r) => r.key).filter((key) => !isSentinel(key))).toEqual(['page.md']);
   });
 
   it('records a renamed folder as moves of its files: nothing sent again', async () => {
@@ -73,9 +72,8 @@ describe('lanying-kb watch: changes while running', () => {
 
     renameSync(path.join(env.docs, 'guide'), path.join(env.docs, 'manual'));
     await waitFor(() => env.read((s) => s.list({ status: ['sent', 'ingested'] }).every((r) => r.key.startsWith('manual/'))), 5000, 'the moves');
-    await sleep(300);
-    await daemon.whenIdle();
-    const rows = env.state().list();
+    await settle(env, daemon);
+    const rows = env.state().list().filter((r) => !isSentinel(r.key));
     expect(rows.map((r) => [r.key, r.status, r.movedFrom])).toEqual([
       ['manual/one.md', 'ingested', 'docs:guide/one.md'],
       ['manual/three.md', 'ingested', 'docs:guide/three.md'],
@@ -95,8 +93,7 @@ describe('lanying-kb watch: changes while running', () => {
       writeFileSync(file, `# Part 1\n${'more\n'.repeat(i)}`, { flag: 'w' });
     }
     await waitFor(() => env.sentPaths().length === 1, 5000, 'the finished file');
-    await sleep(300);
-    await daemon.whenIdle();
+    await settle(env, daemon);
     expect(env.sentPaths()).toEqual(['growing.md']);
     expect(env.sends()).toHaveLength(1);
   });

@@ -24,7 +24,7 @@ describe('sync engine: URL sources', () => {
     expect(metadataOf(text as never)).toMatchObject({ link: text?.content, title: 'The guide', origin: 'web', source: 'site', managed_by: 'lanying-kb' });
     expect(attachmentOf(file as never)).toMatchObject({ dName: 'spec.pdf', fLen: '%PDF-1.4 fake but fine'.length });
     expect(metadataOf(file as never).sha256).toBe(createHash('sha256').update('%PDF-1.4 fake but fine').digest('hex'));
-    await new Promise((r) => setTimeout(r, 50));
+    await s.sandbox.idle();
     const docs = s.sandbox.state().knowledgeBase.documents;
     expect(docs.map((d) => [d.type, d.status]).sort()).toEqual([
       ['file', 'finish'],
@@ -52,7 +52,7 @@ describe('sync engine: URL sources', () => {
     const s = await setupSync({ sources: (_root, sandbox) => [{ type: 'urls', name: 'site', allowPrivateAddresses: true, urls: [`${sandbox.url}/_sandbox/site/news.html`] }] });
     s.sandbox.setPage('news.html', { body: page('News', 'Version 1 is out.'), etag: '"v1"' });
     await s.sync();
-    await new Promise((r) => setTimeout(r, 50)); // the chatbot fetches the page too; let it
+    await s.sandbox.idle(); // the chatbot fetches the page too
     const pageRequests = () => s.sandbox.state().requests.filter((r) => r.path === '/_sandbox/site/news.html');
     const before = pageRequests().length;
     const second = await s.sync();

@@ -8,7 +8,7 @@ import type { SyncReport } from '../../src/sync/report.js';
 import { SourceError, StateError, UsageError } from '../../src/errors.js';
 import { type DocumentRecord, StateStore } from '../../src/state/store.js';
 import type { SyncEvent } from '../../src/sync/engine.js';
-import { attachmentOf, metadataOf, setupSync } from '../helpers/sync.js';
+import { attachmentOf, metadataOf, setupSync, waitFor } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
 import { caught } from '../helpers/errors.js';
 
@@ -51,7 +51,7 @@ describe('sync engine: change detection', () => {
     expect(metadataOf(page).title).toBe('A page');
 
     // The chatbot made one document per message, and every value of the metadata is a string.
-    await new Promise((r) => setTimeout(r, 50));
+    await s.sandbox.idle();
     const docs = s.sandbox.state().knowledgeBase.documents;
     expect(docs.map((d) => d.filename).sort()).toEqual(['Intro Page.md', 'notes.txt', 'page.html']);
     expect(docs.every((d) => d.status === 'finish')).toBe(true);
@@ -373,7 +373,7 @@ describe('sync engine: failures and crash safety', () => {
       signal: abort.signal,
       onEvent: () => undefined,
     });
-    await new Promise((r) => setTimeout(r, 600));
+    await waitFor(() => s.sends().length === 1, 5000, 'the send to reach the server');
     abort.abort();
     await caught(stopped);
     const store = s.state();

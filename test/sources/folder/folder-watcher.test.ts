@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { FolderWatcher } from '../../../src/sources/folder/folder-watcher.js';
 import { tmpDir, writeFile } from '../../helpers/tmp-dir.js';
-import { sleep, waitFor } from '../../daemon/helpers.js';
+import { waitFor } from '../../daemon/helpers.js';
 
 type Seen = { event: string; rel: string; size: number | undefined };
 
@@ -27,8 +27,10 @@ describe('FolderWatcher (one inotify watch per folder)', () => {
     writeFile(root, 'guide/deep/c.md', '# C\n');
     const { watcher, seen, errors, has } = await start(root);
     expect(watcher.folderCount).toBe(3);
-    await sleep(100);
-    expect(seen).toEqual([]);
+    // A file written now is reported after anything that was reported for the files already there.
+    writeFile(root, 'sentinel.md', '# S\n');
+    await waitFor(() => has('change', 'sentinel.md'), 5000, 'the sentinel');
+    expect(new Set(seen.map((s) => s.rel))).toEqual(new Set(['sentinel.md']));
 
     writeFileSync(path.join(root, 'guide/b.md'), '# B, edited\n');
     await waitFor(() => seen.some((s) => s.rel === 'guide/b.md' && s.size === 12), 5000, 'the edit, with its size');
@@ -86,13 +88,16 @@ describe('FolderWatcher (one inotify watch per folder)', () => {
     writeFileSync(path.join(root, 'docs/y.tmp'), 'temporary');
     mkdirSync(path.join(root, 'drafts/sub'));
     writeFileSync(path.join(root, 'docs/y.md'), '# Y, edited\n');
-    await waitFor(() => has('change', 'docs/y.md'), 5000, 'the watched file');
-    await sleep(100);
-    expect(seen.map((s) => s.rel)).toEqual(['docs/y.md']);
+    writeFileSync(path.join(root, 'docs/sentinel.md'), '# S\n');
+    await waitFor(() => has('change', 'docs/sentinel.md'), 5000, 'the sentinel, after everything written before it');
+    expect(new Set(seen.map((s) => s.rel))).toEqual(new Set(['docs/y.md', 'docs/sentinel.md']));
+    const before = seen.length;
 
+    // Another watcher of the same folder sees the next write: the closed one reports nothing.
+    const observer = await start(root, ignored);
     await watcher.close();
     writeFileSync(path.join(root, 'docs/y.md'), '# Y, edited again\n');
-    await sleep(200);
-    expect(seen.map((s) => s.rel)).toEqual(['docs/y.md']);
+    await waitFor(() => observer.has('change', 'docs/y.md'), 5000, 'the write, seen by the other watcher');
+    expect(seen).toHaveLength(before);
   });
 });

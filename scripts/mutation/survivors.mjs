@@ -1,0 +1,68 @@
+// Surviving mutants that are left as they are, and why (docs/MUTATION.md shows the reason next to each). A mutant
+// matches an entry when its line in the source contains `line` (and, when given, its mutator is `mutator`).
+// An equivalent mutant is better disabled in the source (`// Stryker disable next-line <mutator>: <why>`); this list
+// is for mutants a test could kill but that are not worth one, each with its reason.
+
+/** @type {Record<string, { line: string; mutator?: string; why: string }[]>} */
+export const SURVIVORS = {
+  'src/api/circuit-breaker.ts': [
+    {
+      line: "signal?.removeEventListener('abort', onAbort);",
+      why: 'equivalent: a listener left in place would only run after the promise settled, and rejecting a settled promise does nothing',
+    },
+    { line: 'reject(signal?.reason);', why: 'equivalent: the abort listener only exists when there is a signal' },
+    { line: "signal?.addEventListener('abort', onAbort, { once: true });", why: 'equivalent: a signal aborts once' },
+    {
+      line: "return new UnavailableError('rate-limited',",
+      why: 'unreachable: the breaker is rate-limited only by an opening, which always sets the retry time and the last error',
+    },
+    {
+      line: "if (now >= deadline || (state === 'open' && this.#retryAt !== undefined && this.#retryAt > deadline)) throw this.unavailableError();",
+      why: 'equivalent: half-open, the last retry time has passed and the deadline has not, so it is never after the deadline; while open a retry time is always set (the check is for the type checker)',
+    },
+    {
+      line: "const until = Math.min(deadline, state === 'open' && this.#retryAt !== undefined ? this.#retryAt : deadline);",
+      why: "equivalent in a running process: the breaker's own timer wakes every waiter when the open time ends; the waiter's timer only keeps the process alive meanwhile, which it does either way",
+    },
+    {
+      line: "else if (this.#state === 'half-open') this.#wakeAll();",
+      why: 'equivalent: waiters woken (or not) while the probe is still out look and wait again',
+    },
+    { line: 'if (ticket.probe) this.#wakeAll();', mutator: 'ConditionalExpression', why: 'equivalent for `true`: waking waiters without cause is harmless, they look and wait again (the `false` mutant is killed)' },
+    { line: 'return after !== undefined && after > this.longRetryAfterMs', mutator: 'ConditionalExpression', why: 'equivalent: `undefined > n` is false as well' },
+    { line: "return { kind: 'neutral' };", why: "equivalent: the switch's default branch handles any other verdict the same way" },
+    {
+      line: "if (this.#state === 'open' && this.#retryAt !== undefined && this.#retryAt > retryAt) return;",
+      why: 'equivalent: when not open the retry time is unset or already past, and while open it is always set; at an equal time, returning early or opening again to the same time changes nothing',
+    },
+    { line: "if (this.#state !== 'open') return;", why: 'equivalent: the timer that goes half-open is cleared whenever the breaker closes or opens again' },
+  ],
+  'src/sync/decide.ts': [
+    {
+      line: 'if (previous.retryAfter !== null && options.now < previous.retryAfter) {',
+      mutator: 'ConditionalExpression',
+      why: 'equivalent: without the null check, `now < null` compares with 0 and is false for any clock, as the check makes it',
+    },
+  ],
+  'src/sync/transitions.ts': [
+    {
+      line: 'if (pending.uploadedHash !== null && pending.uploadedHash !== pending.hash) {',
+      mutator: 'ConditionalExpression',
+      why: 'equivalent: with no version in the knowledge base (uploadedHash null) the row has no document either (docId null), so prevHash and prevDocId come out null both ways',
+    },
+  ],
+  'src/sources/folder/config.ts': [
+    {
+      line: 'export const folderSourceSchema = z.strictObject({',
+      mutator: 'ObjectLiteral',
+      why: 'a tooling artefact: the emptied schema breaks the module as it loads, so no test file can even start, which Stryker\'s vitest runner counts as survived. Made by hand, the same change fails every config test (checked).',
+    },
+  ],
+  'src/sources/urls/config.ts': [
+    {
+      line: '.strictObject({',
+      mutator: 'ObjectLiteral',
+      why: 'the same artefact as the folder schema: the emptied schema breaks the module as it loads (every config test fails when the change is made by hand).',
+    },
+  ],
+};
