@@ -114,6 +114,8 @@ export class Confirmer {
   #commands: KbCommands | undefined;
   /** Aborted when the confirmer closes: proofs in progress stop, and write nothing. */
   readonly #closing = new AbortController();
+  /** Set while `catchUp` reads earlier runs' answers: a refusal among them stops nothing. */
+  #catchingUp = false;
 
   constructor(options: ConfirmerOptions) {
     this.#options = options;
@@ -153,6 +155,23 @@ export class Confirmer {
     if (oldest) this.#options.channel.startAfter((BigInt(oldest) - 1n).toString());
     this.#unsubscribe = this.#options.channel.onMessage((message) => this.#onMessage(message));
     this.#stopWatching = this.#options.channel.watch();
+  }
+
+  /**
+   * Reads what the chatbot said about documents sent by earlier runs (still awaited, or recently unconfirmed) up to
+   * now, and records it (acks, refusals, notices with their proofs). Before a run plans: a document refused or failed
+   * meanwhile is then sent again by this run instead of the next one. Nothing when no document is awaited.
+   */
+  async catchUp(signal?: AbortSignal): Promise<void> {
+    if (this.awaitedCount() === 0 && this.lateCandidates().length === 0) return;
+    this.start();
+    this.#catchingUp = true;
+    try {
+      await this.#options.channel.caughtUp(signal);
+    } finally {
+      this.#catchingUp = false;
+    }
+    await this.#proofs.onIdle();
   }
 
   /** A send went out: its answers come after its message. */
@@ -257,7 +276,9 @@ export class Confirmer {
     this.#options.store.put(refusedRecord(row, reply.text, now));
     this.#acked.delete(row.msgId as string);
     this.#options.onConfirmation?.({ outcome: 'refused', source: row.source, key: row.key, reason: reply.text });
-    if (STOPPING.has(reply.reason)) this.#options.onStop?.(new ChatbotRefusedError(reply.reason, reply.text));
+    // A refusal of an earlier run's document, read late, says how the chatbot was then: it is recorded, and the
+    // document is sent again, whose answer says how the chatbot is now.
+    if (STOPPING.has(reply.reason) && !this.#catchingUp) this.#options.onStop?.(new ChatbotRefusedError(reply.reason, reply.text));
   }
 
   /** A completion notice: tied to its document by proof, then recorded. */

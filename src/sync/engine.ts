@@ -303,6 +303,9 @@ export class SyncEngine {
         warnings.push(message);
         this.#onEvent?.({ type: 'warning', message });
       }
+      // What the chatbot said about earlier runs' documents since (refused, failed, ingested late) is recorded before
+      // this run decides: a refused document is then sent again now.
+      for (const [, lifecycle] of lifecycles) await lifecycle.catchUp(signal);
       const ctx = this.#observeContext(signal, downloadDir);
       // Every source is opened before anything is sent: a missing folder stops the run before it starts.
       await this.#prepareRun(run.sources, ctx);

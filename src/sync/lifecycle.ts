@@ -94,6 +94,11 @@ export class KnowledgeBaseLifecycle {
     if (this.#confirmer.awaitedCount() > 0 || this.#confirmer.lateCandidates().length > 0) this.#confirmer.start();
   }
 
+  /** Records what the chatbot said meanwhile about documents earlier runs sent (see `Confirmer.catchUp`). */
+  async catchUp(signal?: AbortSignal): Promise<void> {
+    await this.#confirmer.catchUp(signal);
+  }
+
   /** Documents of this target on their way. */
   awaitedCount(): number {
     return this.#confirmer.awaitedCount();

@@ -364,6 +364,21 @@ describe('documents that left their sources are deleted, safely', () => {
   });
 });
 
+describe('answers read late', () => {
+  it('refusals of an earlier run that did not wait are read before the next run decides: it sends those documents again and is not stopped by old refusals', async () => {
+    const s = await setupSync({ sandbox: { faults: [{ chatbot: 'refuse', reason: 'deduct_failed' }] } });
+    for (let i = 0; i < 8; i++) writeFile(s.root, `doc-${i}.md`, `# ${i}\n`);
+    expect((await s.sync({ wait: false })).counts).toMatchObject({ sent: 8 });
+    await s.sandbox.idle();
+    s.sandbox.setFaults([]);
+    // Every document was refused; the state does not know yet (the run did not wait for the answers).
+    const report = await syncSettled(s);
+    expect(report.outcome).toBe('ok');
+    expect(report.counts).toMatchObject({ sent: 8, ingested: 8 });
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `doc-${i}.md`));
+  });
+});
+
 describe('the daemon: documents that left their sources', () => {
   it('a change seen in a root that then vanished (an unmounted disk) is no removal: nothing is deleted, and the change is sent once the root is back', async () => {
     const env = await daemonEnv({ sync: { deleteAfter: 0 } });
