@@ -24,6 +24,18 @@ export default {
     'src/sources/urls/config.ts',
     'src/api/secret-fragments.ts',
     'src/api/circuit-breaker.ts',
+    // The knowledge-base lifecycle (issue 11): what check finds, what prune and a sync's cleanup delete (the
+    // dangerous verb), how lanying-kb's documents are told from others, and the readers of the chatbot's texts.
+    'src/audit/compare.ts',
+    'src/audit/prune-plan.ts',
+    'src/audit/survey.ts',
+    'src/sync/cleanup.ts',
+    'src/sync/document-metadata.ts',
+    'src/protocol/kb-notices.ts',
+    'src/protocol/kb-send-replies.ts',
+    'src/protocol/kb-command-replies.ts',
+    'src/protocol/bot-ext.ts',
+    'src/protocol/python-repr.ts',
   ],
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },

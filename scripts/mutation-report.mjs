@@ -3,7 +3,12 @@
 // commit, every mutant that survives and why, the mutants left out on purpose (a `// Stryker disable` comment that
 // says why), and each one-line break of a rule with the tests that catch it.
 //
-//   node scripts/mutation-report.mjs [stryker-report.json]
+//   node scripts/mutation-report.mjs [stryker-report.json ...]
+//
+// Several reports (one Stryker run per module or group of modules, when a whole run does not fit) are merged: a
+// module measured by a later report replaces the earlier one. A report `x.json` may have a `x.meta.json` beside it,
+// `{ "commit": "<sha>", "dirty": false }`, naming the commit it measured (written when its run started); without
+// one, the report is taken as measuring the checkout's HEAD.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,15 +17,16 @@ import { BREAKS } from './mutation/rule-breaks.mjs';
 import { SURVIVORS } from './mutation/survivors.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const reportFile = path.resolve(root, process.argv[2] ?? 'reports/mutation/mutation.json');
+const reportFiles = (process.argv.length > 2 ? process.argv.slice(2) : ['reports/mutation/mutation.json']).map((file) => path.resolve(root, file));
 const breaksFile = path.join(root, 'reports', 'rule-breaks.json');
 const GOAL = 80;
 
-if (!existsSync(reportFile)) {
-  console.error(`${path.relative(root, reportFile)} is missing: run "npx stryker run" first (npm run mutate does both)`);
-  process.exit(1);
+for (const reportFile of reportFiles) {
+  if (!existsSync(reportFile)) {
+    console.error(`${path.relative(root, reportFile)} is missing: run "npx stryker run" first (npm run mutate does both)`);
+    process.exit(1);
+  }
 }
-const report = JSON.parse(readFileSync(reportFile, 'utf8'));
 const git = (...args) => {
   try {
     return execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
@@ -28,10 +34,19 @@ const git = (...args) => {
     return '';
   }
 };
-const commit = git('rev-parse', '--short=12', 'HEAD') || 'unknown';
-const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'test') !== '';
-// The day the Stryker run ended.
-const date = statSync(reportFile).mtime.toISOString().slice(0, 10);
+const head = git('rev-parse', '--short=12', 'HEAD') || 'unknown';
+const headDirty = git('status', '--porcelain', '--untracked-files=no', '--', 'src', 'test') !== '';
+/** Each report with the commit it measured and the day its run ended; a later report's modules replace an earlier one's. */
+const measured = new Map();
+for (const reportFile of reportFiles) {
+  const metaFile = reportFile.replace(/\.json$/, '.meta.json');
+  const meta = existsSync(metaFile) ? JSON.parse(readFileSync(metaFile, 'utf8')) : { commit: head, dirty: headDirty };
+  const run = { commit: String(meta.commit).slice(0, 12), dirty: Boolean(meta.dirty), date: statSync(reportFile).mtime.toISOString().slice(0, 10) };
+  const { files } = JSON.parse(readFileSync(reportFile, 'utf8'));
+  for (const [file, result] of Object.entries(files)) measured.set(path.relative(root, path.resolve(root, file)), { ...result, run });
+}
+const runs = [...new Map([...measured.values()].map(({ run }) => [`${run.commit}${run.dirty}${run.date}`, run])).values()];
+const runLabel = (run) => `\`${run.commit}\`${run.dirty ? ' (with uncommitted changes in src/ or test/)' : ''}, ${run.date}`;
 
 /** Stryker's statuses: killed and timed-out mutants count as detected; ignored ones and errors do not count. */
 const DETECTED = new Set(['Killed', 'Timeout']);
@@ -40,13 +55,14 @@ const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 const lineOf = (source, line) => source.split('\n')[line - 1] ?? '';
 const code = (text) => `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|').trim()}\``;
 
-const modules = Object.entries(report.files)
-  .map(([file, { source, mutants }]) => {
+const modules = [...measured.entries()]
+  .map(([file, { source, mutants, run }]) => {
     const count = (set) => mutants.filter((m) => set.has(m.status)).length;
     const detected = count(DETECTED);
     const undetected = count(UNDETECTED);
     return {
-      file: path.relative(root, path.resolve(root, file)),
+      file,
+      run,
       source,
       mutants,
       total: mutants.length,
@@ -81,21 +97,26 @@ out.push(
   `Stryker (\`@stryker-mutator/core\` with the vitest runner) changes the policy modules one small rule at a time (a condition, a comparison, a constant, a removed statement) and runs their direct tests (\`vitest.mutation.config.ts\`) against each change. A mutant that leaves every test green is a rule no test holds. Goal: at least ${GOAL} % killed on each module.`,
 );
 out.push('');
-out.push(`- Date: ${date}`);
-out.push(`- Commit: \`${commit}\`${dirty ? ' (with uncommitted changes in src/ or test/)' : ''}`);
+if (runs.length === 1) {
+  out.push(`- Date: ${runs[0].date}`);
+  out.push(`- Commit: ${runLabel(runs[0]).replace(/, [^,]*$/, '')}`);
+} else {
+  out.push(`- Measured in ${runs.length} runs (the column "measured at" names the commit and the day of each module's run): ${runs.map(runLabel).join('; ')}.`);
+}
 out.push(`- Run: \`npm run mutate\` (the whole list of \`stryker.config.mjs\`, then this report), or one module while working: \`npx stryker run --mutate src/sync/moves.ts\`. Not part of \`npm test\`: a whole run takes about half an hour on 2 shared cores.`);
 out.push('');
 out.push('## Score per module');
 out.push('');
 out.push('Score = (killed + timed out) / (killed + timed out + survived + not covered). Ignored mutants (disabled in the source with a reason, below) do not count.');
 out.push('');
-out.push('| module | mutants | killed | timeout | survived | no coverage | ignored | score |');
-out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+const several = runs.length > 1;
+out.push(`| module | mutants | killed | timeout | survived | no coverage | ignored | score |${several ? ' measured at |' : ''}`);
+out.push(`|---|---:|---:|---:|---:|---:|---:|---:|${several ? '---|' : ''}`);
 for (const m of modules) {
   const flag = m.score < GOAL ? ' ⚠' : '';
-  out.push(`| \`${m.file}\` | ${m.total} | ${m.killed} | ${m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.ignored} | ${pct(m.score)}${flag} |`);
+  out.push(`| \`${m.file}\` | ${m.total} | ${m.killed} | ${m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.ignored} | ${pct(m.score)}${flag} |${several ? ` ${runLabel(m.run)} |` : ''}`);
 }
-out.push(`| **all** | ${sum('total')} | ${sum('killed')} | ${sum('timeout')} | ${sum('survived')} | ${sum('noCoverage')} | ${sum('ignored')} | **${pct(totalScore)}** |`);
+out.push(`| **all** | ${sum('total')} | ${sum('killed')} | ${sum('timeout')} | ${sum('survived')} | ${sum('noCoverage')} | ${sum('ignored')} | **${pct(totalScore)}** |${several ? ' |' : ''}`);
 out.push('');
 
 out.push('## What survives, and why');

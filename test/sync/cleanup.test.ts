@@ -28,9 +28,10 @@ describe('planDeletions', () => {
   });
 
   it('deletes removed documents past their grace period, known by document ID; all of them with removedDue all', () => {
-    const candidates = { versions: [], removed: [removed('due'), removed('later', { deleteAfter: NOW + 1 }), removed('exact', { deleteAfter: NOW }), removed('unknown', { docId: null }), removed('back', { status: 'ingested' })], inKnowledgeBase: 100 };
+    const candidates = { versions: [], removed: [removed('due'), removed('later', { deleteAfter: NOW + 1 }), removed('exact', { deleteAfter: NOW }), removed('unknown', { docId: null }), removed('back', { status: 'ingested' }), removed('no-grace', { deleteAfter: null })], inKnowledgeBase: 100 };
+    // A removed row with no end of grace recorded is never due by time (null must not read as 0).
     expect(planDeletions(candidates, policy()).removed.map((r) => r.key)).toEqual(['due', 'exact']);
-    expect(planDeletions(candidates, policy({ removedDue: 'all' })).removed.map((r) => r.key)).toEqual(['due', 'later', 'exact']);
+    expect(planDeletions(candidates, policy({ removedDue: 'all' })).removed.map((r) => r.key)).toEqual(['due', 'later', 'exact', 'no-grace']);
   });
 
   it('deletes no removed document with onRemove keep, but still old versions', () => {
@@ -49,6 +50,7 @@ describe('planDeletions', () => {
   ])('maxDelete: $name', ({ removals, count, percent, total, blocked }) => {
     const plan = planDeletions({ versions: [version(1)], removed: many(removals), inKnowledgeBase: total }, policy({ maxDelete: { count, percent } }));
     expect(plan.blocked !== undefined).toBe(blocked);
+    if (blocked) expect(plan.blocked).toEqual({ removals, total, reason: expect.stringMatching(new RegExp(`^${removals} (of ${total} )?documents left their sources`)) });
     expect(plan.removed).toHaveLength(blocked ? 0 : removals);
     // Old versions are not held back by the guard.
     expect(plan.versions).toHaveLength(1);
