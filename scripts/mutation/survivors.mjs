@@ -5,6 +5,53 @@
 
 /** @type {Record<string, { line: string; mutator?: string; why: string }[]>} */
 export const SURVIVORS = {
+  'src/audit/compare.ts': [
+    {
+      line: 'const view = (docId: string | null): SurveyedDocument | undefined => (docId === null ? undefined : survey.documents.get(docId));',
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for `false`: the survey never holds a document under a null ID, so looking it up gives undefined as well (the `true` mutant is killed)',
+    },
+    {
+      line: 'if (r.docId !== null) claimed.add(r.docId);',
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for `true`: claiming a null ID claims nothing the survey holds (the `false` mutant is killed)',
+    },
+    {
+      line: "if (r.prevDocId !== null && (r.status === 'sent' || r.status === 'unconfirmed')) claimed.add(r.prevDocId);",
+      mutator: 'ConditionalExpression',
+      why: "equivalent for the null check made `true`: claiming a null ID claims nothing the survey holds (the status part's mutants are killed)",
+    },
+    {
+      line: "if (r.docId !== null && doc?.state === 'present') add({ kind: 'removed'",
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for the null check made `true`: a row without a document ID has no surveyed document, so `doc?.state` is not `present` either',
+    },
+    { line: 'default:', mutator: 'ConditionalExpression', why: 'equivalent: the statuses no case names (skipped, deleted) add nothing either way' },
+    {
+      line: "if (v.docId === null || v.state === 'deleted' || (v.target !== null && v.target !== input.target)) continue;",
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for the null check made `false`: a version without a document ID claims nothing the survey holds and has no surveyed document (the state and target mutants are killed)',
+    },
+    {
+      line: 'if (source === null || !input.configuredSources.has(source)) {',
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for the null check made `false`: no configured source is named null, so `has(null)` sends it to the same branch (the check is for the type checker)',
+    },
+    {
+      line: '} else if (m.sync_id !== undefined && m.sync_id === r.syncId) {',
+      mutator: 'ConditionalExpression',
+      why: "equivalent for the undefined check made `true`: a row's sync ID is a string or null, never undefined, so a document without one never equals it",
+    },
+  ],
+  'src/audit/survey.ts': [
+    { line: 'if (uuid === undefined) return [];', why: 'equivalent: a shortcut; without a uuid nothing raises the highest sequence above 0, and the walk is empty as well' },
+    { line: 'if (p.uuid === uuid && p.seq > highest) highest = p.seq;', mutator: 'EqualityOperator', why: 'equivalent for `>=`: setting the highest sequence to the value it already has changes nothing' },
+    {
+      line: 'if (best === undefined || n > (counts.get(best) ?? 0)) best = v;',
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for the first check made `false`: with no best yet, `counts.get(undefined) ?? 0` is 0 and any count (at least 1) beats it',
+    },
+  ],
   'src/api/circuit-breaker.ts': [
     {
       line: "signal?.removeEventListener('abort', onAbort);",
