@@ -103,7 +103,7 @@ if (runs.length === 1) {
 } else {
   out.push(`- Measured in ${runs.length} runs (the column "measured at" names the commit and the day of each module's run): ${runs.map(runLabel).join('; ')}.`);
 }
-out.push(`- Run: \`npm run mutate\` (the whole list of \`stryker.config.mjs\`, then this report), or one module while working: \`npx stryker run --mutate src/sync/moves.ts\`. Not part of \`npm test\`: a whole run takes about half an hour on 2 shared cores.`);
+out.push(`- Run: \`npm run mutate\` (the whole list of \`stryker.config.mjs\`, then this report), or one module while working: \`MUTATION_TESTS=test/sync/moves.test.ts npx stryker run --mutate src/sync/moves.ts --concurrency 1\` (\`MUTATION_TESTS\` narrows the tests to that module's, so the mutants of its constants do not run every test). Several runs make one report: \`node scripts/mutation-report.mjs a.json b.json\`, each report with an \`a.meta.json\` naming its commit. Not part of \`npm test\`: the whole list takes over an hour on 2 shared cores.`);
 out.push('');
 out.push('## Score per module');
 out.push('');

@@ -5,6 +5,35 @@
 
 /** @type {Record<string, { line: string; mutator?: string; why: string }[]>} */
 export const SURVIVORS = {
+  'src/protocol/bot-ext.ts': [
+    { line: 'if (!ext) return undefined;', why: 'equivalent: a shortcut; an empty ext is no JSON, and the parse below gives undefined as well' },
+    { line: '} catch {', mutator: 'BlockStatement', why: 'equivalent: without the early return, nothing parsed has no `ai` object, which gives undefined as well' },
+  ],
+  'src/protocol/kb-command-replies.ts': [
+    { line: '} catch {', mutator: 'BlockStatement', why: 'equivalent: without the early return, nothing parsed is no object, which gives undefined as well' },
+  ],
+  'src/protocol/kb-notices.ts': [
+    {
+      line: 'const HEAD_RE = /^文章（ID：([^）\\s]+)）/;',
+      mutator: 'Regex',
+      why: 'equivalent without `^`: a head found after other text leaves the rest to read starting inside the head (at its `）`), which neither middle text starts with, so nothing parses either way',
+    },
+  ],
+  'src/protocol/kb-send-replies.ts': [
+    {
+      line: "if (!ext || ext.requestMsgId === undefined || ext.requestMsgId !== requestMsgId.replace(",
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for the undefined check made `false`: an ext without a request ID never equals the ID asked for (a string), so the next check returns as well',
+    },
+  ],
+  'src/protocol/python-repr.ts': [
+    { line: 'if (e === undefined) return undefined;', why: 'equivalent: a shortcut; a backslash at the very end is no known escape and takes no hex digits, so the check below refuses it as well' },
+    {
+      line: "if (width === 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) return undefined;",
+      mutator: 'ConditionalExpression',
+      why: 'equivalent for the width and length checks made `false`: an unknown escape takes no digits, which the hex test refuses; too few digits happen only at the end of the text, where the closing quote is then missing',
+    },
+  ],
   'src/audit/compare.ts': [
     {
       line: 'const view = (docId: string | null): SurveyedDocument | undefined => (docId === null ? undefined : survey.documents.get(docId));',

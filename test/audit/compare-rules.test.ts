@@ -19,6 +19,7 @@ const ours = (key: string, syncId: string, source = 'docs') => ({ managed_by: 'l
 const present = (docId: string, metadata: Record<string, string>): SurveyedDocument => ({ docId, state: 'present', metadata, listedStatus: undefined });
 const gone = (docId: string): SurveyedDocument => ({ docId, state: 'gone' });
 const unreadable = (docId: string): SurveyedDocument => ({ docId, state: 'unreadable', reason: 'round limit' });
+const listed = (docId: string, metadata: Record<string, string>, listedStatus: string): SurveyedDocument => ({ docId, state: 'present', metadata, listedStatus });
 
 function compare(records: DocumentRecord[], docs: SurveyedDocument[], versions: KbVersionRecord[] = []) {
   const survey: KnowledgeBaseSurvey = { total: docs.length, listed: [], documents: new Map(docs.map((d) => [d.docId, d])), walked: true };
@@ -86,8 +87,8 @@ describe('what check prints for each finding', () => {
     ['foreign without a source', [], [present('u-5', { managed_by: 'lanying-kb' })], [], ['a lanying-kb document of source "none", which this configuration does not have: left alone']],
     ['untracked', [], [present('u-5', ours('x.md', 's'))], [], ['a lanying-kb document that the state does not track']],
     ['a version of a removed row', [row('a.md', { status: 'removed', docId: null })], [present('u-5', ours('a.md', 's'))], [], ['a version of a document that left its source']],
-    ['failed in the listing', [row('a.md', { status: 'unconfirmed', docId: null })], [{ ...present('u-5', ours('a.md', 's-a.md')), listedStatus: 'error' }], [], ['sent, but no confirmation was tied to a document (check --adopt looks for it)', 'the current version, whose ingestion failed (status error in the listing): resend sends it again']],
-    ['being ingested', [row('a.md', { status: 'unconfirmed', docId: null })], [{ ...present('u-5', ours('a.md', 's-a.md')), listedStatus: 'wait' }], [], ['sent, but no confirmation was tied to a document (check --adopt looks for it)', 'the current version, being ingested (status wait): check --adopt records it once finished']],
+    ['failed in the listing', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'error')], [], ['sent, but no confirmation was tied to a document (check --adopt looks for it)', 'the current version, whose ingestion failed (status error in the listing): resend sends it again']],
+    ['being ingested', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'wait')], [], ['sent, but no confirmation was tied to a document (check --adopt looks for it)', 'the current version, being ingested (status wait): check --adopt records it once finished']],
     ['adoptable', [row('a.md', { status: 'unconfirmed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], ['sent, but no confirmation was tied to a document (check --adopt looks for it)', 'the current version (sync_id s-a.md), not tied to its document yet (check --adopt records it)']],
     ['a copy kept while unreadable', [row('a.md', { docId: 'u-1' })], [unreadable('u-1'), present('u-5', ours('a.md', 's-a.md'))], [], ['document u-1: round limit', 'a copy of the current version, kept while document u-1 cannot be read']],
     ['duplicate', [row('a.md', { docId: 'u-1' })], [u1, present('u-5', ours('a.md', 's-a.md'))], [], ['a second copy of document u-1']],

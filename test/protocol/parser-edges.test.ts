@@ -126,8 +126,8 @@ describe('command replies: near misses', () => {
     ['文档metadata为：\n"x"', undefined],
     ['文档metadata为：\n3', undefined],
     ['文档metadata为：\n{"a": ', undefined],
-    // As long as the prefix, but another one.
-    ['Metadata is:{}', undefined],
+    // As long as the prefix (13 characters), but another one.
+    ['Metadata is: {}', undefined],
   ])('metadata get %j', (text, expected) => {
     expect(parseMetadataGetReply(text)).toEqual(expected);
   });
@@ -211,6 +211,8 @@ describe('parsePythonStringList: edges', () => {
     ["['a\\xG4']", undefined],
     ["['a'x'b']", undefined],
     ["['a\\q']", undefined],
+    // An unknown escape is refused even when hex digits follow (only \\x, \\u and \\U take them).
+    ["['\\q00000041']", undefined],
   ])('%s', (text, expected) => {
     expect(parsePythonStringList(text)).toEqual(expected);
   });
