@@ -110,6 +110,18 @@ describe('decide: edges', () => {
       previous: row('a.md', { status: 'refused', hash: 'h2', uploadedHash: null, docId: null, lastError: null }),
       expect: { action: 'new', reason: 'refused by the chatbot before (unknown); sending again' },
     },
+    {
+      name: 'left pending by lanying-kb resend (no transaction ID): said so',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'pending', hash: 'h2', uploadedHash: null, docId: null, transactionId: null }),
+      expect: { action: 'new', reason: 'to be sent again (lanying-kb resend)' },
+    },
+    {
+      name: 'an interrupted send (its transaction ID kept): said so',
+      item: file('a.md', { hash: 'h2' }),
+      previous: row('a.md', { status: 'pending', hash: 'h2', uploadedHash: null, docId: null, transactionId: 4 }),
+      expect: { action: 'new', reason: 'send was interrupted' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -280,10 +280,10 @@ describe('pendingRecord: the row of a document whose send starts', () => {
   const cases: { name: string; previous: DocumentRecord | undefined; syncId: string; transactionId: number | 'new' }[] = [
     { name: 'a new document gets a new transaction ID', previous: undefined, syncId: 's2', transactionId: 'new' },
     { name: 'a send made again (interrupted, same version) keeps its transaction ID', previous: row('a.md', { status: 'pending', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 42 },
-    { name: 'a send that failed before gets a new one (only a send whose outcome is not known keeps its ID)', previous: row('a.md', { status: 'failed', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
+    { name: 'a send that failed before gets a new one (only a send whose outcome is not known keeps its ID)', previous: row('a.md', { status: 'failed', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
     { name: 'a new version gets a new one', previous: row('a.md', { status: 'pending', syncId: 's1', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
-    { name: 'a document sent already gets a new one, even with the same sync ID', previous: row('a.md', { status: 'ingested', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
-    { name: 'a pending row without a transaction ID gets one', previous: row('a.md', { status: 'pending', syncId: 's2', transactionId: null }), syncId: 's2', transactionId: 'new' },
+    { name: 'a document sent already gets a new one, even with the same sync ID', previous: row('a.md', { status: 'ingested', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
+    { name: 'a pending row without a transaction ID gets one', previous: row('a.md', { status: 'pending', hash: 'h2', syncId: 's2', transactionId: null }), syncId: 's2', transactionId: 'new' },
     { name: 'a pending row of another knowledge base gets a new one', previous: row('a.md', { status: 'pending', syncId: 's2', transactionId: 42, target: 'other/kb' }), syncId: 's2', transactionId: 'new' },
     { name: 'a pending row written before targets were recorded keeps its own', previous: row('a.md', { status: 'pending', hash: 'h2', syncId: 's2', transactionId: 42, target: null }), syncId: 's2', transactionId: 42 },
   ];
@@ -466,6 +466,8 @@ describe('after the send: failed, vanished, confirmed, failed to ingest, refused
     expect(refusedRecord(sent, 'service expired', NOW)).toEqual({ ...sent, status: 'refused', lastError: 'service expired', uploadedHash: 'h1', docId: 'd1', syncId: syncIdOf('docs', 'a.md', 'h1'), prevHash: null, prevDocId: null, updatedAt: NOW });
     // A replaced version sent from another path (it moved since) keeps the sync ID it was sent with.
     expect(refusedRecord({ ...sent, prevSyncId: 's-old' }, 'x', NOW)).toMatchObject({ syncId: 's-old', prevSyncId: null });
+    // A new document refused: no version is in place, so no sync ID names one.
+    expect(refusedRecord({ ...sent, prevHash: null, prevDocId: null, prevSyncId: null }, 'x', NOW)).toMatchObject({ uploadedHash: null, docId: null, syncId: null });
   });
 
   it('unconfirmedRecord: unconfirmed, with why', () => {
