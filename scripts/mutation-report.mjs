@@ -47,6 +47,13 @@ for (const reportFile of reportFiles) {
 }
 const runs = [...new Map([...measured.values()].map(({ run }) => [`${run.commit}${run.dirty}${run.date}`, run])).values()];
 const runLabel = (run) => `\`${run.commit}\`${run.dirty ? ' (with uncommitted changes in src/ or test/)' : ''}, ${run.date}`;
+const shortLabel = (run) => `\`${run.commit}\`${run.dirty ? '*' : ''}`;
+/** For a module measured at an older commit: whether its source changed since (then its figures are stale). */
+const sinceLabel = (file, run) => {
+  if (head.startsWith(run.commit) || run.commit.startsWith(head)) return '';
+  const changed = git('diff', '--name-only', run.commit, 'HEAD', '--', file) !== '';
+  return changed ? ' (source changed since: **stale**)' : ' (source unchanged since)';
+};
 
 /** Stryker's statuses: killed and timed-out mutants count as detected; ignored ones and errors do not count. */
 const DETECTED = new Set(['Killed', 'Timeout']);
@@ -101,7 +108,7 @@ if (runs.length === 1) {
   out.push(`- Date: ${runs[0].date}`);
   out.push(`- Commit: ${runLabel(runs[0]).replace(/, [^,]*$/, '')}`);
 } else {
-  out.push(`- Measured in ${runs.length} runs (the column "measured at" names the commit and the day of each module's run): ${runs.map(runLabel).join('; ')}.`);
+  out.push(`- Measured in ${runs.length} runs (the column "measured at" names the commit each module was measured at; * means with uncommitted changes in src/ or test/): ${runs.map(runLabel).join('; ')}. The report was written at \`${head}\`.`);
 }
 out.push(`- Run: \`npm run mutate\` (the whole list of \`stryker.config.mjs\`, then this report), or one module while working: \`MUTATION_TESTS=test/sync/moves.test.ts npx stryker run --mutate src/sync/moves.ts --concurrency 1\` (\`MUTATION_TESTS\` narrows the tests to that module's, so the mutants of its constants do not run every test). Several runs make one report: \`node scripts/mutation-report.mjs a.json b.json\`, each report with an \`a.meta.json\` naming its commit. Not part of \`npm test\`: the whole list takes over an hour on 2 shared cores.`);
 out.push('');
@@ -114,7 +121,7 @@ out.push(`| module | mutants | killed | timeout | survived | no coverage | ignor
 out.push(`|---|---:|---:|---:|---:|---:|---:|---:|${several ? '---|' : ''}`);
 for (const m of modules) {
   const flag = m.score < GOAL ? ' ⚠' : '';
-  out.push(`| \`${m.file}\` | ${m.total} | ${m.killed} | ${m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.ignored} | ${pct(m.score)}${flag} |${several ? ` ${runLabel(m.run)} |` : ''}`);
+  out.push(`| \`${m.file}\` | ${m.total} | ${m.killed} | ${m.timeout} | ${m.survived} | ${m.noCoverage} | ${m.ignored} | ${pct(m.score)}${flag} |${several ? ` ${shortLabel(m.run)}${sinceLabel(m.file, m.run)} |` : ''}`);
 }
 out.push(`| **all** | ${sum('total')} | ${sum('killed')} | ${sum('timeout')} | ${sum('survived')} | ${sum('noCoverage')} | ${sum('ignored')} | **${pct(totalScore)}** |${several ? ' |' : ''}`);
 out.push('');
