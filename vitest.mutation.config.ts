@@ -24,7 +24,7 @@ export default defineConfig({
       'test/daemon/scheduler.test.ts',
       'test/daemon/scheduler-timers.test.ts',
       'test/daemon/retry-policy.test.ts',
-      'test/daemon/path-batcher.test.ts',
+      'test/daemon/path-batcher*.test.ts',
       'test/api/retry.test.ts',
       'test/api/redaction.test.ts',
       'test/api/circuit-breaker.test.ts',
