@@ -5,6 +5,23 @@
 
 /** @type {Record<string, { line: string; mutator?: string; why: string }[]>} */
 export const SURVIVORS = {
+  'src/daemon/path-batcher.ts': [
+    { line: 'if (previous) this.#waiting.delete(key);', mutator: 'ConditionalExpression', why: 'equivalent for `true`: deleting a key that is not there does nothing (the `false` mutant is killed: a path touched again must go behind the others)' },
+    {
+      line: 'if (this.#closed) return;',
+      mutator: 'ConditionalExpression',
+      why: "equivalent in the timer, the tick and the flush: close() clears both timers, so none of them runs after it, and touch() (whose check is killed) arms nothing once closed",
+    },
+    {
+      line: 'if (this.#timer !== undefined && this.#timerAt <= at) return;',
+      why: 'equivalent for the timer check made `true` (the due time is Infinity whenever no timer is set) and for `<` (re-arming for the same time changes nothing); the due-time check itself is killed',
+    },
+    {
+      line: 'const st = statSync(path, { throwIfNoEntry: false });',
+      why: 'equivalent: a missing file that throws instead is caught below and read as missing all the same',
+    },
+    { line: '} catch {', mutator: 'BlockStatement', why: 'equivalent: the emptied catch returns undefined as well (an unreadable path: nothing to wait for)' },
+  ],
   'src/protocol/bot-ext.ts': [
     { line: 'if (!ext) return undefined;', why: 'equivalent: a shortcut; an empty ext is no JSON, and the parse below gives undefined as well' },
     { line: '} catch {', mutator: 'BlockStatement', why: 'equivalent: without the early return, nothing parsed has no `ai` object, which gives undefined as well' },
