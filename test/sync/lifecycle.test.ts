@@ -2,10 +2,11 @@ import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { StateStore } from '../../src/state/store.js';
 import { ChatbotRefusedError } from '../../src/sync/confirm.js';
 import type { SyncReport } from '../../src/sync/report.js';
 import { caught } from '../helpers/errors.js';
-import { type SyncSetup, setupSync } from '../helpers/sync.js';
+import { attachmentOf, type SyncSetup, setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
 import { daemonEnv, logSink, useDaemon, waitFor as waitForDaemon } from '../daemon/helpers.js';
 
@@ -376,6 +377,30 @@ describe('answers read late', () => {
     expect(report.outcome).toBe('ok');
     expect(report.counts).toMatchObject({ sent: 8, ingested: 8 });
     expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `doc-${i}.md`));
+  });
+});
+
+describe('sends interrupted after the server took them', () => {
+  it('sends that reached the chatbot but whose answers were lost (a stopped or killed run) are not sent twice, and an old refusal among them neither stops the next run nor loses its document', async () => {
+    const s = await setupSync({ sync: { concurrency: 1 }, sandbox: { faults: [{ chatbot: 'refuse', reason: 'deduct_failed', match: 'a.md' }] } });
+    writeFile(s.root, 'a.md', 'a');
+    writeFile(s.root, 'b.md', 'b');
+    expect((await syncSettled(s, { wait: false })).counts).toMatchObject({ sent: 2 });
+    // The chatbot refused a.md and ingested b.md. As a run stopped (or killed) between the sends and their answers
+    // leaves them: pending, with the transaction IDs the server saw, no message IDs.
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['b.md']);
+    const store = StateStore.open(s.config.sync.stateDir);
+    for (const row of store.list()) {
+      store.put({ ...row, status: 'pending', msgId: null, uploadedHash: null, syncId: null, docId: null, uploadedAt: null, ingestedAt: null, downloadUrl: null, lastError: null });
+    }
+    store.close();
+    s.sandbox.setFaults([]);
+    const report = await syncSettled(s);
+    expect(report.outcome).toBe('ok');
+    expect(report.counts).toMatchObject({ sent: 2, ingested: 2, refused: 0 });
+    // a.md went again as a new message; b.md's repeat was dropped by the server and its old answers taken.
+    expect(s.sends().map((m) => attachmentOf(m).dName)).toEqual(['a.md', 'b.md', 'a.md']);
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['a.md', 'b.md']);
   });
 });
 
