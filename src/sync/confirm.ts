@@ -122,7 +122,7 @@ export class Confirmer {
    * it was a repeat the server dropped (its transaction ID was an interrupted send's), and its answers are old.
    */
   #before: bigint | undefined;
-  /** Messages whose answers are being read late (`answeredBefore`): a refusal of theirs stops nothing. */
+  /** Messages whose answers are being read late (`refusedBefore`): a refusal of theirs stops nothing. */
   readonly #readLate = new Set<string>();
 
   constructor(options: ConfirmerOptions) {
@@ -168,11 +168,12 @@ export class Confirmer {
   /**
    * Reads what the chatbot said about documents sent by earlier runs (still awaited, or recently unconfirmed) up to
    * now, and records it (acks, refusals, notices with their proofs). Before a run plans: a document refused or failed
-   * meanwhile is then sent again by this run instead of the next one. Nothing when no document is awaited.
+   * meanwhile is then sent again by this run instead of the next one. Nothing when no document is awaited and no
+   * send was interrupted.
    */
   async catchUp(signal?: AbortSignal): Promise<void> {
     // Interrupted sends (`pending` with the transaction ID the server may have seen) need a reading too: it says which
-    // messages are older than this run (see `answeredBefore`).
+    // messages are older than this run (see `refusedBefore`).
     if (this.awaitedCount() === 0 && this.lateCandidates().length === 0 && this.#options.store.countWithStatus(['pending'], this.#options.target) === 0) return;
     this.start();
     this.#catchingUp = true;
