@@ -13,7 +13,7 @@ import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError, UnavailableError } from '../api/errors.js';
 import { generateTransactionId } from '../api/resources/messages.js';
 import { kbExtensionOf } from '../protocol/kb-files.js';
-import { LocalFileError } from '../errors.js';
+import { LocalFileError, StateError } from '../errors.js';
 import type { ResolvedSource } from '../sources/registry.js';
 import type { ObservedItem, SourceAdapter } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
@@ -193,6 +193,10 @@ export class Applier {
         }
         return { outcome: 'sent', bytes: item.size, msgId: sent.msgId, durationMs: performance.now() - started };
       } catch (error) {
+        // The state could not record the outcome (a full or failing disk): the send may have been taken, so the row
+        // stays pending with the transaction ID it carried (the next run's send of it is dropped as a repeat), never
+        // failed (which would send it again under a new one: a second copy). The run stops on it.
+        if (error instanceof StateError) throw error;
         // A run cannot go on without the API (a refused token, the API down for longer than the client waits): the
         // document stays pending for the next run, and the run stops.
         if (isRunStopping(error) || error instanceof AbortedError || signal.aborted) return { outcome: 'cancelled', error };
