@@ -233,6 +233,8 @@ export class Confirmer {
    */
   async settle(options: { deadline: number; signal?: AbortSignal | undefined; pollMs: number }): Promise<number> {
     const late = this.lateCandidates().length > 0;
+    // Nothing on its way and nothing to look for: no read of the conversation (a no-op run makes no request).
+    if (!late && this.awaitedCount() === 0) return 0;
     this.start();
     // Notices that came after an earlier run stopped waiting: read once up to now before counting what is awaited.
     if (late) await this.#options.channel.caughtUp(options.signal);

@@ -366,6 +366,16 @@ describe('documents that left their sources are deleted, safely', () => {
 });
 
 describe('answers read late', () => {
+  it('a run with nothing on its way and nothing to look for makes no request (a no-op stays local)', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'a');
+    await syncSettled(s);
+    const before = s.sandbox.state().requests.length;
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ unchanged: 1, sent: 0 });
+    expect(s.sandbox.state().requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
   it('refusals of an earlier run that did not wait are read before the next run decides: it sends those documents again and is not stopped by old refusals', async () => {
     const s = await setupSync({ sandbox: { faults: [{ chatbot: 'refuse', reason: 'deduct_failed' }] } });
     for (let i = 0; i < 8; i++) writeFile(s.root, `doc-${i}.md`, `# ${i}\n`);
