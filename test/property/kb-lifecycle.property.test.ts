@@ -10,7 +10,8 @@
  * repair (`check --adopt`, `resend`, a sync); a strict scenario (no such faults) must converge on its own.
  *
  * Sizes: `npm test` runs a short version (a scenario per mode, a few kill -9 trials); `npm run test:property` the
- * issue's full size (100 operations on 200 documents per mode, 10 kill -9 trials). More knobs: see `scale.ts`.
+ * issue's full size (100 operations on 200 documents, three scenarios per mode, 10 kill -9 trials). More knobs:
+ * see `scale.ts`.
  *
  * Repeating a run: the seed is printed before each mode runs and in fast-check's failure report (`{ seed: N, path:
  * "P" }`). `LANYING_KB_PROPERTY_SEED=N npx vitest run test/property` runs the same scenarios again (add

@@ -250,7 +250,9 @@ export class World {
     const failing = options.strict ? [...bugs, ...unconfirmed] : bugs;
     if (failing.length > 0) throw this.failure('the knowledge base does not equal the sources', failing);
     if (unconfirmed.length === 0) return;
-    this.log.push(`${unconfirmed.length} difference(s) left by documents never confirmed: ${describeViolations(unconfirmed, 3).replaceAll('\n', '; ')}`);
+    const note = `${unconfirmed.length} difference(s) left by documents never confirmed, settled with check --adopt, resend and a sync: ${describeViolations(unconfirmed, 3).replaceAll('\n', ';')}`;
+    this.log.push(note);
+    console.log(`lifecycle property: ${note}`);
     await this.settle();
     // A failed download whose notice was lost leaves a listed `error` document without metadata: nothing proves it is
     // lanying-kb's, so nothing deletes it (by design). Only those may stay.
