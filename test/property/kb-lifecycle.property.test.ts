@@ -9,7 +9,7 @@
  * A scenario under faults that may leave documents unconfirmed by design (lost notices) is judged after the documented
  * repair (`check --adopt`, `resend`, a sync); a strict scenario (no such faults) must converge on its own.
  *
- * Sizes: `npm test` runs a short version (a scenario per mode, a few kill -9 trials); `npm run test:property` the
+ * Sizes: `npm test` runs a short version (two scenarios per mode, three kill -9 trials); `npm run test:property` the
  * issue's full size (100 operations on 200 documents, three scenarios per mode, 10 kill -9 trials). More knobs:
  * see `scale.ts`.
  *

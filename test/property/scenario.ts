@@ -20,27 +20,20 @@ import { type FaultRule, type KbDocumentState, type Sandbox, startSandbox } from
 import { STATE_DB_NAME, StateStore } from '../../src/state/store.js';
 import { stepFaults } from './fault-menu.js';
 import { compareKnowledgeBase, describeViolations, type Violation } from './kb-equals-sources.js';
-import { type HiddenAs, mounting, SourceTree, type TreeOp, treeOpArbitrary } from './tree.js';
+import { mounting } from '../helpers/mounts.js';
+import { type HiddenAs, SourceTree, type TreeOp, treeOpArbitrary } from './tree.js';
 
 /** Two folder sources: an unmounted one must not stop the other from being checked. */
 export const ROOT_NAMES = ['alpha', 'beta'] as const;
 
 /**
- * How an unmounted root may look here. An empty file system mounted over a root needs lanying-kb to notice the
- * mount (the reliability branch's root check, `src/sources/folder/root-check.ts`): until that is merged, and where
- * mounting is not allowed, a root is unmounted by making its folder vanish only.
+ * How an unmounted root looks: its folder moved away (the daemon and the scan see it vanish), and, where this machine
+ * lets the test mount (Linux, root), also an empty file system mounted over it (the root check of
+ * `src/sources/folder/root-check.ts` must notice).
  */
 export const HIDE_AS: readonly HiddenAs[] = (() => {
-  const detects = (() => {
-    try {
-      return realpathSync(new URL('../../src/sources/folder/root-check.ts', import.meta.url)) !== '';
-    } catch {
-      return false;
-    }
-  })();
-  if (!detects) console.warn('lifecycle property: an unmounted root is a vanished folder only (no mount detection in src/sources/folder yet)');
-  else if (!mounting.allowed) console.warn(`lifecycle property: an unmounted root is a vanished folder only (${mounting.reason})`);
-  return detects && mounting.allowed ? ['vanished', 'empty-mount'] : ['vanished'];
+  if (!mounting.allowed) console.warn(`lifecycle property: an unmounted root is a vanished folder only (${mounting.reason})`);
+  return mounting.allowed ? ['vanished', 'empty-mount'] : ['vanished'];
 })();
 
 /** One step: a few operations on the tree, then a run (or, in the daemon, the changes as they come) under faults. */

@@ -277,25 +277,9 @@ function run(args: string[]): { ok: boolean; output: string } {
 }
 
 /**
- * Whether this machine lets the test mount a tmpfs (Linux, root, mount allowed), and why not. The same probe as
- * the reliability suite's `test/helpers/mounts.ts`.
+ * Mounts an empty tmpfs over `dir` (hiding what is there); returns the unmount. (Not `mountTmpfs` of
+ * `test/helpers/mounts.ts`: the tree unmounts and mounts again within a test, and says when.)
  */
-export const mounting: { allowed: boolean; reason: string } = (() => {
-  if (process.platform !== 'linux') return { allowed: false, reason: `mounting is tried on Linux only (this is ${process.platform})` };
-  if (process.getuid?.() !== 0) return { allowed: false, reason: 'mounting needs root' };
-  const probe = path.join(process.env.TMPDIR ?? '/tmp', `lkb-property-mount-probe-${process.pid}`);
-  mkdirSync(probe, { recursive: true });
-  try {
-    const mounted = run(['mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]);
-    if (!mounted.ok) return { allowed: false, reason: `mount is refused here (${mounted.output || 'no reason given'})` };
-    run(['umount', probe]);
-    return { allowed: true, reason: '' };
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-})();
-
-/** Mounts an empty tmpfs over `dir` (hiding what is there); returns the unmount. */
 function mountEmpty(dir: string): () => void {
   const result = run(['mount', '-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', dir]);
   if (!result.ok) throw new Error(`mount tmpfs on ${dir} failed: ${result.output}`);
