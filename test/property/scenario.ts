@@ -303,6 +303,13 @@ export class World {
         for (const line of this.log.filter((l) => l.includes(key))) lines.push(`    step: ${line}`);
         for (const line of this.#events.get(where) ?? []) lines.push(`    event ${line}`);
       }
+      // Rows elsewhere that name the documents (a file moved since): their key and status.
+      const docIds = new Set(violations.map((v) => v.doc?.doc_id).filter((id) => id !== undefined));
+      for (const row of docIds.size > 0 ? store.list() : []) {
+        if ((row.docId !== null && docIds.has(row.docId)) || (row.prevDocId !== null && docIds.has(row.prevDocId))) {
+          lines.push(`  row naming ${row.docId !== null && docIds.has(row.docId) ? row.docId : row.prevDocId}: ${row.source}:${row.key} ${JSON.stringify({ status: row.status, docId: row.docId, prevDocId: row.prevDocId, syncId: row.syncId, movedFrom: row.movedFrom })}`);
+        }
+      }
     } catch (error) {
       lines.push(`  (state unreadable: ${String(error)})`);
     } finally {
@@ -342,10 +349,13 @@ export class World {
 }
 
 /** The versions the state knows it sent but cannot name a document of. */
-function uncertainVersions(store: StateStore): { syncIds: Set<string>; msgIds: Set<string> } {
+function uncertainVersions(store: StateStore): { syncIds: Set<string>; msgIds: Set<string>; waitingOld: Set<string> } {
   const syncIds = new Set<string>();
   const msgIds = new Set<string>();
+  const waitingOld = new Set<string>();
   for (const row of store.list()) {
+    // An old version stays until its successor, never confirmed, is (wherever the file moved since).
+    if (row.status === 'unconfirmed' && row.prevDocId !== null) waitingOld.add(row.prevDocId);
     if (row.docId !== null || row.uploadedHash === null || !['unconfirmed', 'removed'].includes(row.status)) continue;
     if (row.syncId) syncIds.add(row.syncId);
     if (row.msgId) msgIds.add(row.msgId);
@@ -355,10 +365,10 @@ function uncertainVersions(store: StateStore): { syncIds: Set<string>; msgIds: S
     if (version.syncId) syncIds.add(version.syncId);
     if (version.msgId) msgIds.add(version.msgId);
   }
-  return { syncIds, msgIds };
+  return { syncIds, msgIds, waitingOld };
 }
 
-function explainedByUncertainty(v: Violation, store: StateStore, uncertain: { syncIds: Set<string>; msgIds: Set<string> }): boolean {
+function explainedByUncertainty(v: Violation, store: StateStore, uncertain: { syncIds: Set<string>; msgIds: Set<string>; waitingOld: Set<string> }): boolean {
   const [source, ...rest] = v.what.split(':');
   const row = store.get(source as string, rest.join(':'));
   if (v.kind === 'missing') return row?.status === 'unconfirmed' && row.uploadedHash === v.sha256;
@@ -366,6 +376,5 @@ function explainedByUncertainty(v: Violation, store: StateStore, uncertain: { sy
   const doc = v.doc;
   if (doc.metadata.sync_id !== undefined && uncertain.syncIds.has(doc.metadata.sync_id)) return true;
   if (uncertain.msgIds.has(doc.msg_id)) return true;
-  // An old version that stays until its successor, never confirmed, is known to be in the knowledge base.
-  return v.kind === 'stale' && row?.status === 'unconfirmed' && row.prevDocId === doc.doc_id;
+  return (v.kind === 'stale' || v.kind === 'left') && uncertain.waitingOld.has(doc.doc_id);
 }
