@@ -203,7 +203,7 @@ export class Applier {
         if (error instanceof LocalFileError && error.changed && item.payload?.type === 'file' && item.payload.expect) {
           const again = await this.#rehash(job, item);
           if (again === undefined) {
-            const write = vanishedWrite(pending, this.#now(), job.transition.deleteAfterMs);
+            const write = vanishedWrite(pending, action.previous);
             await this.#rows.write(() => this.#write(write));
             return { outcome: 'vanished' };
           }

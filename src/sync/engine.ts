@@ -512,7 +512,7 @@ export class SyncEngine {
     const metadataPending = this.#noteMetadataUpdates(planned.decisions, env);
     // The folder's digest is recorded once every document in it is settled (its metadata too): now, or when its last
     // send succeeded.
-    if (track && (metadataPending || !planned.decisions.every(settlesFolder))) track.settled = false;
+    if (track && (metadataPending || planned.vanished.length > 0 || !planned.decisions.every(settlesFolder))) track.settled = false;
     for (const action of planned.actions) {
       if (action.type !== 'send') continue;
       sends.planned(action.entry);
