@@ -58,6 +58,8 @@ export class KbChannel {
   readonly #options: KbChannelOptions;
   /** The newest message seen: older ones are never handed over (again). */
   #watermark: bigint | undefined;
+  /** The newest message of the conversation (of anyone) a read found, whatever the watermark was moved back to since. */
+  #newestRead: bigint | undefined;
   readonly #listeners = new Set<(message: ChatbotMessage) => void>();
   readonly #waiters = new Map<string, Waiter>();
   /** Called once a read that started after they were added has ended. */
@@ -84,6 +86,14 @@ export class KbChannel {
   startAfter(msgId: string): void {
     const id = BigInt(msgId);
     if (this.#watermark === undefined || id < this.#watermark) this.#watermark = id;
+  }
+
+  /**
+   * The newest message (of anyone) the conversation held at the last read, or undefined before any read. Message IDs
+   * grow: a message whose ID is not above it existed before that read.
+   */
+  newestRead(): bigint | undefined {
+    return this.#newestRead;
   }
 
   /** Keeps reading until the returned function is called (the sync's confirmations). */
@@ -204,6 +214,7 @@ export class KbChannel {
       for (const message of page.messages) {
         const id = BigInt(message.msg_id);
         newest ??= id;
+        if (this.#newestRead === undefined || id > this.#newestRead) this.#newestRead = id;
         if (this.#watermark !== undefined && id <= this.#watermark) {
           reachedSeen = true;
           break;

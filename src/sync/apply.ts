@@ -13,7 +13,7 @@ import type { LanyingClient } from '../api/client.js';
 import { AbortedError, AuthError, UnavailableError } from '../api/errors.js';
 import { generateTransactionId } from '../api/resources/messages.js';
 import { kbExtensionOf } from '../protocol/kb-files.js';
-import { LocalFileError } from '../errors.js';
+import { LocalFileError, StateError } from '../errors.js';
 import type { ResolvedSource } from '../sources/registry.js';
 import type { ObservedItem, SourceAdapter } from '../sources/types.js';
 import type { StateStore } from '../state/store.js';
@@ -48,6 +48,11 @@ export interface SendJob {
   /** Keep the version a new one replaces, to delete it once the new one is ingested (`onChange: replace`). */
   replace: boolean;
   signal: AbortSignal;
+  /**
+   * Whether the chatbot had refused, before this run, message `msgId`: the answer to a send that carried an
+   * interrupted send's transaction ID, which the server may have dropped as a repeat of one that reached it.
+   */
+  refusedBefore?: ((msgId: string) => Promise<boolean>) | undefined;
   /** Called once with the result (before the job's promise settles). */
   done: (result: SendResult, entry: ReportEntry) => void;
 }
@@ -162,6 +167,9 @@ export class Applier {
       const syncId = syncIdOf(action.source, action.key, item.hash);
       const pending = pendingRecord(action.source, action.key, item, previous, { newTransactionId: generateTransactionId }, { ...job.transition, now: this.#now() });
       await this.#rows.write(() => this.#store.put(pending));
+      // The send carries the transaction ID of one that was interrupted (a crash, a stopped run): the server may drop
+      // it as a repeat and answer with that send's message.
+      const resumed = previous?.status === 'pending' && previous.transactionId !== null && previous.transactionId === pending.transactionId;
       const started = performance.now();
       try {
         const payload = item.payload;
@@ -177,15 +185,25 @@ export class Applier {
           this.#store.put(record);
           for (const version of retire) this.#store.addKbVersion(version);
         });
+        if (resumed && sent.msgId !== undefined && job.refusedBefore && (await job.refusedBefore(sent.msgId))) {
+          // The interrupted send had reached the chatbot, which refused it then (the refusal is recorded): the
+          // document goes again as a new message, whose answer says how the chatbot is now.
+          previous = this.#store.get(action.source, action.key) ?? pending;
+          continue;
+        }
         return { outcome: 'sent', bytes: item.size, msgId: sent.msgId, durationMs: performance.now() - started };
       } catch (error) {
+        // The state could not record the outcome (a full or failing disk): the send may have been taken, so the row
+        // stays pending with the transaction ID it carried (the next run's send of it is dropped as a repeat), never
+        // failed (which would send it again under a new one: a second copy). The run stops on it.
+        if (error instanceof StateError) throw error;
         // A run cannot go on without the API (a refused token, the API down for longer than the client waits): the
         // document stays pending for the next run, and the run stops.
         if (isRunStopping(error) || error instanceof AbortedError || signal.aborted) return { outcome: 'cancelled', error };
         if (error instanceof LocalFileError && error.changed && item.payload?.type === 'file' && item.payload.expect) {
           const again = await this.#rehash(job, item);
           if (again === undefined) {
-            const write = vanishedWrite(pending, this.#now(), job.transition.deleteAfterMs);
+            const write = vanishedWrite(pending, action.previous);
             await this.#rows.write(() => this.#write(write));
             return { outcome: 'vanished' };
           }

@@ -74,7 +74,8 @@ function describeRefusal(reason: SendRefusalReason): string {
 export type Confirmation =
   | { outcome: 'ingested'; source: string; key: string; docId: string }
   | { outcome: 'ingest-failed'; source: string; key: string; docId: string | undefined; reason: string }
-  | { outcome: 'refused'; source: string; key: string; reason: string }
+  /** `late`: the refusal of a message sent before this run, read only now: it says how the chatbot was then. */
+  | { outcome: 'refused'; source: string; key: string; reason: string; late?: true }
   | { outcome: 'unconfirmed'; source: string; key: string; reason: string };
 
 export interface ConfirmerOptions {
@@ -116,6 +117,13 @@ export class Confirmer {
   readonly #closing = new AbortController();
   /** Set while `catchUp` reads earlier runs' answers: a refusal among them stops nothing. */
   #catchingUp = false;
+  /**
+   * The newest message of the conversation when `catchUp` last read it: a send answered with a message ID not above
+   * it was a repeat the server dropped (its transaction ID was an interrupted send's), and its answers are old.
+   */
+  #before: bigint | undefined;
+  /** Messages whose answers are being read late (`refusedBefore`): a refusal of theirs stops nothing. */
+  readonly #readLate = new Set<string>();
 
   constructor(options: ConfirmerOptions) {
     this.#options = options;
@@ -160,10 +168,13 @@ export class Confirmer {
   /**
    * Reads what the chatbot said about documents sent by earlier runs (still awaited, or recently unconfirmed) up to
    * now, and records it (acks, refusals, notices with their proofs). Before a run plans: a document refused or failed
-   * meanwhile is then sent again by this run instead of the next one. Nothing when no document is awaited.
+   * meanwhile is then sent again by this run instead of the next one. Nothing when no document is awaited and no
+   * send was interrupted.
    */
   async catchUp(signal?: AbortSignal): Promise<void> {
-    if (this.awaitedCount() === 0 && this.lateCandidates().length === 0) return;
+    // Interrupted sends (`pending` with the transaction ID the server may have seen) need a reading too: it says which
+    // messages are older than this run (see `refusedBefore`).
+    if (this.awaitedCount() === 0 && this.lateCandidates().length === 0 && this.#options.store.countWithStatus(['pending'], this.#options.target) === 0) return;
     this.start();
     this.#catchingUp = true;
     try {
@@ -171,7 +182,27 @@ export class Confirmer {
     } finally {
       this.#catchingUp = false;
     }
+    this.#before = this.#options.channel.newestRead();
     await this.#proofs.onIdle();
+  }
+
+  /**
+   * After a send that carried an interrupted send's transaction ID was answered with message `msgId` (its row
+   * recorded `sent`): when that message is older than this run (the server dropped the send as a repeat of one that
+   * had reached it), reads its answers up to now and tells whether the chatbot refused it back then. Such a refusal
+   * is recorded and stops nothing: the document is to be sent again, under a new transaction ID. False for a message
+   * this send made, or when the conversation was not read before (nothing to compare with).
+   */
+  async refusedBefore(msgId: string, signal?: AbortSignal): Promise<boolean> {
+    if (this.#before === undefined || BigInt(msgId) > this.#before) return false;
+    this.#readLate.add(msgId);
+    try {
+      this.expect(msgId);
+      await this.#options.channel.caughtUp(signal);
+    } finally {
+      this.#readLate.delete(msgId);
+    }
+    return this.#options.store.findByMsgId(msgId)?.status === 'refused';
   }
 
   /** A send went out: its answers come after its message. */
@@ -202,6 +233,8 @@ export class Confirmer {
    */
   async settle(options: { deadline: number; signal?: AbortSignal | undefined; pollMs: number }): Promise<number> {
     const late = this.lateCandidates().length > 0;
+    // Nothing on its way and nothing to look for: no read of the conversation (a no-op run makes no request).
+    if (!late && this.awaitedCount() === 0) return 0;
     this.start();
     // Notices that came after an earlier run stopped waiting: read once up to now before counting what is awaited.
     if (late) await this.#options.channel.caughtUp(options.signal);
@@ -273,12 +306,13 @@ export class Confirmer {
     }
     if (reply.kind !== 'refused') return;
     const now = this.#options.now();
-    this.#options.store.put(refusedRecord(row, reply.text, now));
-    this.#acked.delete(row.msgId as string);
-    this.#options.onConfirmation?.({ outcome: 'refused', source: row.source, key: row.key, reason: reply.text });
     // A refusal of an earlier run's document, read late, says how the chatbot was then: it is recorded, and the
     // document is sent again, whose answer says how the chatbot is now.
-    if (STOPPING.has(reply.reason) && !this.#catchingUp) this.#options.onStop?.(new ChatbotRefusedError(reply.reason, reply.text));
+    const late = this.#catchingUp || this.#readLate.has(row.msgId as string);
+    this.#options.store.put(refusedRecord(row, reply.text, now));
+    this.#acked.delete(row.msgId as string);
+    this.#options.onConfirmation?.({ outcome: 'refused', source: row.source, key: row.key, reason: reply.text, ...(late ? { late: true as const } : {}) });
+    if (STOPPING.has(reply.reason) && !late) this.#options.onStop?.(new ChatbotRefusedError(reply.reason, reply.text));
   }
 
   /** A completion notice: tied to its document by proof, then recorded. */

@@ -437,7 +437,9 @@ export class SyncEngine {
   /** A confirmation: counted by the runs that sent the document (and put on its entry), and told to the caller. */
   #onConfirmation(confirmation: Confirmation): void {
     const row = this.store.get(confirmation.source, confirmation.key);
-    for (const active of this.#activeReports) {
+    // A refusal read late is of a send made before this run (the document is sent again): no run's outcome.
+    const late = confirmation.outcome === 'refused' && confirmation.late === true;
+    for (const active of late ? [] : this.#activeReports) {
       if (row?.uploadedAt == null || row.uploadedAt < active.startedAt) continue;
       const entry = active.entries?.get(`${confirmation.source}\n${confirmation.key}`);
       active.report.confirmed(confirmation.outcome, entry, 'reason' in confirmation ? confirmation.reason : undefined);
@@ -510,7 +512,7 @@ export class SyncEngine {
     const metadataPending = this.#noteMetadataUpdates(planned.decisions, env);
     // The folder's digest is recorded once every document in it is settled (its metadata too): now, or when its last
     // send succeeded.
-    if (track && (metadataPending || !planned.decisions.every(settlesFolder))) track.settled = false;
+    if (track && (metadataPending || planned.vanished.length > 0 || !planned.decisions.every(settlesFolder))) track.settled = false;
     for (const action of planned.actions) {
       if (action.type !== 'send') continue;
       sends.planned(action.entry);
@@ -523,6 +525,7 @@ export class SyncEngine {
         transition: { now: this.#now(), runId: env.runId, target: env.targetKey, deleteAfterMs: this.config.sync.deleteAfterMs },
         replace: this.config.sync.onChange === 'replace',
         signal: env.signal,
+        refusedBefore: async (msgId) => (await this.#lifecycles.get(env.targetKey)?.refusedBefore(msgId, env.signal)) ?? false,
         done: (result, entry) => {
           if (result.outcome === 'cancelled' && isRunStopping(result.error)) env.abort.abort(result.error);
           if (result.outcome === 'sent' && result.msgId !== undefined && (run.wait || this.#background)) {

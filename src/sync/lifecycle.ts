@@ -99,6 +99,11 @@ export class KnowledgeBaseLifecycle {
     await this.#confirmer.catchUp(signal);
   }
 
+  /** Whether the chatbot refused, before this run, the message a repeated send was dropped as (see `Confirmer.refusedBefore`). */
+  async refusedBefore(msgId: string, signal?: AbortSignal): Promise<boolean> {
+    return await this.#confirmer.refusedBefore(msgId, signal);
+  }
+
   /** Documents of this target on their way. */
   awaitedCount(): number {
     return this.#confirmer.awaitedCount();

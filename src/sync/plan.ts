@@ -32,6 +32,8 @@ export interface PlanBatchContext extends TransitionContext {
 export interface PlannedBatch {
   decisions: MoveDecision[];
   actions: Action[];
+  /** Keys of items that vanished before they could be read: nothing was decided for them. */
+  vanished: string[];
 }
 
 /**
@@ -44,14 +46,16 @@ export async function planBatch(
   onDecision: (decision: MoveDecision) => ReportEntry,
 ): Promise<PlannedBatch> {
   const known = knownFor(ctx.store, ctx.source.name, batch);
-  const items = await withContent(batch.items, known, ctx);
+  const { items, vanished } = await withContent(batch.items, known, ctx);
+  // Neither sent nor taken for removed: the next observation, behind the source's checks, says whether it left.
+  for (const key of vanished) known.delete(key);
   const decisions = withinBudget(resolveMoves(ctx.source.name, decide({ ...batch, items }, known, ctx), ctx.moves), ctx.sendBudget);
   const actions: Action[] = [];
   for (const decision of decisions) {
     const entry = onDecision(decision);
     for (const action of actionsFor(ctx.source.name, decision, entry, ctx)) actions.push(action);
   }
-  return { decisions, actions };
+  return { decisions, actions, vanished };
 }
 
 /** Sends over the budget become skips that record nothing: the next run sends them. */
@@ -96,15 +100,20 @@ export function knownFor(store: StateStore, source: string, batch: ObservationBa
 
 /**
  * The items with their content hash where `decide` needs one: read by the source for those whose stat changed (or
- * all, with `checksum`). An item that vanished before it could be read is dropped (the next observation will not
- * see it); one that cannot be read is skipped as unreadable.
+ * all, with `checksum`). An item that vanished before it could be read is dropped, and its key returned in
+ * `vanished`: it may have gone with its whole folder (a disk unmounted after the scan), so this batch cannot say it
+ * left its source. One that cannot be read is skipped as unreadable.
  */
-async function withContent(items: readonly ObservedItem[], known: ReadonlyMap<string, DocumentRecord>, ctx: PlanBatchContext): Promise<ObservedItem[]> {
+async function withContent(
+  items: readonly ObservedItem[],
+  known: ReadonlyMap<string, DocumentRecord>,
+  ctx: PlanBatchContext,
+): Promise<{ items: ObservedItem[]; vanished: string[] }> {
   const needed: number[] = [];
   items.forEach((item, index) => {
     if (contentNeeded(item, known.get(item.key), { checksum: ctx.checksum })) needed.push(index);
   });
-  if (needed.length === 0) return items as ObservedItem[];
+  if (needed.length === 0) return { items: items as ObservedItem[], vanished: [] };
   const results = await ctx.adapter.hash(
     ctx.source,
     needed.map((i) => items[i] as ObservedItem),
@@ -122,5 +131,6 @@ async function withContent(items: readonly ObservedItem[], known: ReadonlyMap<st
     }
     out[index] = { ...item, hash: result.hash };
   });
-  return dropped.size === 0 ? out : out.filter((_, i) => !dropped.has(i));
+  if (dropped.size === 0) return { items: out, vanished: [] };
+  return { items: out.filter((_, i) => !dropped.has(i)), vanished: [...dropped].map((i) => (items[i] as ObservedItem).key) };
 }

@@ -8,7 +8,7 @@
  *                    │             ├─refused─▶ refused ─(next run)─▶ pending
  *                    │             └─no confirmation─▶ unconfirmed (never sent again blindly)
  *                    ├─send failed─▶ failed ─(next run)─▶ pending
- *                    └─vanished─▶ (forgotten, or removed once it had reached the knowledge base)
+ *                    └─vanished─▶ (forgotten, or back as it was once it had reached the knowledge base)
  *   ingested/unconfirmed ─left the source─▶ removed ─(grace period, guards)─▶ deleted
  *   removed ─back, same content─▶ ingested/unconfirmed
  *   any ─skipped─▶ skipped (a document in the knowledge base keeps its status)
@@ -262,11 +262,13 @@ export function failedRecord(pending: DocumentRecord, message: string, now: numb
 
 /**
  * The write for a document whose file vanished before it could be sent: forgotten when it never reached the
- * knowledge base, else kept as removed.
+ * knowledge base, else its row as it was before this send (`previous`). Whether it left its source is for the next
+ * observation of the source to say, behind the source's checks: a file that vanished with its whole folder (a disk
+ * unmounted under the upload) did not leave it.
  */
-export function vanishedWrite(pending: DocumentRecord, now: number, deleteAfterMs: number): RowWrite {
-  if (pending.uploadedHash === null) return { type: 'forget', source: pending.source, key: pending.key };
-  return { type: 'put', record: { ...pending, status: 'removed', deleteAfter: now + deleteAfterMs, updatedAt: now } };
+export function vanishedWrite(pending: DocumentRecord, previous: DocumentRecord | undefined): RowWrite {
+  if (pending.uploadedHash === null || previous === undefined) return { type: 'forget', source: pending.source, key: pending.key };
+  return { type: 'put', record: previous };
 }
 
 /** The chatbot confirmed the version on its way: `docId` is its document. The version it replaced is to go. */

@@ -197,15 +197,18 @@ describe.runIf(CHAOS_ENABLED)(`chaos (${FULL ? 'full' : 'short'}; seed ${SEED})`
       for (let i = 0; i < kills; i++) {
         const watch = world.start(['watch', '--log-format', 'json', '--log-level', 'debug']);
         await ChaosWorld.until(() => /"event":"ready"/.test(watch.stdout()), 30_000, 'the daemon to be ready');
-        world.addFiles(2, `wal${i}`);
-        // Its work done: the new files in the knowledge base, and the operation that sent the last of them over (the
-        // daemon checkpoints, then says so).
+        const keys = world.addFiles(2, `wal${i}`).map((file) => path.relative(world.docs, file));
+        // Its work done: the new files in the knowledge base, the daemon's log line of each one's send, and a checkpoint
+        // after them (the daemon checkpoints at the end of an operation, then says so). The chatbot may hold a document
+        // before the daemon's log says it was sent: its lines alone tell that the operation is over.
         const finished = () => {
-          const out = watch.stdout();
-          return world.count().losses === 0 && out.lastIndexOf('"event":"checkpoint"') > out.lastIndexOf('"event":"sent"');
+          const events = logEvents(watch.stdout());
+          const sentAt = keys.map((key) => lastIndex(events, (e) => e.event === 'sent' && e.key === key));
+          return world.count().losses === 0 && sentAt.every((n) => n >= 0) && lastIndex(events, (e) => e.event === 'checkpoint') > Math.max(...sentAt);
         };
         await ChaosWorld.until(finished, 30_000, 'the daemon to send the new files and finish the batch');
         await watch.kill();
+        keepLog(`wal-${i}`, watch.stdout());
         world.removeWal();
         trials++;
       }
@@ -298,6 +301,23 @@ describe.runIf(CHAOS_ENABLED)(`chaos (${FULL ? 'full' : 'short'}; seed ${SEED})`
     expect(row).toMatchObject({ duplicates: 0, losses: 0 });
   }, 60_000);
 });
+
+/** The JSON log lines of a daemon's output (other lines left out). */
+function logEvents(output: string): { event?: string; key?: string }[] {
+  return output.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as { event?: string; key?: string }];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The index of the last element that `match` picks, -1 when none. */
+function lastIndex<T>(list: readonly T[], match: (item: T) => boolean): number {
+  for (let i = list.length - 1; i >= 0; i--) if (match(list[i] as T)) return i;
+  return -1;
+}
 
 /** With LANYING_KB_CHAOS_LOGS=DIR, keeps a process's output there (to study a failure). */
 function keepLog(name: string, text: string): void {

@@ -35,6 +35,24 @@ function keysOf(value: unknown, out: string[] = []): string[] {
 }
 
 describe('sync output for cron and CI (the real CLI process)', () => {
+  it('a no-op sync neither talks to the API nor loads the HTTP client (nothing on its way: the conversation is not read)', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'alpha');
+    writeConfigFile(s.dir, s.raw);
+    expect((await runCliProcess(['sync'], { cwd: s.dir })).code).toBe(0);
+    await s.sandbox.idle();
+    const before = s.sandbox.state().requests.length;
+    // A CommonJS hook in the child names the packages it loaded when it exits.
+    const hook = path.join(s.dir, 'loaded-packages.cjs');
+    writeFileSync(hook, "process.on('exit', () => process.stderr.write('loaded: ' + [...new Set(Object.keys(require.cache).map((k) => (k.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/) ?? [])[1]).filter(Boolean))].sort().join(',') + '\\n'));\n");
+    const noop = await runCliProcess(['sync', '--json'], { cwd: s.dir, env: { NODE_OPTIONS: `--require ${hook}` } });
+    expect(noop.code).toBe(0);
+    expect(JSON.parse(noop.stdout)).toMatchObject({ counts: { unchanged: 1, sent: 0 } });
+    expect(noop.stderr).toMatch(/^loaded: /m);
+    expect(noop.stderr).not.toMatch(/undici/);
+    expect(s.sandbox.state().requests.slice(before)).toEqual([]);
+  });
+
   it('prints a line per document as it is sent, also into a pipe, then the summary', async () => {
     const s = await slowSetup(4, 400);
     const run = startCli(['sync'], { cwd: s.dir });

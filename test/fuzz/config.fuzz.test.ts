@@ -78,7 +78,7 @@ describe('fuzz: configuration files', () => {
       ));
     };
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.json(), mutated.map((c) => JSON.stringify(c)), fc.string({ unit: 'binary' })), (text) => load('.json', text)),
+      fc.asyncProperty(fc.oneof(fc.json(), mutated.map((c) => JSON.stringify(c) ?? ''), fc.string({ unit: 'binary' })), (text) => load('.json', text)),
       { numRuns: 150 },
     );
     await fc.assert(

@@ -269,6 +269,58 @@ describe('sync engine: bad input', () => {
     store.close();
   });
 
+  it('an edited file whose folder vanishes (unmounted) between the scan and its upload is not taken for removed', async () => {
+    // Found by the lifecycle property (test/property): the daemon deleted such a document once the grace period was
+    // over, while its root was unmounted. Only an observation of the source, behind its root checks, decides removals.
+    const s = await setupSync();
+    writeFile(s.root, 'kept.md', 'version one');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, ingested: 1 });
+    writeFile(s.root, 'kept.md', 'version two');
+    const away = `${s.root}-away`;
+    const onEvent = (event: SyncEvent) => {
+      if (event.type === 'planned' && statSync(s.root, { throwIfNoEntry: false })) renameSync(s.root, away);
+    };
+    const report = await s.sync({ onEvent, prune: 'all' });
+    expect(report.entries.find((e) => e.key === 'kept.md')?.outcome).toBe('vanished');
+    expect(report.counts).toMatchObject({ sent: 0, deleted: 0 });
+    const store = s.state();
+    expect(store.get('docs', 'kept.md')).toMatchObject({ status: 'ingested', hash: sha('version one'), docId: expect.any(String) });
+    store.close();
+    await s.sandbox.idle();
+    const finished = () => s.sandbox.state().knowledgeBase.documents.filter((d) => d.status === 'finish').map((d) => d.metadata.sha256);
+    expect(finished()).toEqual([sha('version one')]);
+    // Back: the next run replaces the old version with the new one.
+    renameSync(away, s.root);
+    expect((await s.sync({ prune: 'all' })).counts).toMatchObject({ sent: 1, ingested: 1 });
+    await s.sandbox.idle();
+    expect(finished()).toEqual([sha('version two')]);
+  });
+
+  it('an edited file whose folder vanishes (unmounted) between the scan and its hashing is not taken for removed', async () => {
+    // The same as above, one stage earlier: the scan listed the file, then the whole folder went away before its
+    // content was read.
+    const s = await setupSync();
+    writeFile(s.root, 'kept.md', 'version one');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, ingested: 1 });
+    writeFile(s.root, 'kept.md', 'version two');
+    const away = `${s.root}-away`;
+    const onEvent = (event: SyncEvent) => {
+      if (event.type === 'observed' && event.phase === 'scan' && statSync(s.root, { throwIfNoEntry: false })) renameSync(s.root, away);
+    };
+    const report = await s.sync({ onEvent, prune: 'all' });
+    expect(report.counts).toMatchObject({ sent: 0, removed: 0, deleted: 0 });
+    const store = s.state();
+    expect(store.get('docs', 'kept.md')).toMatchObject({ status: 'ingested', hash: sha('version one'), docId: expect.any(String) });
+    store.close();
+    await s.sandbox.idle();
+    const finished = () => s.sandbox.state().knowledgeBase.documents.filter((d) => d.status === 'finish').map((d) => d.metadata.sha256);
+    expect(finished()).toEqual([sha('version one')]);
+    renameSync(away, s.root);
+    expect((await s.sync({ prune: 'all' })).counts).toMatchObject({ sent: 1, ingested: 1 });
+    await s.sandbox.idle();
+    expect(finished()).toEqual([sha('version two')]);
+  });
+
   it('a file changed during its upload is sent as its new version', async () => {
     const s = await setupSync({ sandbox: { faults: [{ route: 'POST /_oss/*', latencyMs: 300, times: 1 }] } });
     const file = writeFile(s.root, 'live.md', 'version one');

@@ -2,10 +2,11 @@ import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/index.js';
+import { StateStore } from '../../src/state/store.js';
 import { ChatbotRefusedError } from '../../src/sync/confirm.js';
 import type { SyncReport } from '../../src/sync/report.js';
 import { caught } from '../helpers/errors.js';
-import { type SyncSetup, setupSync } from '../helpers/sync.js';
+import { attachmentOf, type SyncSetup, setupSync } from '../helpers/sync.js';
 import { writeFile } from '../helpers/tmp-dir.js';
 import { daemonEnv, logSink, useDaemon, waitFor as waitForDaemon } from '../daemon/helpers.js';
 
@@ -365,6 +366,16 @@ describe('documents that left their sources are deleted, safely', () => {
 });
 
 describe('answers read late', () => {
+  it('a run with nothing on its way and nothing to look for makes no request (a no-op stays local)', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'a');
+    await syncSettled(s);
+    const before = s.sandbox.state().requests.length;
+    const report = await syncSettled(s);
+    expect(report.counts).toMatchObject({ unchanged: 1, sent: 0 });
+    expect(s.sandbox.state().requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
   it('refusals of an earlier run that did not wait are read before the next run decides: it sends those documents again and is not stopped by old refusals', async () => {
     const s = await setupSync({ sandbox: { faults: [{ chatbot: 'refuse', reason: 'deduct_failed' }] } });
     for (let i = 0; i < 8; i++) writeFile(s.root, `doc-${i}.md`, `# ${i}\n`);
@@ -376,6 +387,30 @@ describe('answers read late', () => {
     expect(report.outcome).toBe('ok');
     expect(report.counts).toMatchObject({ sent: 8, ingested: 8 });
     expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `doc-${i}.md`));
+  });
+});
+
+describe('sends interrupted after the server took them', () => {
+  it('sends that reached the chatbot but whose answers were lost (a stopped or killed run) are not sent twice, and an old refusal among them neither stops the next run nor loses its document', async () => {
+    const s = await setupSync({ sync: { concurrency: 1 }, sandbox: { faults: [{ chatbot: 'refuse', reason: 'deduct_failed', match: 'a.md' }] } });
+    writeFile(s.root, 'a.md', 'a');
+    writeFile(s.root, 'b.md', 'b');
+    expect((await syncSettled(s, { wait: false })).counts).toMatchObject({ sent: 2 });
+    // The chatbot refused a.md and ingested b.md. As a run stopped (or killed) between the sends and their answers
+    // leaves them: pending, with the transaction IDs the server saw, no message IDs.
+    expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['b.md']);
+    const store = StateStore.open(s.config.sync.stateDir);
+    for (const row of store.list()) {
+      store.put({ ...row, status: 'pending', msgId: null, uploadedHash: null, syncId: null, docId: null, uploadedAt: null, ingestedAt: null, downloadUrl: null, lastError: null });
+    }
+    store.close();
+    s.sandbox.setFaults([]);
+    const report = await syncSettled(s);
+    expect(report.outcome).toBe('ok');
+    expect(report.counts).toMatchObject({ sent: 2, ingested: 2, refused: 0 });
+    // a.md went again as a new message; b.md's repeat was dropped by the server and its old answers taken.
+    expect(s.sends().map((m) => attachmentOf(m).dName)).toEqual(['a.md', 'b.md', 'a.md']);
+    expect(kbDocuments(s.sandbox).map((d) => d.path).sort()).toEqual(['a.md', 'b.md']);
   });
 });
 

@@ -417,10 +417,11 @@ describe('after the send: failed, vanished, confirmed, failed to ingest, refused
     expect(failedRecord(pending, 'HTTP 500', NOW)).toEqual({ ...pending, status: 'failed', attempts: 2, lastError: 'HTTP 500', updatedAt: NOW });
   });
 
-  it('vanishedWrite: forgotten when it never reached the knowledge base, else removed with the grace period', () => {
-    expect(vanishedWrite(row('a.md', { status: 'pending', uploadedHash: null }), NOW, GRACE)).toEqual({ type: 'forget', source: 'docs', key: 'a.md' });
-    const sent = row('a.md', { status: 'pending' });
-    expect(vanishedWrite(sent, NOW, GRACE)).toEqual({ type: 'put', record: { ...sent, status: 'removed', deleteAfter: NOW + GRACE, updatedAt: NOW } });
+  it('vanishedWrite: forgotten when it never reached the knowledge base, else back as it was (the next observation says whether it left)', () => {
+    expect(vanishedWrite(row('a.md', { status: 'pending', uploadedHash: null }), undefined)).toEqual({ type: 'forget', source: 'docs', key: 'a.md' });
+    const before = row('a.md', { status: 'ingested', hash: 'h1', uploadedHash: 'h1', docId: 'd1' });
+    const pending = row('a.md', { status: 'pending', hash: 'h2', uploadedHash: 'h1', docId: 'd1', transactionId: 7 });
+    expect(vanishedWrite(pending, before)).toEqual({ type: 'put', record: before });
   });
 
   it('ingestedRecord: ingested with its document; the version it replaced is to go', () => {

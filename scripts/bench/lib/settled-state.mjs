@@ -17,7 +17,7 @@ export function markConfirmed(stateDir) {
   const db = new Database(path.join(stateDir, 'state.db'));
   try {
     const now = Date.now();
-    return db.prepare("UPDATE documents SET status = 'ingested', doc_id = 'bench-' || rowid, ingested_at = ? WHERE status = 'sent'").run(now).changes;
+    return db.prepare("UPDATE documents SET status = 'ingested', doc_id = 'bench-' || lower(hex(randomblob(8))), ingested_at = ? WHERE status = 'sent'").run(now).changes;
   } finally {
     db.close();
   }
