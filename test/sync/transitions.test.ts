@@ -424,6 +424,12 @@ describe('after the send: failed, vanished, confirmed, failed to ingest, refused
     expect(vanishedWrite(pending, before)).toEqual({ type: 'put', record: before });
   });
 
+  it('vanishedWrite: a version never in the knowledge base is forgotten even with a row before it; without a row to go back to, forgotten', () => {
+    const failedBefore = row('a.md', { status: 'failed', hash: 'h1', uploadedHash: null, docId: null });
+    expect(vanishedWrite(row('a.md', { status: 'pending', hash: 'h2', uploadedHash: null, docId: null }), failedBefore)).toEqual({ type: 'forget', source: 'docs', key: 'a.md' });
+    expect(vanishedWrite(row('a.md', { status: 'pending', hash: 'h2', uploadedHash: 'h1', docId: 'd1' }), undefined)).toEqual({ type: 'forget', source: 'docs', key: 'a.md' });
+  });
+
   it('ingestedRecord: ingested with its document; the version it replaced is to go', () => {
     const sent = row('a.md', { status: 'sent', hash: 'h2', uploadedHash: 'h2', docId: null, ingestedAt: null, ingestAttempts: 1, retryAfter: 5, lastError: 'x', prevHash: 'h1', prevDocId: 'd1' });
     const { record, retire } = ingestedRecord(sent, 'd2', NOW);
