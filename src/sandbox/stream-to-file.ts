@@ -18,6 +18,13 @@ export interface WrittenFile {
  */
 export async function streamToFile(source: AsyncIterable<Uint8Array>, filepath: string, options: { maxBytes: number; drain?: boolean }): Promise<WrittenFile> {
   const out = createWriteStream(filepath);
+  // A write still in flight when the stream is destroyed (the client went away mid-body) ends in an 'error' event
+  // after the fact; without a listener it would be an uncaught exception that takes the sandbox down. Errors while
+  // the body is read reach the loop through `once(out, 'drain')` or the end below.
+  let writeError: unknown;
+  out.on('error', (error) => {
+    writeError ??= error;
+  });
   const hash = createHash('sha256');
   let size = 0;
   let overLimit = false;
@@ -39,7 +46,12 @@ export async function streamToFile(source: AsyncIterable<Uint8Array>, filepath: 
     throw error;
   }
   out.end();
-  await once(out, 'close');
+  // Closed already when a write failed meanwhile (the stream destroyed itself).
+  if (!out.closed) await once(out, 'close');
+  if (writeError !== undefined) {
+    await fsp.rm(filepath, { force: true });
+    throw writeError;
+  }
   if (overLimit) await fsp.rm(filepath, { force: true });
   return { size, sha256: overLimit ? '' : hash.digest('hex'), overLimit };
 }
