@@ -242,7 +242,12 @@ export class Confirmer {
       this.expire();
       await this.#proofs.onIdle();
       const left = this.awaitedCount();
-      if (left === 0 || this.#options.now() >= options.deadline || options.signal?.aborted) return left;
+      if (left === 0 || options.signal?.aborted) return left;
+      if (this.#options.now() >= options.deadline) {
+        // The deadline passed after the last expiry (a slow turn): what has waited confirmTimeout is unconfirmed now.
+        this.expire();
+        return this.awaitedCount();
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.min(options.pollMs, Math.max(1, options.deadline - this.#options.now()))));
     }
   }
