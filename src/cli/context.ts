@@ -106,7 +106,8 @@ function* jsonDocument(value: unknown): Generator<string> {
 /** Arrays longer than this are written element by element. */
 const PIECEWISE_ARRAY = 256;
 
-function* jsonPieces(value: unknown, indent: string): Generator<string> {
+/** `value` as indented JSON text in pieces (a long array an element at a time), lines after the first at `indent`. */
+export function* jsonPieces(value: unknown, indent: string): Generator<string> {
   const inner = `${indent}  `;
   if (Array.isArray(value) && value.length > PIECEWISE_ARRAY) {
     yield '[';

@@ -4,11 +4,16 @@ import { ConfigError, formatConfigProblem } from '../errors.js';
 import { escapeControl } from '../util/terminal-text.js';
 import { exitCodeFor, isUserFacing } from './exit-codes.js';
 
+/** An error as JSON output gives it: `{ ok: false, exitCode, error }`. */
+export function errorResult(error: unknown, code = exitCodeFor(error)): { ok: false; exitCode: number; error: unknown } {
+  return { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } };
+}
+
 /** Prints an error the way users should see it and returns its exit code. */
 export function reportError(error: unknown, globals: GlobalOptions, ctx: CliContext): number {
   const code = exitCodeFor(error);
   if (globals.json || globals.jsonLines) {
-    const body = { ok: false, exitCode: code, error: isUserFacing(error) ? error.toJSON() : { name: 'Error', message: String(error) } };
+    const body = errorResult(error, code);
     writeResult(ctx, globals, globals.jsonLines ? { type: 'error', time: new Date().toISOString(), ...body } : body);
   }
   if (isUserFacing(error)) {

@@ -2,7 +2,7 @@ import type { SyncEvent } from '../sync/engine.js';
 import type { ReportEntry, SyncReport } from '../sync/report.js';
 import { escapeControl } from '../util/terminal-text.js';
 import type { CliContext } from './context.js';
-import { writeJson } from './context.js';
+import { StreamedJsonObject } from './json-stream.js';
 import { formatEntry, formatSummary } from './format-report.js';
 import type { LeftOutLine } from './left-out.js';
 import type { OutputMode } from './output-mode.js';
@@ -12,10 +12,17 @@ import type { ProgressDisplay } from './progress.js';
 export interface SyncOutput {
   /** The engine's events. */
   onEvent(event: SyncEvent): void;
+  /** Where the run streams its report's entries (`--json`), when the output takes them as they settle. */
+  onEntry?: ((entry: ReportEntry) => void) | undefined;
   /** A line of a dry run with `-v`: a path the rules left out. */
   leftOut(line: LeftOutLine): void;
   /** The run ended (possibly stopped: `report.error`); prints the rest and the summary. */
   finish(report: SyncReport, exitCode: number): void;
+  /**
+   * The run failed without a report: closes what was printed of it with `result` (`--json`) and says whether it did;
+   * when not, the caller prints the error its own way.
+   */
+  abandon(result: Record<string, unknown>): boolean;
 }
 
 /**
@@ -24,7 +31,8 @@ export interface SyncOutput {
  *   is made, a line per document sent or failed as the send ends; in a dry run every decision of the plan. `-v` adds
  *   skips repeated from earlier runs and, at the end, the unchanged documents; `-q` keeps failures and the summary.
  *   The summary line ends it. Lines go out as they happen, also into a pipe.
- * - `--json`: the whole report as one JSON document at the end (entries collected: memory grows with them).
+ * - `--json`: the report as one JSON document: its `entries` written as they settle (a send's once it ended and the
+ *   chatbot answered), the counts and the rest at the end; nothing is collected.
  * - `--json-lines`: one JSON object per line as things happen (`decision`, `sent`, `failed`, `planned`), then
  *   `summary`; nothing is collected.
  */
@@ -35,12 +43,19 @@ export function createSyncOutput(ctx: CliContext, mode: OutputMode, display: Pro
 
   if (mode.json) {
     const leftOut: LeftOutLine['json'][] = [];
+    const document = new StreamedJsonObject(ctx.stdout, 'entries');
     return {
       onEvent: (event) => display.onEvent(event),
+      onEntry: (entry) => document.push(entry),
       leftOut: (line) => void leftOut.push(line.json),
       finish: (report, exitCode) => {
         display.stop();
-        writeJson(ctx.stdout, { ...report, ...(leftOut.length ? { leftOut } : {}), exitCode });
+        document.end({ ...report, ...(leftOut.length ? { leftOut } : {}), exitCode });
+      },
+      abandon: (result) => {
+        if (!document.started) return false;
+        document.end(result);
+        return true;
       },
     };
   }
@@ -76,6 +91,7 @@ export function createSyncOutput(ctx: CliContext, mode: OutputMode, display: Pro
         }
       },
       leftOut: (line) => jsonLine({ type: 'left-out', ...line.json }),
+      abandon: () => false,
       finish(report, exitCode) {
         display.stop();
         // With -v the unchanged documents were collected: they come last, as decisions.
@@ -120,6 +136,7 @@ export function createSyncOutput(ctx: CliContext, mode: OutputMode, display: Pro
     leftOut(line) {
       if (!mode.quiet) out(`  ${line.text}`);
     },
+    abandon: () => false,
     finish(report, exitCode) {
       display.stop();
       if (!mode.quiet) for (const entry of report.entries) if (entry.action === 'unchanged') print(entry);

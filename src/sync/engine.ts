@@ -73,6 +73,12 @@ export interface ReconcileOptions {
   listUnchanged?: boolean | undefined;
   /** Keep every entry in the report (otherwise they only go to `onEvent`). @default true */
   collectEntries?: boolean | undefined;
+  /**
+   * Stream the report's entries instead of collecting them: each is handed over once settled (its send ended and,
+   * when the run waits, the chatbot answered or the run ended), so a report of any size takes bounded memory. The
+   * report's `entries` stays empty. Unchanged documents only with `listUnchanged`.
+   */
+  onEntry?: ((entry: ReportEntry) => void) | undefined;
   /** Recorded in the runs table. @default 'sync' */
   mode?: string | undefined;
   signal?: AbortSignal | undefined;
@@ -105,6 +111,7 @@ interface RunSpec {
   checksum: boolean;
   listUnchanged: boolean;
   collectEntries: boolean;
+  onEntry?: ((entry: ReportEntry) => void) | undefined;
   signal: AbortSignal | undefined;
   wait: boolean;
   prune: 'all' | 'grace' | 'none';
@@ -163,7 +170,8 @@ export class SyncEngine {
       recordRun: !dryRun,
       checksum: options.checksum ?? false,
       listUnchanged: options.listUnchanged ?? false,
-      collectEntries: options.collectEntries ?? true,
+      collectEntries: options.onEntry === undefined && (options.collectEntries ?? true),
+      onEntry: options.onEntry,
       signal: options.signal,
       wait: options.wait ?? true,
       prune: options.prune ?? 'none',
@@ -285,9 +293,9 @@ export class SyncEngine {
     const abort = new AbortController();
     this.#runs.add(abort);
     const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
-    const report = new ReportBuilder({ collect: run.collectEntries, listUnchanged: run.listUnchanged });
+    const report = new ReportBuilder({ collect: run.collectEntries, listUnchanged: run.listUnchanged, onEntry: run.onEntry });
     const sends = new SendTracker(this.#onEvent, report);
-    const active = { startedAt: started, report, entries: run.collectEntries ? new Map<string, ReportEntry>() : undefined };
+    const active = { startedAt: started, report, entries: run.collectEntries || report.streams ? new Map<string, ReportEntry>() : undefined };
     if (!run.dryRun) this.#activeReports.add(active);
     const warnings: string[] = [];
     const metadataUpdates = new Map<string, MetadataUpdate[]>();
@@ -372,6 +380,7 @@ export class SyncEngine {
       this.#activeReports.delete(active);
     }
 
+    report.flush();
     const counts = report.counts;
     const notIngested = counts.failed + counts.ingestFailed + counts.refused + counts.unconfirmed;
     const aborted = run.signal?.aborted || stopError instanceof AbortedError || (stopError as Error | undefined)?.name === 'AbortError';
@@ -441,8 +450,11 @@ export class SyncEngine {
     const late = confirmation.outcome === 'refused' && confirmation.late === true;
     for (const active of late ? [] : this.#activeReports) {
       if (row?.uploadedAt == null || row.uploadedAt < active.startedAt) continue;
-      const entry = active.entries?.get(`${confirmation.source}\n${confirmation.key}`);
+      const id = `${confirmation.source}\n${confirmation.key}`;
+      const entry = active.entries?.get(id);
       active.report.confirmed(confirmation.outcome, entry, 'reason' in confirmation ? confirmation.reason : undefined);
+      // A streamed entry was handed over: its run keeps nothing of it.
+      if (active.report.streams) active.entries?.delete(id);
     }
     this.#onEvent?.({ type: 'confirmed', confirmation });
   }
@@ -468,7 +480,7 @@ export class SyncEngine {
     for (const problem of batch.problems ?? []) {
       const entry: ReportEntry = { action: problem.failed ? 'failed' : 'skipped', source: source.name, key: problem.where, kind: 'page', bytes: 0, reason: problem.reason };
       report.countDecision(entry);
-      if (run.collectEntries) report.entries.push(entry);
+      report.settledEntry(entry);
       this.#onEvent?.({ type: 'decision', entry, repeated: false });
     }
     const scope = batch.scope;
@@ -504,6 +516,7 @@ export class SyncEngine {
       },
     );
     env.moves.flush();
+    if (report.streams) report.batchPlanned(new Set(run.dryRun ? [] : planned.actions.flatMap((a) => (a.type === 'send' ? [a.entry] : []))));
     if (run.dryRun) {
       if (track) env.folders.delete(track.id);
       return;
@@ -530,6 +543,7 @@ export class SyncEngine {
           if (result.outcome === 'cancelled' && isRunStopping(result.error)) env.abort.abort(result.error);
           if (result.outcome === 'sent' && result.msgId !== undefined && (run.wait || this.#background)) {
             env.active.entries?.set(`${source.name}\n${entry.key}`, entry);
+            report.awaitConfirmation(entry);
             this.#lifecycles.get(env.targetKey)?.expect(result.msgId);
           }
           sends.finished(result, entry);
@@ -598,7 +612,7 @@ export class SyncEngine {
       const action = item.skip || item.isFolder ? 'skipped' : 'unchanged';
       const entry: ReportEntry = { action, source: env.source.name, key: item.key, kind: item.kind, bytes: item.size, reason: item.skip?.reason ?? UNCHANGED_BY_STAT };
       env.report.countDecision(entry);
-      if (env.run.collectEntries && (action === 'skipped' || env.run.listUnchanged)) env.report.entries.push(entry);
+      if (action === 'skipped' || env.run.listUnchanged) env.report.settledEntry(entry);
       if (action === 'skipped' || env.run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: true });
     }
   }

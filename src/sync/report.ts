@@ -117,25 +117,84 @@ export function entryOf(source: string, decision: MoveDecision): ReportEntry {
 
 /**
  * The report as a fold over the plan's decisions and the sends' outcomes. Entries are kept (in decision order) only
- * when `collect` says so; counts always.
+ * when `collect` says so; counts always. With `onEntry` the entries stream instead: each is handed over once it is
+ * settled (its send ended and, when the chatbot's answer is awaited, that answer came or the run ended), so that a
+ * report of any size takes memory for the entries still on their way only.
  */
 export class ReportBuilder {
   readonly counts = emptyCounts();
   readonly entries: ReportEntry[] = [];
   readonly #collect: boolean;
   readonly #listUnchanged: boolean;
+  readonly #onEntry: ((entry: ReportEntry) => void) | undefined;
+  /** Streaming: the decisions of the batch being planned, until `batchPlanned` says which of them are sent. */
+  #batch: ReportEntry[] = [];
+  /** Streaming: entries whose send, or the chatbot's answer to it, is still to come (in decision order). */
+  readonly #open = new Set<ReportEntry>();
+  /** Streaming: of those, the sent ones whose confirmation is awaited. */
+  readonly #awaiting = new Set<ReportEntry>();
 
-  constructor(options: { collect: boolean; listUnchanged: boolean }) {
+  constructor(options: { collect: boolean; listUnchanged: boolean; onEntry?: ((entry: ReportEntry) => void) | undefined }) {
     this.#collect = options.collect;
     this.#listUnchanged = options.listUnchanged;
+    this.#onEntry = options.onEntry;
   }
 
-  /** Counts a decision; returns its entry (kept when collecting and not an unchanged one, unless those are asked for). */
+  /** Whether entries stream out (`onEntry`) rather than being collected. */
+  get streams(): boolean {
+    return this.#onEntry !== undefined;
+  }
+
+  /**
+   * Counts a decision; returns its entry (kept when collecting and not an unchanged one, unless those are asked for).
+   * A streamed entry waits for `batchPlanned`, which tells whether it is sent.
+   */
   decided(source: string, decision: MoveDecision): ReportEntry {
     const entry = entryOf(source, decision);
     this.countDecision(entry);
-    if (this.#collect && (entry.action !== 'unchanged' || this.#listUnchanged)) this.entries.push(entry);
+    if (entry.action !== 'unchanged' || this.#listUnchanged) {
+      if (this.#onEntry) this.#batch.push(entry);
+      else if (this.#collect) this.entries.push(entry);
+    }
     return entry;
+  }
+
+  /** Keeps (or streams at once) an entry that is settled when decided: a problem of an observation, a skip. */
+  settledEntry(entry: ReportEntry): void {
+    if (this.#onEntry) this.#onEntry(entry);
+    else if (this.#collect) this.entries.push(entry);
+  }
+
+  /**
+   * Streaming: the batch whose decisions came since the last call is planned; the entries of `sending` wait for
+   * their sends, the others are handed over now (in decision order).
+   */
+  batchPlanned(sending: ReadonlySet<ReportEntry>): void {
+    const batch = this.#batch;
+    this.#batch = [];
+    for (const entry of batch) {
+      if (sending.has(entry)) this.#open.add(entry);
+      else this.#onEntry?.(entry);
+    }
+  }
+
+  /** A sent entry whose confirmation is awaited: streamed when it comes (`confirmed`), or at the end (`flush`). */
+  awaitConfirmation(entry: ReportEntry): void {
+    if (this.#open.has(entry)) this.#awaiting.add(entry);
+  }
+
+  /** Streaming: hands over every entry not handed over yet (the run ended), in decision order. */
+  flush(): void {
+    const rest = [...this.#batch, ...this.#open];
+    this.#batch = [];
+    this.#open.clear();
+    this.#awaiting.clear();
+    for (const entry of rest) this.#onEntry?.(entry);
+  }
+
+  #settled(entry: ReportEntry): void {
+    if (this.#awaiting.has(entry) || !this.#open.delete(entry)) return;
+    this.#onEntry?.(entry);
   }
 
   /** Counts a decision that is not otherwise reported (an unchanged document in a folder known to be unchanged). */
@@ -153,6 +212,8 @@ export class ReportBuilder {
     if (entry) {
       entry.outcome = outcome;
       if (reason !== undefined) entry.error = reason;
+      this.#awaiting.delete(entry);
+      this.#settled(entry);
     }
   }
 
@@ -167,5 +228,6 @@ export class ReportBuilder {
     } else if (outcome === 'failed') {
       this.counts.failed++;
     }
+    this.#settled(entry);
   }
 }

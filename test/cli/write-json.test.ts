@@ -1,19 +1,11 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { writeJson } from '../../src/cli/context.js';
+import { textSink } from '../helpers/text-sink.js';
 
 function written(value: unknown): { text: string; writes: number } {
-  let text = '';
-  let writes = 0;
-  const stream = new Writable({
-    write(chunk: Buffer | string, _encoding, callback) {
-      text += chunk.toString();
-      writes++;
-      callback();
-    },
-  });
-  writeJson(stream, value);
-  return { text, writes };
+  const out = textSink();
+  writeJson(out.stream, value);
+  return { text: out.text(), writes: out.writes() };
 }
 
 describe('writeJson', () => {

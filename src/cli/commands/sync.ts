@@ -6,7 +6,7 @@ import { EXIT, exitCodeFor, exitCodeForSignal } from '../exit-codes.js';
 import { loadCliConfig } from '../load-config.js';
 import { outputModeOf } from '../output-mode.js';
 import { startProgressDisplay } from '../progress.js';
-import { reportError } from '../report-error.js';
+import { errorResult, reportError } from '../report-error.js';
 import { createSyncOutput } from '../sync-output.js';
 import { leftOutLines } from '../left-out.js';
 
@@ -56,8 +56,9 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
       checksum: options.checksum,
       wait: options.wait ?? true,
       prune: options.prune ? 'all' : 'none',
-      // Entries are kept only for a --json document, or for -v (unchanged documents are listed at the end).
-      collectEntries: mode.json || mode.verbose,
+      // --json streams its entries; otherwise they are kept only for -v (unchanged documents are listed at the end).
+      collectEntries: mode.verbose,
+      onEntry: output.onEntry,
       listUnchanged: mode.verbose,
       onEvent: (event) => output.onEvent(event),
       signal: abort.signal,
@@ -73,7 +74,10 @@ export async function syncCommand(options: SyncCommandOptions, globals: GlobalOp
     const exitCode = stoppedBy ? exitCodeForSignal(stoppedBy) : exitCodeFor(error);
     if (!partial) {
       display.stop();
-      return stoppedBy ? interrupted(ctx, stoppedBy) : reportError(error, globals, ctx);
+      // A --json document already begun is closed with the error (its line goes to stderr).
+      const closed = output.abandon(errorResult(error, exitCode));
+      if (stoppedBy) return interrupted(ctx, stoppedBy);
+      return closed ? reportError(error, { ...globals, json: false, jsonLines: false }, ctx) : reportError(error, globals, ctx);
     }
     output.finish(partial, exitCode);
     if (stoppedBy) return interrupted(ctx, stoppedBy);
