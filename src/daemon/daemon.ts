@@ -11,7 +11,7 @@ import { adapterFor, type ResolvedSource } from '../sources/registry.js';
 import type { SourceAdapter, SourceWatchEvent, WatchFallback } from '../sources/types.js';
 import { readStatusSummary } from '../state/status-summary.js';
 import { SyncEngine } from '../sync/engine.js';
-import type { SyncReport } from '../sync/report.js';
+import type { ReportEntry, SyncReport } from '../sync/report.js';
 import { VERSION } from '../version.js';
 import { clientSettingsChanged, diffSources, httpSettingsChanged } from './config-diff.js';
 import { logCallEvent, logSyncEvent, oneLine } from './event-log.js';
@@ -392,8 +392,9 @@ class WatchDaemon implements Daemon {
         if (this.#restartBeforeReconcile.delete(name) || !watch || watch.state === 'error') await this.#watchers.restart(source);
       }
       this.#log.info({ event: mode === 'refresh' ? 'refresh-started' : 'reconcile-started', sources: names, reasons }, `${verb} ${names.join(', ')} (${reasons.join(', ')})`);
-      const reports = await this.#reconcileSources(names, mode, signal);
-      for (const report of reports) this.#afterReport(report, mode);
+      const failures = new FailureTally();
+      const reports = await this.#reconcileSources(names, mode, signal, failures);
+      for (const report of reports) this.#afterReport(report, mode, failures);
       const counts = sumCounts(reports.map((r) => r.counts));
       this.#log.info(
         { event: mode === 'refresh' ? 'refresh-finished' : 'reconcile-finished', sources: names, outcome: worstOutcome(reports), ...countsForLog(counts) },
@@ -415,16 +416,18 @@ class WatchDaemon implements Daemon {
   }
 
   /** One reconcile of `names`; when a source cannot be read at all, the others are reconciled one by one. */
-  async #reconcileSources(names: string[], mode: string, signal: AbortSignal): Promise<SyncReport[]> {
+  async #reconcileSources(names: string[], mode: string, signal: AbortSignal, failures: FailureTally): Promise<SyncReport[]> {
+    // Entries are counted as they settle, never kept: a reconcile of a million documents takes no memory for them.
+    const onEntry = (entry: ReportEntry) => failures.add(entry);
     try {
-      return [await this.#engine.reconcile({ sources: names, mode, signal, collectEntries: true, wait: false, prune: 'grace' })];
+      return [await this.#engine.reconcile({ sources: names, mode, signal, onEntry, wait: false, prune: 'grace' })];
     } catch (error) {
       if (!(error instanceof SourceError) || names.length === 1 || signal.aborted) throw error;
       this.#sourceFailed(error.source, error);
       const reports: SyncReport[] = [];
       for (const name of names.filter((n) => n !== error.source)) {
         try {
-          reports.push(await this.#engine.reconcile({ sources: [name], mode, signal, wait: false, prune: 'grace' }));
+          reports.push(await this.#engine.reconcile({ sources: [name], mode, signal, onEntry, wait: false, prune: 'grace' }));
         } catch (inner) {
           if (!(inner instanceof SourceError)) throw inner;
           this.#sourceFailed(name, inner);
@@ -437,22 +440,21 @@ class WatchDaemon implements Daemon {
   async #runPaths(name: string, paths: string[], signal: AbortSignal): Promise<void> {
     if (!this.#source(name)) return;
     const report = await this.#engine.syncPaths(name, paths, { signal });
-    this.#afterReport(report, 'paths');
+    this.#afterReport(report, 'paths', FailureTally.of(report.entries));
     this.#notifications.add(report);
     this.#log.debug({ event: 'batch-finished', source: name, paths: paths.length, ...countsForLog(report.counts) }, `handled ${paths.length} changed path(s) of ${name}`);
   }
 
   /** Bookkeeping after an engine operation: metrics, per-source state, and a retry when documents failed. */
-  #afterReport(report: SyncReport, kind: 'reconcile' | 'refresh' | 'paths'): void {
+  #afterReport(report: SyncReport, kind: 'reconcile' | 'refresh' | 'paths', failures: FailureTally): void {
     const now = Date.now();
     if (this.#ready) this.#scheduleMaintenance();
     this.#metrics.onOperation(kind, report.outcome, now);
     if (report.outcome === 'ok' || report.outcome === 'partial') this.#lastSuccessAt = now;
-    const isFailure = (e: SyncReport['entries'][number]) => e.outcome === 'failed' || e.action === 'failed';
-    const failedSources = new Set(report.entries.filter(isFailure).map((e) => e.source));
+    const failedSources = new Set(report.sources.filter((name) => failures.of(name) > 0));
     if (kind !== 'paths') {
       for (const name of report.sources) {
-        const failed = report.entries.filter((e) => e.source === name && isFailure(e)).length;
+        const failed = failures.of(name);
         this.#sources.set(name, { lastReconcileAt: now, lastOutcome: report.outcome, lastError: report.error ?? (failed > 0 ? `${failed} document(s) failed` : null) });
       }
     }
@@ -819,4 +821,23 @@ function worstOutcome(reports: readonly SyncReport[]): SyncReport['outcome'] {
 
 function countsForLog(counts: SyncReport['counts']): Record<string, number> {
   return { sent: counts.sent, failed: counts.failed, moved: counts.moved, removed: counts.removed, skipped: counts.skipped, unchanged: counts.unchanged, bytesSent: counts.bytesSent };
+}
+
+/** Documents that failed (their send, or their observation), by source: counted from a report's entries. */
+class FailureTally {
+  readonly #bySource = new Map<string, number>();
+
+  static of(entries: readonly ReportEntry[]): FailureTally {
+    const tally = new FailureTally();
+    for (const entry of entries) tally.add(entry);
+    return tally;
+  }
+
+  add(entry: ReportEntry): void {
+    if (entry.outcome === 'failed' || entry.action === 'failed') this.#bySource.set(entry.source, this.of(entry.source) + 1);
+  }
+
+  of(source: string): number {
+    return this.#bySource.get(source) ?? 0;
+  }
 }
