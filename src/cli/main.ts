@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { processContext } from './context.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { runCli } from './program.js';
 
 // A reader that went away (`lanying-kb sync --dry-run | head`) ends the output, not the run with a stack trace:
@@ -10,6 +11,9 @@ for (const stream of [process.stdout, process.stderr]) {
     stream.destroy();
   });
 }
+
+// Memory that follows what the run keeps, not how fast it makes garbage (see heap-growth.ts).
+limitHeapGrowth(process.execArgv, process.env.NODE_OPTIONS);
 
 const code = await runCli(process.argv.slice(2), processContext());
 process.exitCode = code;
