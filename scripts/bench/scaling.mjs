@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { markConfirmed } from './lib/settled-state.mjs';
 import { interleave, measure } from './lib/proc.mjs';
 import { round } from './lib/stats.mjs';
@@ -21,8 +20,6 @@ const FLAT_WITHIN = 1.2;
 const FIND_GOAL = 2;
 const RCLONE_GOAL = 2;
 const LARGE_FILES = 3;
-/** The first sync and the dry run as the CLI will run them once it streams its report (`collectEntries: false`). */
-const LIBRARY_RUN = fileURLToPath(new URL('./sync-library.mjs', import.meta.url));
 
 export default {
   id: 'scaling',
@@ -51,7 +48,7 @@ export default {
         ctx.log(`(h) ${shape} ${files.toLocaleString('en')}: first sync to the sandbox (concurrency 64) ...`);
         const out = path.join(ctx.tmp, `scale-first-${shape}-${files}.json`);
         // Without waiting for confirmations; the state is then marked confirmed (see lib/settled-state.mjs).
-        const first = await measure(ctx.node, [LIBRARY_RUN, config, '--no-wait'], { stdout: out, stderr: `${out}.err`, timeoutMs: 6 * 3600_000, sampleRssMs: files >= 1_000_000 ? 1000 : 200 });
+        const first = await measure(ctx.node, [ctx.cli, 'sync', '--config', config, '--no-wait', '--json'], { stdout: out, stderr: `${out}.err`, timeoutMs: 6 * 3600_000, sampleRssMs: files >= 1_000_000 ? 1000 : 200 });
         const report = JSON.parse(fs.readFileSync(out, 'utf8'));
         fs.rmSync(out);
         await sandbox.stop();
@@ -66,14 +63,12 @@ export default {
         ctx.log(`(h) ${shape} ${files.toLocaleString('en')}: dry run vs find | xargs sha256sum (${runs} runs) ...`);
         const dry = await interleave(
           [
-            { name: 'dry run', cmd: ctx.node, args: [LIBRARY_RUN, fresh, '--dry-run'], sampleRssMs: 100 },
-            { name: 'dry run (CLI --json)', cmd: ctx.node, args: [ctx.cli, 'sync', '--config', fresh, '--dry-run', '--json'] },
+            { name: 'dry run', cmd: ctx.node, args: [ctx.cli, 'sync', '--config', fresh, '--dry-run', '--json'], sampleRssMs: 100 },
             { name: 'sha256sum', cmd: 'sh', args: ['-c', `find '${tree.root}' -type f -print0 | xargs -0 sha256sum > /dev/null`] },
           ],
           { runs, warmup: 1 },
         );
         cell.dryRun = dry['dry run'];
-        cell.dryRunCli = dry['dry run (CLI --json)'];
         cell.sha256sum = dry.sha256sum;
         load.push(os.loadavg()[0]);
 
@@ -231,11 +226,10 @@ function render({ cells, sizes, rclone, figures, ctx }) {
     {
       title: 'Scaling (medians; peak RSS of the process, GNU time)',
       text:
-        'The first sync and the dry run run through the library as the CLI will once its report streams (`syncOnce` with `collectEntries: false`, ' +
-        'scripts/bench/sync-library.mjs): the engine\'s memory. "RSS dry run (CLI --json)" is today\'s CLI, which keeps every entry for its report. ' +
-        'The no-op is the CLI (`lanying-kb sync --json`) on the state the first sync recorded.',
+        'Every run is the CLI with `--json` (its report streams): the first sync `lanying-kb sync --no-wait --json` against a sandbox in its own process, ' +
+        'the dry run `lanying-kb sync --dry-run --json` on a fresh state, the no-op `lanying-kb sync --json` on the state the first sync recorded.',
       table: {
-        head: ['shape', 'files', 'folders', 'no-op', 'find', 'rclone no-op', 'dry run', 'find | sha256sum', 'first sync', 'RSS no-op', 'RSS dry run', 'RSS dry run (CLI --json)', 'RSS first sync', 'RSS rclone'],
+        head: ['shape', 'files', 'folders', 'no-op', 'find', 'rclone no-op', 'dry run', 'find | sha256sum', 'first sync', 'RSS no-op', 'RSS dry run', 'RSS first sync', 'RSS rclone'],
         rows: Object.values(cells).flatMap((bySize) =>
           sizes
             .filter((n) => bySize[n])
@@ -253,7 +247,6 @@ function render({ cells, sizes, rclone, figures, ctx }) {
                 fmtMs(c.firstSync.wallMs),
                 `${kb2mib(c.noop.maxRssKb)} MiB`,
                 `${kb2mib(c.dryRun.maxRssKb)} MiB`,
-                `${kb2mib(c.dryRunCli.maxRssKb)} MiB`,
                 `${kb2mib(c.firstSync.maxRssKb)} MiB`,
                 c.rclone ? `${kb2mib(c.rclone.maxRssKb)} MiB` : '—',
               ];

@@ -14,8 +14,14 @@ import { parseDuration } from '../util/units.js';
  * Runs the CLI with `argv` (without `node` and the script) and returns the exit code. Every error ends here:
  * a user-caused one prints one clear line (more with --verbose), anything else its stack.
  */
-export async function runCli(argv: string[], ctx: CliContext): Promise<number> {
-  const program = buildProgram(ctx);
+/** What the process running the CLI does at points of a command's life (`main.ts`; tests give none). */
+export interface CliHooks {
+  /** The command's modules are loaded; its work begins. */
+  commandLoaded?: (() => void) | undefined;
+}
+
+export async function runCli(argv: string[], ctx: CliContext, hooks: CliHooks = {}): Promise<number> {
+  const program = buildProgram(ctx, hooks);
   let exitCode: number = EXIT.OK;
   program.hook('postAction', (_this, action) => {
     exitCode = (action as Command & { __exitCode?: number }).__exitCode ?? EXIT.OK;
@@ -41,7 +47,7 @@ function normalizeGlobals(globals: GlobalOptions): GlobalOptions {
   return globals.jsonLines ? { ...globals, json: true } : globals;
 }
 
-function buildProgram(ctx: CliContext): Command {
+function buildProgram(ctx: CliContext, hooks: CliHooks): Command {
   const program = new Command('lanying-kb')
     .description('Keep a Lanying AI chatbot\'s knowledge base in sync with folders and URL lists; administer a Lanying app.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -72,6 +78,7 @@ function buildProgram(ctx: CliContext): Command {
       const globals = normalizeGlobals(given);
       const args = command.args;
       const action = await load();
+      hooks.commandLoaded?.();
       try {
         checkGlobalOptions(given);
         (command as Command & { __exitCode?: number }).__exitCode = await action(options, globals, ctx, args);
