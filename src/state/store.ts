@@ -580,6 +580,17 @@ export class StateStore {
     return this.#db.prepare(`SELECT COUNT(*) FROM documents WHERE ${where.join(' AND ')}`).pluck().get(...params) as number;
   }
 
+  /**
+   * How many sends of `target` (or of no target yet) the server may have taken without their answer: interrupted ones
+   * (`pending` with a transaction ID) and failed ones that kept their transaction ID.
+   */
+  countUnanswered(target: string): number {
+    return this.#db
+      .prepare("SELECT COUNT(*) FROM documents WHERE transaction_id IS NOT NULL AND status IN ('pending', 'failed') AND (target = ? OR target IS NULL)")
+      .pluck()
+      .get(target) as number;
+  }
+
   /** How many documents of `source` the state records as sent to another knowledge base than `target`. */
   countElsewhere(source: string, target: string): number {
     return this.#elsewhere.get(source, target) as number;

@@ -10,7 +10,7 @@
 
 import PQueue from 'p-queue';
 import type { LanyingClient } from '../api/client.js';
-import { AbortedError, AuthError, UnavailableError } from '../api/errors.js';
+import { AbortedError, AuthError, ConnectionError, ServerError, UnavailableError } from '../api/errors.js';
 import { generateTransactionId } from '../api/resources/messages.js';
 import { kbExtensionOf } from '../protocol/kb-files.js';
 import { LocalFileError, StateError } from '../errors.js';
@@ -169,7 +169,7 @@ export class Applier {
       await this.#rows.write(() => this.#store.put(pending));
       // The send carries the transaction ID of one that was interrupted (a crash, a stopped run): the server may drop
       // it as a repeat and answer with that send's message.
-      const resumed = previous?.status === 'pending' && previous.transactionId !== null && previous.transactionId === pending.transactionId;
+      const resumed = (previous?.status === 'pending' || previous?.status === 'failed') && previous.transactionId !== null && previous.transactionId === pending.transactionId;
       const started = performance.now();
       try {
         const payload = item.payload;
@@ -209,7 +209,7 @@ export class Applier {
           }
           if ('refused' in again) {
             // The source refuses its new content (it grew past the source's size limit): not sent.
-            this.#store.put(failedRecord(pending, again.refused, this.#now()));
+            this.#store.put(failedRecord(pending, again.refused, this.#now(), resumed));
             return { outcome: 'failed', error, message: again.refused };
           }
           item = again;
@@ -217,7 +217,7 @@ export class Applier {
           if (attempt < this.#maxAttempts) continue;
         }
         const message = error instanceof Error ? error.message : String(error);
-        const failed = failedRecord(pending, message, this.#now());
+        const failed = failedRecord(pending, message, this.#now(), resumed || answerLost(error));
         await this.#rows.write(() => this.#store.put(failed));
         return { outcome: 'failed', error, message };
       }
@@ -285,4 +285,13 @@ class RowWriter {
     );
     return this.#flush;
   }
+}
+
+/**
+ * Whether a failed send's request may have been carried out by the server although no answer said so: the connection
+ * failed or timed out (after the request may have been written), or the server answered 5xx. An error code in the
+ * API's answer, a refused upload or a local error says it was not.
+ */
+function answerLost(error: unknown): boolean {
+  return error instanceof ConnectionError || error instanceof ServerError;
 }

@@ -172,9 +172,9 @@ export class Confirmer {
    * send was interrupted.
    */
   async catchUp(signal?: AbortSignal): Promise<void> {
-    // Interrupted sends (`pending` with the transaction ID the server may have seen) need a reading too: it says which
-    // messages are older than this run (see `refusedBefore`).
-    if (this.awaitedCount() === 0 && this.lateCandidates().length === 0 && this.#options.store.countWithStatus(['pending'], this.#options.target) === 0) return;
+    // Sends the server may have taken without answering (interrupted, or failed keeping their transaction ID) need a
+    // reading too: it says which messages are older than this run (see `refusedBefore`).
+    if (this.awaitedCount() === 0 && this.lateCandidates().length === 0 && this.#options.store.countUnanswered(this.#options.target) === 0) return;
     this.start();
     this.#catchingUp = true;
     try {

@@ -155,7 +155,8 @@ export function pendingRecord(
   const own = previous !== undefined && (previous.target === null || previous.target === ctx.target) ? previous : undefined;
   const startFrom = previous !== undefined && own === undefined ? { ...previous, ...sendColumnsCleared() } : own;
   const record = withObservation(base(source, key, item.kind, startFrom, ctx), item);
-  const sameVersion = own !== undefined && own.transactionId !== null && own.hash === item.hash && own.status === 'pending';
+  // An interrupted send (`pending`) or a failed one the server may have taken (`failed` with its ID kept).
+  const sameVersion = own !== undefined && own.transactionId !== null && own.hash === item.hash && (own.status === 'pending' || own.status === 'failed');
   record.transactionId = sameVersion ? own.transactionId : send.newTransactionId();
   if (own?.hash !== item.hash) record.ingestAttempts = 0;
   record.hash = item.hash;
@@ -256,8 +257,14 @@ function retired(row: DocumentRecord, hash: string, docId: string | null, syncId
 }
 
 /** The row after a send failed for good (in this run). */
-export function failedRecord(pending: DocumentRecord, message: string, now: number): DocumentRecord {
-  return { ...pending, status: 'failed', attempts: pending.attempts + 1, lastError: message, updatedAt: now };
+/**
+ * The row of a document whose send failed. `mayHaveReached`: the server may have taken the send (its answer was lost:
+ * a timeout, a reset connection, a 5xx, or the send carried an interrupted send's transaction ID); the row then keeps
+ * the transaction ID, and the next send of the same version carries it again, so that the server drops it as a repeat
+ * instead of adding a second copy. Otherwise the ID is cleared and the next send gets a new one.
+ */
+export function failedRecord(pending: DocumentRecord, message: string, now: number, mayHaveReached: boolean): DocumentRecord {
+  return { ...pending, status: 'failed', attempts: pending.attempts + 1, lastError: message, updatedAt: now, transactionId: mayHaveReached ? pending.transactionId : null };
 }
 
 /**

@@ -444,6 +444,44 @@ describe('sync engine: failures and crash safety', () => {
     expect(s.sandbox.state().knowledgeBase.documents).toHaveLength(1);
   });
 
+  it('a send whose every attempt lost its answer fails, and the next run sends it under the same transaction_id: one copy', async () => {
+    const s = await setupSync({ api: { maxRetries: 1, timeoutMs: 300 } });
+    writeFile(s.root, 'a.md', 'alpha');
+    // Both attempts reach the server (the first makes the message, the second is its repeat); both answers come too late.
+    s.sandbox.setFaults([{ route: 'POST /message/send', slowBodyMs: 3000, times: 2 }]);
+    const report = await s.sync();
+    expect(report.counts).toMatchObject({ failed: 1, sent: 0 });
+    const store = s.state();
+    const failed = store.get('docs', 'a.md');
+    store.close();
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(failed?.transactionId).not.toBeNull();
+    expect(s.sends()).toHaveLength(1);
+
+    const again = await s.sync();
+    expect(again.counts).toMatchObject({ sent: 1, failed: 0 });
+    expect(s.sandbox.state().requests.filter((r) => r.path === '/message/send' && r.transaction_id === failed?.transactionId)).toHaveLength(3);
+    expect(s.sends()).toHaveLength(1);
+    await s.sandbox.idle();
+    expect(s.sandbox.state().knowledgeBase.documents).toHaveLength(1);
+  });
+
+  it('a send the API refused with an error code fails and goes again under a new transaction_id', async () => {
+    const s = await setupSync({ api: { maxRetries: 0 } });
+    writeFile(s.root, 'a.md', 'alpha');
+    s.sandbox.setFaults([{ route: 'POST /message/send', code: 20013, times: 1 }]);
+    const report = await s.sync();
+    expect(report.counts).toMatchObject({ failed: 1, sent: 0 });
+    const store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'failed', transactionId: null });
+    store.close();
+    const ids = () => s.sandbox.state().requests.filter((r) => r.path === '/message/send').map((r) => r.transaction_id);
+    expect((await s.sync()).counts).toMatchObject({ sent: 1 });
+    const [refused, sent] = ids();
+    expect(sent).not.toBe(refused);
+    expect(s.sends()).toHaveLength(1);
+  });
+
   it('bounds concurrency by sync.concurrency', async () => {
     const s = await setupSync({ sync: { concurrency: 2 }, sandbox: { faults: [{ route: 'POST /message/send', latencyMs: 100 }] } });
     for (let i = 0; i < 6; i++) writeFile(s.root, `d${i}.md`, `doc ${i}`);

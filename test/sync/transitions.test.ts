@@ -280,7 +280,9 @@ describe('pendingRecord: the row of a document whose send starts', () => {
   const cases: { name: string; previous: DocumentRecord | undefined; syncId: string; transactionId: number | 'new' }[] = [
     { name: 'a new document gets a new transaction ID', previous: undefined, syncId: 's2', transactionId: 'new' },
     { name: 'a send made again (interrupted, same version) keeps its transaction ID', previous: row('a.md', { status: 'pending', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 42 },
-    { name: 'a send that failed before gets a new one (only a send whose outcome is not known keeps its ID)', previous: row('a.md', { status: 'failed', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
+    { name: 'a send that failed with its outcome unknown (its ID kept) carries its ID again', previous: row('a.md', { status: 'failed', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 42 },
+    { name: 'a send that failed for sure (its ID cleared) gets a new one', previous: row('a.md', { status: 'failed', hash: 'h2', syncId: 's2', transactionId: null }), syncId: 's2', transactionId: 'new' },
+    { name: 'a failed send of an older version gets a new one', previous: row('a.md', { status: 'failed', hash: 'h1', syncId: 's1', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
     { name: 'a new version gets a new one', previous: row('a.md', { status: 'pending', syncId: 's1', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
     { name: 'a document sent already gets a new one, even with the same sync ID', previous: row('a.md', { status: 'ingested', hash: 'h2', syncId: 's2', transactionId: 42 }), syncId: 's2', transactionId: 'new' },
     { name: 'a pending row without a transaction ID gets one', previous: row('a.md', { status: 'pending', hash: 'h2', syncId: 's2', transactionId: null }), syncId: 's2', transactionId: 'new' },
@@ -412,9 +414,12 @@ describe('sentRecord: the row once /message/send accepted the version', () => {
 });
 
 describe('after the send: failed, vanished, confirmed, failed to ingest, refused, unconfirmed, deleted', () => {
-  it('failedRecord: failed, one more attempt, the message', () => {
-    const pending = row('a.md', { status: 'pending', attempts: 1 });
-    expect(failedRecord(pending, 'HTTP 500', NOW)).toEqual({ ...pending, status: 'failed', attempts: 2, lastError: 'HTTP 500', updatedAt: NOW });
+  it.each([
+    ['the server may have taken it: the transaction ID is kept', true, 42],
+    ['it surely did not: the ID is cleared (the next send gets a new one)', false, null],
+  ])('failedRecord: failed, one more attempt, the message; %s', (_name, mayHaveReached, transactionId) => {
+    const pending = row('a.md', { status: 'pending', attempts: 1, transactionId: 42 });
+    expect(failedRecord(pending, 'HTTP 500', NOW, mayHaveReached)).toEqual({ ...pending, status: 'failed', attempts: 2, lastError: 'HTTP 500', updatedAt: NOW, transactionId });
   });
 
   it('vanishedWrite: forgotten when it never reached the knowledge base, else back as it was (the next observation says whether it left)', () => {
