@@ -279,4 +279,25 @@ export const BREAKS = [
     to: '',
     tests: ['test/protocol/chatbot-replies.test.ts'],
   },
+  {
+    rule: 'a failed send whose answer was lost goes again under the same transaction ID',
+    file: 'src/sync/transitions.ts',
+    from: "(own.status === 'pending' || own.status === 'failed')",
+    to: "own.status === 'pending'",
+    tests: ['test/sync/engine.test.ts', 'test/sync/transitions.test.ts'],
+  },
+  {
+    rule: 'a send refused by an API error code goes again under a new transaction ID',
+    file: 'src/sync/transitions.ts',
+    from: 'transactionId: mayHaveReached ? pending.transactionId : null',
+    to: 'transactionId: pending.transactionId',
+    tests: ['test/sync/engine.test.ts', 'test/sync/transitions.test.ts'],
+  },
+  {
+    rule: "a streamed report hands a sent entry over once the chatbot answered, not when the send ended",
+    file: 'src/sync/report.ts',
+    from: 'if (this.#awaiting.has(entry) || !this.#open.delete(entry)) return;',
+    to: 'if (!this.#open.delete(entry)) return;',
+    tests: ['test/sync/report-stream.test.ts'],
+  },
 ];
