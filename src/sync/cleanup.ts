@@ -64,6 +64,8 @@ export function maxDeleteExceeded(count: number, total: number, maxDelete: { cou
   if (count > maxDelete.count) return `${count} documents ${what}, more than sync.maxDelete.count (${maxDelete.count})`;
   const base = Math.max(total, 1);
   if (count > PERCENT_APPLIES_ABOVE && count * 100 > maxDelete.percent * base) {
+    // More deletions than the documents counted (a survey that saw fewer): no share to print, the block stands.
+    if (count > total) return `${count} documents ${what}, more than the ${total} the knowledge base was counted to hold: over sync.maxDelete.percent (${maxDelete.percent} %)`;
     return `${count} of ${total} documents ${what} (${((count / base) * 100).toFixed(0)} %), more than sync.maxDelete.percent (${maxDelete.percent} %)`;
   }
   return undefined;

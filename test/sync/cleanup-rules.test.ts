@@ -46,8 +46,9 @@ describe('maxDeleteExceeded', () => {
     { count: 11, total: 22, reason: undefined },
     { count: 11, total: 21, reason: '11 of 21 documents left (52 %), more than sync.maxDelete.percent (50 %)' },
     { count: 11, total: 11, reason: '11 of 11 documents left (100 %), more than sync.maxDelete.percent (50 %)' },
-    // A knowledge base the survey counted empty is taken as one document, not as a division by zero.
-    { count: 11, total: 0, reason: '11 of 0 documents left (1100 %), more than sync.maxDelete.percent (50 %)' },
+    // A knowledge base counted smaller than the deletions (counted empty, even): blocked, without a share over 100 %.
+    { count: 11, total: 0, reason: '11 documents left, more than the 0 the knowledge base was counted to hold: over sync.maxDelete.percent (50 %)' },
+    { count: 12, total: 11, reason: '12 documents left, more than the 11 the knowledge base was counted to hold: over sync.maxDelete.percent (50 %)' },
   ])('$count of $total', ({ count, total, reason }) => {
     expect(maxDeleteExceeded(count, total, limit, 'left')).toBe(reason);
   });
