@@ -4,11 +4,11 @@
  */
 
 import type { LanyingClient } from '../api/client.js';
-import type { ResolvedConfig, ResolvedSource } from '../config/resolve.js';
+import type { ResolvedConfig, ResolvedKnowledgeBase, ResolvedSource } from '../config/resolve.js';
 import { KbChannel } from '../kb/channel.js';
 import { KbCommands } from '../kb/commands.js';
 import type { DocumentRecord, KbVersionRecord, StateStore } from '../state/store.js';
-import type { KnowledgeBaseTarget } from '../sync/target.js';
+import { type KnowledgeBaseTarget, targetsOf } from '../sync/target.js';
 import { type Comparison, compareWithKnowledgeBase } from './compare.js';
 import { type KnowledgeBaseSurvey, surveyKnowledgeBase } from './survey.js';
 
@@ -65,4 +65,46 @@ export async function auditTarget(options: AuditTargetOptions, commands: KbComma
     checkedSources: new Set(names),
   });
   return { key, target: options.target, sources: names, survey, comparison, records, versions };
+}
+
+/** How `auditEach` audits: `walk` every document ID, progress per knowledge base. */
+export interface AuditEachOptions {
+  walk: boolean;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: { kbName: string; done: number; total: number }) => void) | undefined;
+}
+
+/**
+ * Audits, one after the other, each knowledge base that `sources` send to, and hands each audit to `each` with the
+ * commands of its knowledge base (open until `each` returns): what `check` and `prune` share.
+ */
+export async function auditEach(
+  runtime: { client: LanyingClient; store: StateStore },
+  config: ResolvedConfig & { knowledgeBase: ResolvedKnowledgeBase },
+  sources: readonly ResolvedSource[],
+  options: AuditEachOptions,
+  each: (audit: TargetAudit, commands: KbCommands) => Promise<void> | void,
+): Promise<void> {
+  for (const [key, { target, sources: ofTarget }] of targetsOf(config, config.knowledgeBase, sources)) {
+    const { commands, close } = openCommands(runtime.client, target, config.sync);
+    try {
+      const audit = await auditTarget(
+        {
+          config,
+          client: runtime.client,
+          store: runtime.store,
+          key,
+          target,
+          sources: ofTarget,
+          walk: options.walk,
+          signal: options.signal,
+          onProgress: options.onProgress && ((done, total) => options.onProgress?.({ kbName: target.kbName, done, total })),
+        },
+        commands,
+      );
+      await each(audit, commands);
+    } finally {
+      close();
+    }
+  }
 }

@@ -5,9 +5,9 @@ import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { openRuntime } from '../runtime/open-runtime.js';
 import type { DocumentRecord, StateStore } from '../state/store.js';
-import { type KnowledgeBaseTarget, targetsOf } from '../sync/target.js';
+import type { KnowledgeBaseTarget } from '../sync/target.js';
 import { ingestedRecord, type RetiredVersion } from '../sync/transitions.js';
-import { auditTarget, openCommands, type TargetAudit } from './audit-target.js';
+import { auditEach, type TargetAudit } from './audit-target.js';
 import { compareWithKnowledgeBase, DIFFERENCES, type Finding, type FindingKind } from './compare.js';
 
 export interface CheckOptions {
@@ -77,29 +77,10 @@ export async function checkKnowledgeBase(options: CheckOptions): Promise<CheckRe
   const now = options.now ?? Date.now;
   await using runtime = openRuntime(config, { command: adopt ? 'check --adopt' : 'check', readonly: !adopt, client: options.client, dispatcher: options.dispatcher });
   const knowledgeBases: KnowledgeBaseCheck[] = [];
-  for (const [key, { target, sources: ofTarget }] of targetsOf(config, knowledgeBase, sources)) {
-    const { commands, close } = openCommands(runtime.client, target, config.sync);
-    try {
-      const audit = await auditTarget(
-        {
-          config,
-          client: runtime.client,
-          store: runtime.store,
-          key,
-          target,
-          sources: ofTarget,
-          walk: adopt || (options.walk ?? false),
-          signal: options.signal,
-          onProgress: options.onProgress && ((done, total) => options.onProgress?.({ kbName: target.kbName, done, total })),
-        },
-        commands,
-      );
-      const adopted = adopt ? adoptDocuments(audit, runtime.store, { now: now(), replace: config.sync.onChange === 'replace' }) : [];
-      knowledgeBases.push(summarise(adopted.length > 0 ? recompare(audit, config, runtime.store, adopted) : audit, adopted.length));
-    } finally {
-      close();
-    }
-  }
+  await auditEach(runtime, { ...config, knowledgeBase }, sources, { walk: adopt || (options.walk ?? false), signal: options.signal, onProgress: options.onProgress }, (audit) => {
+    const adopted = adopt ? adoptDocuments(audit, runtime.store, { now: now(), replace: config.sync.onChange === 'replace' }) : [];
+    knowledgeBases.push(summarise(adopted.length > 0 ? recompare(audit, config, runtime.store, adopted) : audit, adopted.length));
+  });
   return { knowledgeBases, differs: knowledgeBases.some((kb) => kb.findings.some((f) => DIFFERENCES.has(f.kind))) };
 }
 

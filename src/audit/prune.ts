@@ -7,9 +7,9 @@ import { commandsInFlight, type KbCommands } from '../kb/commands.js';
 import { openRuntime } from '../runtime/open-runtime.js';
 import type { StateStore } from '../state/store.js';
 import { deleteDocument } from '../sync/cleanup.js';
-import { type KnowledgeBaseTarget, targetsOf } from '../sync/target.js';
+import type { KnowledgeBaseTarget } from '../sync/target.js';
 import { deletedRecord } from '../sync/transitions.js';
-import { auditTarget, openCommands, type TargetAudit } from './audit-target.js';
+import { auditEach, type TargetAudit } from './audit-target.js';
 import type { Finding } from './compare.js';
 import { planPrune, type PrunePlan } from './prune-plan.js';
 
@@ -73,36 +73,17 @@ export async function pruneKnowledgeBase(options: PruneOptions): Promise<PruneRe
   const now = options.now ?? Date.now;
   await using runtime = openRuntime(config, { command: 'prune', readonly: dryRun, client: options.client, dispatcher: options.dispatcher });
   const report: PruneReport = { dryRun, knowledgeBases: [], deleted: 0, failed: 0, blocked: false };
-  for (const [key, { target, sources: ofTarget }] of targetsOf(config, knowledgeBase, sources)) {
-    const { commands, close } = openCommands(runtime.client, target, config.sync);
-    try {
-      const audit = await auditTarget(
-        {
-          config,
-          client: runtime.client,
-          store: runtime.store,
-          key,
-          target,
-          sources: ofTarget,
-          walk: options.walk ?? false,
-          signal: options.signal,
-          onProgress: options.onProgress && ((done, total) => options.onProgress?.({ kbName: target.kbName, done, total })),
-        },
-        commands,
-      );
-      const plan = planPrune(audit.comparison.findings, { onRemove: config.sync.onRemove, maxDelete: config.sync.maxDelete, inKnowledgeBase: audit.comparison.ours });
-      const outcomes = dryRun ? [] : await carryOut(plan, audit, { store: runtime.store, commands, now, signal: options.signal, onOutcome: options.onOutcome });
-      if (!dryRun) settleGone(audit, runtime.store, now());
-      report.knowledgeBases.push({ target, sources: audit.sources, plan, outcomes });
-      report.blocked ||= plan.blocked !== undefined;
-      for (const o of outcomes) {
-        if (o.result === 'deleted' || o.result === 'already-gone') report.deleted++;
-        else report.failed++;
-      }
-    } finally {
-      close();
+  await auditEach(runtime, { ...config, knowledgeBase }, sources, { walk: options.walk ?? false, signal: options.signal, onProgress: options.onProgress }, async (audit, commands) => {
+    const plan = planPrune(audit.comparison.findings, { onRemove: config.sync.onRemove, maxDelete: config.sync.maxDelete, inKnowledgeBase: audit.comparison.ours });
+    const outcomes = dryRun ? [] : await carryOut(plan, audit, { store: runtime.store, commands, now, signal: options.signal, onOutcome: options.onOutcome });
+    if (!dryRun) settleGone(audit, runtime.store, now());
+    report.knowledgeBases.push({ target: audit.target, sources: audit.sources, plan, outcomes });
+    report.blocked ||= plan.blocked !== undefined;
+    for (const o of outcomes) {
+      if (o.result === 'deleted' || o.result === 'already-gone') report.deleted++;
+      else report.failed++;
     }
-  }
+  });
   return report;
 }
 
