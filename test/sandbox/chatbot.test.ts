@@ -306,14 +306,16 @@ describe('/bluevector commands', () => {
 
   it('delete, metadata get and set, with the vendor texts and rules', async () => {
     const { s, admin, docs } = await withDocs(2);
-    const [first, second] = docs as [(typeof docs)[0], (typeof docs)[0]];
+    // By the metadata each was sent with: the two pages are fetched at once, and either may become a document first.
+    const sentAs = (i: string) => docs.find((d) => d.metadata.i === i) as (typeof docs)[0];
+    const [first, second] = [sentAs('0'), sentAs('1')];
     // :2827: the prefix and Python's json.dumps spacing.
     expect(await ask(s, admin, `/bluevector metadata get ${second.doc_id}`)).toBe('文档metadata为：\n{"i": "1"}');
     // :2829-2845: set; the value takes the rest of the text joined by single spaces (lanying_command.py:46-47).
     expect(await ask(s, admin, `/bluevector metadata set ${second.doc_id} title  Getting   started`)).toBe('文档metadata设置成功');
     expect(await ask(s, admin, `/bluevector metadata get ${second.doc_id}`)).toBe('文档metadata为：\n{"i": "1", "title": "Getting started"}');
     expect(await ask(s, admin, `/bluevector metadata set ${second.doc_id} empty`)).toBe('文档metadata设置成功');
-    expect(s.state().knowledgeBase.documents[1]!.metadata.empty).toBe('');
+    expect(s.state().knowledgeBase.documents.find((d) => d.doc_id === second.doc_id)?.metadata.empty).toBe('');
     expect(await ask(s, admin, '/bluevector metadata get 999-1')).toBe('文档不存在');
     expect(await ask(s, admin, '/bluevector metadata get nodash')).toBe('文档不存在');
     const uuid = first.doc_id.split('-')[0];
