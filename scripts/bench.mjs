@@ -47,7 +47,7 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv.slice(2));
 const benchmarks = selectBenchmarks(args.only);
-if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` (or `npm run bench`)');
+if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli', 'bundle', 'lanying-kb.js'))) throw new Error('dist/ is missing: run `npm run build` (or `npm run bench`)');
 const outDir = path.resolve(REPO_ROOT, args.out ?? (args.quick ? 'bench-out' : 'docs'));
 fs.mkdirSync(outDir, { recursive: true });
 const jsonFile = path.join(outDir, 'benchmarks.json');

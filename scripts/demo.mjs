@@ -11,7 +11,7 @@ import { bluevectorStatusCommand, createClient, parseStatusReply } from '../dist
 import { startSandbox } from '../dist/sandbox/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = path.join(root, 'dist', 'cli', 'main.js');
+const cli = path.join(root, 'dist', 'cli', 'bundle', 'lanying-kb.js');
 const bold = (text) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const step = (text) => console.log(`\n${bold(`== ${text}`)}`);
 

@@ -79,7 +79,7 @@ describe('the packed package', () => {
   }, 120_000);
 
   it('holds the built CLI with its shebang, the declarations, LICENSE and the shipped files; no source maps or sources', () => {
-    for (const file of ['dist/cli/main.js', 'dist/index.js', 'dist/index.d.ts', 'dist/daemon/index.js', 'dist/admin/index.d.ts', 'dist/sandbox/index.js', 'lanying-kb.config.example.json', 'lanying-kb.schema.json', 'README.md', 'LICENSE', 'systemd/lanying-kb.service', 'systemd/lanying-kb@.service', 'systemd/user/lanying-kb.service']) {
+    for (const file of ['dist/cli/bundle/lanying-kb.js', 'dist/index.js', 'dist/index.d.ts', 'dist/daemon/index.js', 'dist/admin/index.d.ts', 'dist/sandbox/index.js', 'lanying-kb.config.example.json', 'lanying-kb.schema.json', 'README.md', 'LICENSE', 'systemd/lanying-kb.service', 'systemd/lanying-kb@.service', 'systemd/user/lanying-kb.service']) {
       expect(existsSync(path.join(pkg, file)), file).toBe(true);
     }
     expect(readFileSync(path.join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
@@ -90,14 +90,14 @@ describe('the packed package', () => {
     // Maps would point at src/, which is not shipped.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     for (const file of files.filter((f) => f.endsWith('.js'))) expect(readFileSync(path.join(pkg, 'dist', file), 'utf8'), file).not.toContain('sourceMappingURL');
-    expect(readFileSync(path.join(pkg, 'dist/cli/main.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(path.join(pkg, 'dist/cli/bundle/lanying-kb.js'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     const packed = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')) as { bin: Record<string, string>; engines: { node: string } };
-    expect(packed.bin['lanying-kb']).toBe('dist/cli/main.js');
+    expect(packed.bin['lanying-kb']).toBe('dist/cli/bundle/lanying-kb.js');
     expect(packed.engines.node).toBe('>=20.19');
   });
 
   it('the packed bin runs', () => {
-    const version = spawnSync(process.execPath, [path.join(pkg, 'dist/cli/main.js'), '--version'], { encoding: 'utf8' });
+    const version = spawnSync(process.execPath, [path.join(pkg, 'dist/cli/bundle/lanying-kb.js'), '--version'], { encoding: 'utf8' });
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toBe(manifest.version);
   });

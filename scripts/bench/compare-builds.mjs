@@ -39,7 +39,8 @@ if (args.builds.length === 0) throw new Error('--builds name=DIR,... is required
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lanying-kb-compare-'));
 const log = (line) => console.log(`[compare] ${line}`);
-const cli = (dir) => path.join(path.resolve(dir), 'dist', 'cli', 'main.js');
+// The bundled CLI where the build has one (from scripts/bundle-cli.mjs), the modules of tsc in older builds.
+const cli = (dir) => [path.join('dist', 'cli', 'bundle', 'lanying-kb.js'), path.join('dist', 'cli', 'main.js')].map((f) => path.join(path.resolve(dir), f)).find((f) => fs.existsSync(f));
 const loads = [os.loadavg()[0]];
 try {
   log(`tree of ${args.files.toLocaleString('en')} files ...`);

@@ -14,7 +14,7 @@ import { startSandboxProcess } from './lib/sandbox-process.mjs';
 import { generateShapedTree, generateTree } from './lib/tree.mjs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
+export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'bundle', 'lanying-kb.js');
 
 export class BenchContext {
   /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean, large?: boolean, outDir?: string }} options */

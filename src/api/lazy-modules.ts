@@ -5,6 +5,7 @@
 import type FormDataClass from 'form-data';
 import type MimeTypes from 'mime-types';
 import type * as Undici from 'undici';
+import { commonJsExports } from '../util/commonjs-exports.js';
 
 let undici: Promise<typeof Undici> | undefined;
 let formData: Promise<typeof FormDataClass> | undefined;
@@ -17,7 +18,7 @@ let mimeTypes: Promise<typeof MimeTypes> | undefined;
  * for a body that never ends) the multipart `FormData` of this package that uploads use.
  */
 export function loadUndici(): Promise<typeof Undici> {
-  return (undici ??= import('undici').then(withOwnAgent));
+  return (undici ??= import('undici').then((m) => withOwnAgent(commonJsExports(m))));
 }
 
 function withOwnAgent(module: typeof Undici): typeof Undici {

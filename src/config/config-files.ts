@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CosmiconfigResult, Loader, Loaders, Options, PublicExplorer } from 'cosmiconfig';
 import { ConfigError } from '../errors.js';
+import { commonJsExports } from '../util/commonjs-exports.js';
 
 // Finding and reading configuration files. cosmiconfig does the looking in each folder, the reading, the choice of
 // a loader by extension, the "lanying-kb" key of package.json and the empty-file result; the code here adds only
@@ -148,7 +149,7 @@ const parseJson: Loader = (filepath, content) => parsed(filepath, () => JSON.par
 /** YAML through the `yaml` package (loaded only for YAML files), with the alias limit. */
 const parseYaml: Loader = async (filepath, content) => {
   const source = text(filepath, content);
-  const { parse } = await import('yaml');
+  const { parse } = commonJsExports(await import('yaml'));
   return parsed(filepath, () => parse(source, { maxAliasCount: CONFIG_LIMITS.maxYamlAliases, uniqueKeys: true, logLevel: 'error' }) as unknown);
 };
 

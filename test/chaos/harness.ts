@@ -1,6 +1,6 @@
 /**
  * The chaos suite's world: a sandbox on 127.0.0.1, a work folder with a folder source and a config, and the real CLI
- * (`dist/cli/main.js`) started, killed and started again against them. What counts is what the sandbox's knowledge
+ * (`dist/cli/bundle/lanying-kb.js`) started, killed and started again against them. What counts is what the sandbox's knowledge
  * base holds at the end: a duplicate is a second document of one version of one file, a loss is a file whose current
  * version has no document after a clean final run.
  */

@@ -50,4 +50,20 @@ describe('lanying-kb: the configuration search from the working folder', () => {
     expect(run.stderr).toContain(`${locked}: cannot be read: EACCES`);
     expect(run.code).toBe(2);
   });
+
+  // The CLI is a bundle (scripts/bundle-cli.mjs) that loads yaml lazily and programs by their path: each kind of
+  // file, read by the real process (a program only when named: the search does not run one).
+  it.each([
+    ['lanying-kb.config.yaml', `api:\n  endpoint: https://api.example.test\n  appId: yaml\n  accessToken: token-1234567890\n`, []],
+    ['.lanying-kbrc.yml', `api: { endpoint: "https://api.example.test", appId: yml, accessToken: token-1234567890 }\n`, []],
+    ['lanying-kb.config.mjs', `export default ${JSON.stringify({ api: api('mjs') })};\n`, ['--config', 'lanying-kb.config.mjs']],
+    ['lanying-kb.config.cjs', `module.exports = ${JSON.stringify({ api: api('cjs') })};\n`, ['--config', 'lanying-kb.config.cjs']],
+  ])('reads %s', async (name, text, args) => {
+    const dir = tmpDir();
+    writeFileSync(path.join(dir, name), text);
+    const run = await runCliProcess(['validate', ...args], { cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`ok   config: ${path.join(dir, name)} is valid (0 source(s))\n`);
+    expect(run.code).toBe(0);
+  });
 });

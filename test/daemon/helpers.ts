@@ -14,7 +14,7 @@ import { tmpDir } from '../helpers/tmp-dir.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI (`npm test` builds it first). */
-export const BUILT_CLI = `${root}dist/cli/main.js`;
+export const BUILT_CLI = `${root}dist/cli/bundle/lanying-kb.js`;
 
 export interface DaemonEnv {
   sandbox: Sandbox;
@@ -178,7 +178,7 @@ export interface WatchProcess {
 }
 
 /**
- * Spawns `node dist/cli/main.js watch --config FILE` in `cwd` (with PATH and `env` as its environment); killed
+ * Spawns `node dist/cli/bundle/lanying-kb.js watch --config FILE` in `cwd` (with PATH and `env` as its environment); killed
  * (SIGKILL) when the test ends if still running.
  */
 export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}): WatchProcess {

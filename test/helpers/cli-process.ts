@@ -6,7 +6,7 @@ import { withoutFileOverride } from './permissions.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI: `npm test` builds it first. */
-export const CLI_ENTRY = `${root}dist/cli/main.js`;
+export const CLI_ENTRY = `${root}dist/cli/bundle/lanying-kb.js`;
 
 export interface ProcessRun {
   code: number | null;
