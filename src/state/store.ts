@@ -169,6 +169,16 @@ const KB_VERSION_COLUMNS =
 
 const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
 
+/**
+ * The documents of one folder (`documentsInDir`), read through the folder index. Left to choose, SQLite takes the
+ * primary key (source, key) for `source = ?` and reads every document of the source for each folder: 42 ms instead of
+ * 0.9 ms a folder at 100k documents, and a first re-sync of 100k files in 3,400 folders took 140 s instead of 2.
+ * (A `WITHOUT ROWID` table's secondary index holds the primary key's columns: this one is (source, dir, key).)
+ */
+export const DOCUMENTS_IN_DIR_SQL = `SELECT ${SELECT_COLUMNS} FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir`;
+/** `DOCUMENTS_IN_DIR_SQL` for the keys in [`from`, `to`) (an absent bound is open). */
+export const DOCUMENTS_IN_DIR_RANGE_SQL = `${DOCUMENTS_IN_DIR_SQL} AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`;
+
 /** An empty record for a document seen for the first time. */
 export function newDocumentRecord(source: string, key: string, kind: DocumentKind, now: number): DocumentRecord {
   return {
@@ -253,10 +263,8 @@ export class StateStore {
     this.#put = db.prepare(`INSERT OR REPLACE INTO documents (${names.join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`);
     this.#delete = db.prepare('DELETE FROM documents WHERE source = ? AND key = ?');
     this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
-    this.#byDir = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND dir = ?`);
-    this.#byDirRange = db.prepare(
-      `SELECT ${SELECT_COLUMNS} FROM documents WHERE source = @source AND dir = @dir AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`,
-    );
+    this.#byDir = db.prepare(DOCUMENTS_IN_DIR_SQL);
+    this.#byDirRange = db.prepare(DOCUMENTS_IN_DIR_RANGE_SQL);
     this.#dirs = db.prepare('SELECT DISTINCT dir FROM documents WHERE source = ?').pluck();
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
@@ -362,7 +370,7 @@ export class StateStore {
     const map = new Map<string, DocumentRecord>();
     const rows = range
       ? this.#byDirRange.iterate({ source, dir, from: range.from ?? null, to: range.to ?? null })
-      : this.#byDir.iterate(source, dir);
+      : this.#byDir.iterate({ source, dir });
     for (const row of rows as IterableIterator<DocumentRecord>) map.set(row.key, row);
     return map;
   }

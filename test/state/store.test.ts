@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { StateError } from '../../src/errors.js';
 import { MIGRATIONS } from '../../src/state/migrations.js';
-import { newDocumentRecord, StateStore } from '../../src/state/store.js';
+import { DOCUMENTS_IN_DIR_RANGE_SQL, DOCUMENTS_IN_DIR_SQL, newDocumentRecord, StateStore } from '../../src/state/store.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 function open(dir: string, options?: { readonly?: boolean }): StateStore {
@@ -72,6 +72,17 @@ describe('StateStore', () => {
     expect(store.dirsOf('docs').sort()).toEqual(['', 'sub', 'sub/deeper']);
     expect(store.dirsOf('other')).toEqual(['sub']);
     expect(store.hasUploaded()).toBe(true);
+  });
+
+  it.each([
+    ['a folder', DOCUMENTS_IN_DIR_SQL, { source: 'docs', dir: 'a' }],
+    ['a part of a folder', DOCUMENTS_IN_DIR_RANGE_SQL, { source: 'docs', dir: 'a', from: 'a/b', to: 'a/c' }],
+  ])('reads %s through the folder index, not every document of the source (SQLite picks the primary key otherwise)', (_, sql, params) => {
+    const store = open(tmpDir());
+    const db = new Database(store.filepath, { readonly: true });
+    onTestFinished(() => void db.close());
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail);
+    expect(plan).toEqual([expect.stringMatching(/^SEARCH documents USING INDEX documents_by_dir \(source=\? AND dir=\?/)]);
   });
 
   it('records runs, and marks runs left running by a dead process as aborted', () => {
