@@ -307,4 +307,11 @@ export const BREAKS = [
     to: 'FROM documents WHERE',
     tests: ['test/state/store.test.ts'],
   },
+  {
+    rule: 'whether a source has documents in another knowledge base is answered from two ranges of the target index',
+    file: 'src/state/store.ts',
+    from: 'AND (target < @target OR target > @target) AND',
+    to: 'AND target <> @target AND',
+    tests: ['test/state/store.test.ts'],
+  },
 ];

@@ -173,4 +173,9 @@ export const MIGRATIONS: readonly ((db: Database) => void)[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // 11: the knowledge base each document was sent to, by source: every run asks whether a source has documents in
+  // another one (`countElsewhere`), which read every row of the source (45 ms at 100k documents; now 0.1 ms).
+  (db) => {
+    db.exec('CREATE INDEX documents_by_target ON documents (source, target);');
+  },
 ];

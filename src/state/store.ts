@@ -176,6 +176,12 @@ const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col
  * (A `WITHOUT ROWID` table's secondary index holds the primary key's columns: this one is (source, dir, key).)
  */
 export const DOCUMENTS_IN_DIR_SQL = `SELECT ${SELECT_COLUMNS} FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir`;
+/**
+ * How many documents of a source went to another knowledge base than `target` (`countElsewhere`): two ranges of the
+ * target index, so that a state whose documents all went to `target` (the usual case) is answered without reading them.
+ */
+export const COUNT_ELSEWHERE_SQL =
+  'SELECT COUNT(*) FROM documents INDEXED BY documents_by_target WHERE source = @source AND (target < @target OR target > @target) AND uploaded_hash IS NOT NULL';
 /** `DOCUMENTS_IN_DIR_SQL` for the keys in [`from`, `to`) (an absent bound is open). */
 export const DOCUMENTS_IN_DIR_RANGE_SQL = `${DOCUMENTS_IN_DIR_SQL} AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`;
 
@@ -273,7 +279,7 @@ export class StateStore {
     this.#setFolderDigest = db.prepare('INSERT INTO folders (source, dir, digest) VALUES (?, ?, ?) ON CONFLICT (source, dir) DO UPDATE SET digest = excluded.digest');
     this.#bySyncId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE sync_id = ? LIMIT 1`);
     this.#byMsgId = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE msg_id = ? LIMIT 1`);
-    this.#elsewhere = db.prepare('SELECT COUNT(*) FROM documents WHERE source = ? AND target IS NOT NULL AND target <> ? AND uploaded_hash IS NOT NULL').pluck();
+    this.#elsewhere = db.prepare(COUNT_ELSEWHERE_SQL).pluck();
     this.#addKbVersion = db.prepare(
       'INSERT INTO kb_versions (target, source, key, hash, sync_id, msg_id, doc_id, state, reason, created_at, updated_at) VALUES (@target, @source, @key, @hash, @syncId, @msgId, @docId, @state, @reason, @createdAt, @updatedAt)',
     );
@@ -601,7 +607,7 @@ export class StateStore {
 
   /** How many documents of `source` the state records as sent to another knowledge base than `target`. */
   countElsewhere(source: string, target: string): number {
-    return this.#elsewhere.get(source, target) as number;
+    return this.#elsewhere.get({ source, target }) as number;
   }
 
   /** Records a version that is to go from the knowledge base (replaced, or failed); returns its ID. */

@@ -2,20 +2,37 @@ import crypto from 'node:crypto';
 import type { ObservedItem } from '../sources/types.js';
 
 /** Changes when what goes into a digest changes, so that digests of an older lanying-kb are never trusted. */
-const DIGEST_VERSION = '1';
+const DIGEST_VERSION = '2';
+/** Numbers per item: size, time, inode. */
+const NUMBERS = 3;
+/** Stands for the time and inode of an item without a stat (a folder reported instead of entered). */
+const NO_STAT = -1;
 
 /**
  * A digest of what a source saw in one folder: every item's key, size, time, inode and skip reason, plus `settings`
  * (the source's configuration and the target). Equal digests mean the folder looks exactly as it did when the digest
  * was recorded, so its documents need no new decision. Undefined when the folder must always be looked at: an item
  * could not be read (it may become readable without any visible change), or an item has no stat to compare.
+ *
+ * Every no-op run takes one per folder part, so it is made without a text per item: the keys (with the skip, when
+ * there is one) as one text, then the numbers as the bytes of a `Float64Array`. A text per item with its numbers
+ * written out allocated 410 bytes a file and spent most of its time turning times into decimals.
  */
 export function folderDigest(items: readonly ObservedItem[], settings: string): string | undefined {
-  const parts: string[] = [DIGEST_VERSION, settings];
-  for (const item of items) {
-    if (item.failure !== undefined || item.skip?.code === 'unreadable') return undefined;
-    if (!item.stat && !item.isFolder) return undefined;
-    parts.push(`${item.key}\0${item.size}\0${item.stat?.mtimeMs ?? ''}\0${item.stat?.ino ?? ''}\0${item.skip?.code ?? ''}\0${item.skip?.reason ?? ''}`);
+  const texts: string[] = new Array<string>(items.length + 2);
+  texts[0] = DIGEST_VERSION;
+  texts[1] = settings;
+  const numbers = new Float64Array(items.length * NUMBERS);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as ObservedItem;
+    const { stat, skip } = item;
+    if (item.failure !== undefined || skip?.code === 'unreadable') return undefined;
+    if (!stat && !item.isFolder) return undefined;
+    texts[i + 2] = skip === undefined ? item.key : `${item.key}\0${skip.code}\0${skip.reason}`;
+    const o = i * NUMBERS;
+    numbers[o] = item.size;
+    numbers[o + 1] = stat ? stat.mtimeMs : NO_STAT;
+    numbers[o + 2] = stat ? stat.ino : NO_STAT;
   }
-  return crypto.hash('sha1', parts.join('\n'), 'base64');
+  return crypto.createHash('sha1').update(texts.join('\n')).update(numbers).digest('base64');
 }

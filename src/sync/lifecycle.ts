@@ -131,11 +131,13 @@ export class KnowledgeBaseLifecycle {
     const commands = this.#commands;
     if (!commands) return result;
     const ofTarget = <T extends { target: string | null }>(list: T[]) => list.filter((r) => r.target === null || r.target === targetKey);
+    const removed = options.removedDue === 'none' ? [] : ofTarget(store.withStatus('removed', { target: targetKey }));
     const plan = planDeletions(
       {
         versions: ofTarget(store.kbVersions({ states: ['delete'] })),
-        removed: options.removedDue === 'none' ? [] : ofTarget(store.withStatus('removed', { target: targetKey })),
-        inKnowledgeBase: store.countWithStatus(['sent', 'ingested', 'unconfirmed', 'removed'], targetKey),
+        removed,
+        // The guard on removals needs the count; without removals (every no-op) the whole state is not read for it.
+        inKnowledgeBase: removed.length === 0 ? 0 : store.countWithStatus(['sent', 'ingested', 'unconfirmed', 'removed'], targetKey),
       },
       { deleteRemoved: sync.onRemove === 'delete' && options.removedDue !== 'none', removedDue: options.removedDue === 'all' ? 'all' : 'grace', maxDelete: sync.maxDelete, now: now() },
     );

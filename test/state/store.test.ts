@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { StateError } from '../../src/errors.js';
 import { MIGRATIONS } from '../../src/state/migrations.js';
-import { DOCUMENTS_IN_DIR_RANGE_SQL, DOCUMENTS_IN_DIR_SQL, newDocumentRecord, StateStore } from '../../src/state/store.js';
+import { COUNT_ELSEWHERE_SQL, DOCUMENTS_IN_DIR_RANGE_SQL, DOCUMENTS_IN_DIR_SQL, newDocumentRecord, StateStore } from '../../src/state/store.js';
 import { tmpDir } from '../helpers/tmp-dir.js';
 
 function open(dir: string, options?: { readonly?: boolean }): StateStore {
@@ -83,6 +83,25 @@ describe('StateStore', () => {
     onTestFinished(() => void db.close());
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((row) => row.detail);
     expect(plan).toEqual([expect.stringMatching(/^SEARCH documents USING INDEX documents_by_dir \(source=\? AND dir=\?/)]);
+  });
+
+  it('counts the documents sent to another knowledge base from two ranges of the target index, not by reading the source', () => {
+    const store = open(tmpDir());
+    const base = { ...newDocumentRecord('docs', 'a.md', 'file', 1000), status: 'ingested' as const, uploadedHash: 'h' };
+    for (const [key, target, uploadedHash] of [['a.md', 'kb-1', 'h'], ['b.md', 'kb-0', 'h'], ['c.md', 'kb-2', 'h'], ['d.md', 'kb-2', null], ['e.md', null, 'h']] as const) {
+      store.put({ ...base, key, target, uploadedHash });
+    }
+    store.put({ ...base, source: 'other', target: 'kb-2' });
+    expect(store.countElsewhere('docs', 'kb-1')).toBe(2);
+    expect(store.countElsewhere('docs', 'kb-2')).toBe(2);
+    expect(store.countElsewhere('other', 'kb-2')).toBe(0);
+    const db = new Database(store.filepath, { readonly: true });
+    onTestFinished(() => void db.close());
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${COUNT_ELSEWHERE_SQL}`).all({ source: 'docs', target: 'kb-1' }) as { detail: string }[]).map((row) => row.detail);
+    expect(plan.filter((d) => d.startsWith('SEARCH'))).toEqual([
+      'SEARCH documents USING INDEX documents_by_target (source=? AND target<?)',
+      'SEARCH documents USING INDEX documents_by_target (source=? AND target>?)',
+    ]);
   });
 
   it('records runs, and marks runs left running by a dead process as aborted', () => {

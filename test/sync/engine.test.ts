@@ -6,6 +6,8 @@ import { AuthError, UnavailableError } from '../../src/api/errors.js';
 import { createClient } from '../../src/runtime/create-client.js';
 import type { SyncReport } from '../../src/sync/report.js';
 import { SourceError, StateError, UsageError } from '../../src/errors.js';
+import { parseConfig } from '../../src/config/load.js';
+import { syncOnce } from '../../src/sync/sync-once.js';
 import { type DocumentRecord, StateStore } from '../../src/state/store.js';
 import type { SyncEvent } from '../../src/sync/engine.js';
 import { attachmentOf, metadataOf, setupSync, waitFor } from '../helpers/sync.js';
@@ -191,6 +193,19 @@ describe('sync engine: change detection', () => {
     );
     expect(s.sends()).toHaveLength(0);
     expect(() => statSync(path.join(s.dir, '.lanying-kb'))).toThrow();
+  });
+
+  it('warns when the state records documents sent to another knowledge base than the configured one', async () => {
+    const s = await setupSync();
+    writeFile(s.root, 'a.md', 'alpha');
+    writeFile(s.root, 'sub/b.md', 'beta');
+    expect((await s.sync({ wait: false })).warnings ?? []).toEqual([]);
+    expect((await s.sync({ dryRun: true })).warnings ?? []).toEqual([]);
+    const kb = s.raw.knowledgeBase as Record<string, unknown>;
+    const renamed = parseConfig({ ...s.raw, knowledgeBase: { ...kb, name: `${String(kb.name)}-2` } }, { baseDir: s.dir, filepath: path.join(s.dir, 'lanying-kb.config.json'), env: {} });
+    const report = await syncOnce({ config: renamed, dryRun: true });
+    expect(report.warnings).toEqual([expect.stringMatching(/^source docs: the state records 2 document\(s\) sent to another knowledge base than .*-2 \(app\/chatbot\/admin\/name\): they are sent again to this one/)]);
+    expect(report.counts).toMatchObject({ new: 2 });
   });
 });
 

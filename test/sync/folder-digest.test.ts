@@ -16,11 +16,12 @@ describe('folderDigest: the same digest exactly when the folder looks the same',
     expect(folderDigest(base.map((i) => ({ ...i })), SETTINGS)).toBe(digest);
   });
 
-  it('hashes the version, the settings and each item\'s key, size, time, inode and skip as one text', async () => {
+  it('hashes the version, the settings and each item\'s key and skip as one text, then each item\'s size, time and inode as 64-bit numbers', async () => {
     const { createHash } = await import('node:crypto');
     const items = [file('a.md'), file('c.exe', { skip: { code: 'unsupported', reason: 'unsupported type (.exe)' } }), { key: 'd/', kind: 'file' as const, size: 0, isFolder: true, skip: { code: 'link', reason: 'link not followed' } }];
-    const text = ['1', SETTINGS, 'a.md\u000010\u00001000.5\u00007\u0000\u0000', 'c.exe\u000010\u00001000.5\u00007\u0000unsupported\u0000unsupported type (.exe)', 'd/\u00000\u0000\u0000\u0000link\u0000link not followed'].join('\n');
-    expect(folderDigest(items, SETTINGS)).toBe(createHash('sha1').update(text).digest('base64'));
+    const text = ['2', SETTINGS, 'a.md', 'c.exe\u0000unsupported\u0000unsupported type (.exe)', 'd/\u0000link\u0000link not followed'].join('\n');
+    const numbers = new Float64Array([10, 1000.5, 7, 10, 1000.5, 7, 0, -1, -1]);
+    expect(folderDigest(items, SETTINGS)).toBe(createHash('sha1').update(text).update(numbers).digest('base64'));
   });
 
   const changes: [string, ObservedItem[], string?][] = [
@@ -31,6 +32,8 @@ describe('folderDigest: the same digest exactly when the folder looks the same',
     ['a file more', [...base, file('c.md')]],
     ['a file less', [base[0] as ObservedItem]],
     ['a file now skipped', [file('a.md', { skip: { code: 'too-large', reason: 'too large' } }), base[1] as ObservedItem]],
+    ['two files trading their sizes', [file('a.md', { size: 20 }), file('b.md', { size: 10, stat: { size: 20, mtimeMs: 2000, ino: 8 } })]],
+    ['a size moved into a key', [file('a.md10'), base[1] as ObservedItem]],
     ['another settings text', base, '{"source":"docs","metadata":{"team":"x"}}'],
   ];
   for (const [what, items, settings] of changes) {
