@@ -31,6 +31,12 @@ function vitest(tests) {
   return { code: child.status, failed };
 }
 
+/** `npm run build` (the bundled CLI that some tests spawn). */
+function build() {
+  const child = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (child.status !== 0) throw new Error(`npm run build failed: ${`${child.stdout}\n${child.stderr}`.trim().split('\n').slice(-5).join(' ')}`);
+}
+
 function run(breaks) {
   const scratch = mkdtempSync(path.join(tmpdir(), 'lanying-kb-breaks-'));
   const results = [];
@@ -53,9 +59,12 @@ function run(breaks) {
       let result;
       try {
         writeFileSync(file, original.replace(item.from, item.to));
+        // A break whose tests run the built CLI (`build: true`) is built first, and the build is made again after.
+        if (item.build) build();
         result = vitest(item.tests);
       } finally {
         copyFileSync(aside, file);
+        if (item.build) build();
       }
       if (readFileSync(file, 'utf8') !== original) throw new Error(`${item.file} was not restored (a copy is at ${aside})`);
       results.push({ index, item, status: result.code === 0 ? 'SURVIVED' : 'caught', failed: result.failed });

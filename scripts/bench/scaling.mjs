@@ -80,7 +80,8 @@ export default {
           const setup = await measure(rclone.path, ['copy', tree.root, rcloneCopy], { timeoutMs: 6 * 3600_000 });
           cell.rcloneFirstCopy = { wallMs: round(setup.wallMs), maxRssKb: setup.maxRssKb };
         }
-        ctx.log(`(h) ${shape} ${files.toLocaleString('en')}: no-op re-sync vs find${rclone.path ? ' vs rclone copy' : ''} (${runs} runs) ...`);
+        const noopRuns = ctx.quick ? 3 : 5;
+        ctx.log(`(h) ${shape} ${files.toLocaleString('en')}: no-op re-sync vs find${rclone.path ? ' vs rclone copy' : ''} (${noopRuns} runs) ...`);
         const noopOut = path.join(ctx.tmp, `scale-noop-${shape}-${files}.json`);
         const commands = [
           {
@@ -102,7 +103,7 @@ export default {
         const firstResync = await measure(ctx.node, [ctx.cli, 'sync', '--config', config, '--json'], { stdout: noopOut, timeoutMs: 3600_000 });
         commands[0].check();
         cell.firstResync = { wallMs: round(firstResync.wallMs), maxRssKb: firstResync.maxRssKb };
-        const noop = await interleave(commands, { runs: ctx.quick ? 3 : 5, warmup: 1 });
+        const noop = await interleave(commands, { runs: noopRuns, warmup: 1 });
         cell.noop = noop['no-op'];
         cell.find = noop.find;
         cell.rclone = noop['rclone copy (no-op)'];

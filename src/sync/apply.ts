@@ -167,9 +167,10 @@ export class Applier {
       const syncId = syncIdOf(action.source, action.key, item.hash);
       const pending = pendingRecord(action.source, action.key, item, previous, { newTransactionId: generateTransactionId }, { ...job.transition, now: this.#now() });
       await this.#rows.write(() => this.#store.put(pending));
-      // The send carries the transaction ID of one that was interrupted (a crash, a stopped run): the server may drop
-      // it as a repeat and answer with that send's message.
-      const resumed = (previous?.status === 'pending' || previous?.status === 'failed') && previous.transactionId !== null && previous.transactionId === pending.transactionId;
+      // The send carries the transaction ID of one that was interrupted (a crash, a stopped run) or whose answer was
+      // lost: the server may drop it as a repeat and answer with that send's message. `pendingRecord` decides when an
+      // ID is kept; a new one is random, so an equal ID is a kept one.
+      const resumed = previous !== undefined && previous.transactionId !== null && previous.transactionId === pending.transactionId;
       const started = performance.now();
       try {
         const payload = item.payload;

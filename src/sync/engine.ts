@@ -610,10 +610,15 @@ export class SyncEngine {
   #reportUnchangedFolder(batch: ObservationBatch, env: BatchEnv): void {
     for (const item of batch.items) {
       const action = item.skip || item.isFolder ? 'skipped' : 'unchanged';
+      // An unchanged document is counted; it is an entry only when unchanged documents are listed.
+      if (action === 'unchanged' && !env.run.listUnchanged) {
+        env.report.countDecision({ action, bytes: item.size });
+        continue;
+      }
       const entry: ReportEntry = { action, source: env.source.name, key: item.key, kind: item.kind, bytes: item.size, reason: item.skip?.reason ?? UNCHANGED_BY_STAT };
       env.report.countDecision(entry);
-      if (action === 'skipped' || env.run.listUnchanged) env.report.settledEntry(entry);
-      if (action === 'skipped' || env.run.listUnchanged) this.#onEvent?.({ type: 'decision', entry, repeated: true });
+      env.report.settledEntry(entry);
+      this.#onEvent?.({ type: 'decision', entry, repeated: true });
     }
   }
 

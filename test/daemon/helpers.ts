@@ -178,12 +178,12 @@ export interface WatchProcess {
 }
 
 /**
- * Spawns `node dist/cli/bundle/lanying-kb.js watch --config FILE` in `cwd` (with PATH and `env` as its environment); killed
- * (SIGKILL) when the test ends if still running.
+ * Spawns `node dist/cli/bundle/lanying-kb.js watch --config FILE` (or the CLI file `cli`) in `cwd` (with PATH and `env`
+ * as its environment); killed (SIGKILL) when the test ends if still running.
  */
-export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}): WatchProcess {
-  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build first (npm test does)`);
-  const child = spawn(process.execPath, [BUILT_CLI, 'watch', '--config', configFile, ...extraArgs], {
+export function spawnWatch(cwd: string, configFile: string, extraArgs: string[] = [], env: Record<string, string> = {}, cli = BUILT_CLI): WatchProcess {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build first (npm test does)`);
+  const child = spawn(process.execPath, [cli, 'watch', '--config', configFile, ...extraArgs], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,12 +16,20 @@ describe('folderDigest: the same digest exactly when the folder looks the same',
     expect(folderDigest(base.map((i) => ({ ...i })), SETTINGS)).toBe(digest);
   });
 
-  it('hashes the version, the settings and each item\'s key and skip as one text, then each item\'s size, time and inode as 64-bit numbers', async () => {
+  it('hashes the version, the count and the settings, each item\'s key and skip as one text, then each item\'s text length, size, time and inode as 64-bit numbers', async () => {
     const { createHash } = await import('node:crypto');
     const items = [file('a.md'), file('c.exe', { skip: { code: 'unsupported', reason: 'unsupported type (.exe)' } }), { key: 'd/', kind: 'file' as const, size: 0, isFolder: true, skip: { code: 'link', reason: 'link not followed' } }];
-    const text = ['2', SETTINGS, 'a.md', 'c.exe\u0000unsupported\u0000unsupported type (.exe)', 'd/\u0000link\u0000link not followed'].join('\n');
-    const numbers = new Float64Array([10, 1000.5, 7, 10, 1000.5, 7, 0, -1, -1]);
+    const texts = ['a.md', 'c.exe\u0000unsupported\u0000unsupported type (.exe)', 'd/\u0000link\u0000link not followed'];
+    const text = [`3 3 ${SETTINGS.length}`, SETTINGS, ...texts].join('\n');
+    const numbers = new Float64Array([4, 10, 1000.5, 7, texts[1]!.length, 10, 1000.5, 7, texts[2]!.length, 0, -1, -1]);
     expect(folderDigest(items, SETTINGS)).toBe(createHash('sha1').update(text).update(numbers).digest('base64'));
+  });
+
+  it('tells apart names that hold a line feed, cut another way (a rename that keeps every inode, size and time)', () => {
+    const stat = (ino: number) => ({ size: 10, mtimeMs: 1000, ino });
+    const before = [file('x.md\ny.md', { stat: stat(1) }), file('z.md', { stat: stat(2) })];
+    const after = [file('x.md', { stat: stat(1) }), file('y.md\nz.md', { stat: stat(2) })];
+    expect(folderDigest(after, SETTINGS)).not.toBe(folderDigest(before, SETTINGS));
   });
 
   const changes: [string, ObservedItem[], string?][] = [

@@ -7,6 +7,7 @@ import type { CliContext, GlobalOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { isJournalStream } from '../journal-stream.js';
 import { loadCliConfig } from '../load-config.js';
+import { preloadLaterModules } from '../preload-modules.js';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
@@ -94,6 +95,7 @@ export async function watchCommand(options: WatchCommandOptions, globals: Global
     const journal = isJournalStream(ctx.env.JOURNAL_STREAM, (ctx.stdout as { fd?: number }).fd);
     logger = createLogger({ destination: ctx.stdout, format, level: options.logLevel ?? (globals.verbose ? 'debug' : 'info'), syslogPrefix: journal });
     if (stopRequested) return EXIT.OK;
+    await preloadLaterModules();
     // The tick runs on the event loop (a blocked loop sends no watchdog ping); it also asks the daemon for its status,
     // so a daemon whose status() throws is not reported healthy. The start and reload timeouts are extended while
     // the first reconcile or a reload runs, never the stop timeout.
