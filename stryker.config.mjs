@@ -15,6 +15,7 @@ export default {
     'src/sync/moves.ts',
     'src/sync/transitions.ts',
     'src/sync/folder-digest.ts',
+    'src/sync/report.ts',
     'src/daemon/scheduler.ts',
     'src/daemon/retry-policy.ts',
     'src/daemon/path-batcher.ts',

@@ -19,6 +19,8 @@ export default defineConfig({
       'test/sync/moves.test.ts',
       'test/sync/transitions.test.ts',
       'test/sync/folder-digest.test.ts',
+      'test/sync/report-builder.test.ts',
+      'test/sync/report-stream.test.ts',
       'test/sync/plan-known.test.ts',
       'test/sync/watched-moves.test.ts',
       'test/daemon/scheduler.test.ts',

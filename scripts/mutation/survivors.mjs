@@ -5,6 +5,15 @@
 
 /** @type {Record<string, { line: string; mutator?: string; why: string }[]>} */
 export const SURVIVORS = {
+  'src/sync/report.ts': [
+    { line: 'else this.#onEntry?.(entry);', mutator: 'OptionalChaining', why: 'equivalent: batchPlanned is called only on a report that streams (the engine asks `streams` first)' },
+    { line: 'for (const entry of rest) this.#onEntry?.(entry);', mutator: 'OptionalChaining', why: 'equivalent: a report that does not stream has nothing in its batch or open set to hand over' },
+    { line: 'this.#onEntry?.(entry);', mutator: 'OptionalChaining', why: 'equivalent: only a streaming report has open entries to settle' },
+    { line: 'if (this.#open.has(entry)) this.#awaiting.add(entry);', mutator: 'ConditionalExpression', why: 'equivalent: an entry awaited that is not open is never handed over again (settling checks the open set) and flush clears both' },
+  ],
+  'src/sync/folder-digest.ts': [
+    { line: 'const texts: string[] = new Array<string>(items.length + 2);', why: 'equivalent: the array is sized ahead only to avoid growing it; every slot is written before the join' },
+  ],
   'src/daemon/path-batcher.ts': [
     { line: 'if (previous) this.#waiting.delete(key);', mutator: 'ConditionalExpression', why: 'equivalent for `true`: deleting a key that is not there does nothing (the `false` mutant is killed: a path touched again must go behind the others)' },
     {
