@@ -176,14 +176,14 @@ const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col
  * (A `WITHOUT ROWID` table's secondary index holds the primary key's columns: this one is (source, dir, key).)
  */
 export const DOCUMENTS_IN_DIR_SQL = `SELECT ${SELECT_COLUMNS} FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir`;
+/** `DOCUMENTS_IN_DIR_SQL` for the keys in [`from`, `to`) (an absent bound is open). */
+export const DOCUMENTS_IN_DIR_RANGE_SQL = `${DOCUMENTS_IN_DIR_SQL} AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`;
 /**
  * How many documents of a source went to another knowledge base than `target` (`countElsewhere`): two ranges of the
  * target index, so that a state whose documents all went to `target` (the usual case) is answered without reading them.
  */
 export const COUNT_ELSEWHERE_SQL =
   'SELECT COUNT(*) FROM documents INDEXED BY documents_by_target WHERE source = @source AND (target < @target OR target > @target) AND uploaded_hash IS NOT NULL';
-/** `DOCUMENTS_IN_DIR_SQL` for the keys in [`from`, `to`) (an absent bound is open). */
-export const DOCUMENTS_IN_DIR_RANGE_SQL = `${DOCUMENTS_IN_DIR_SQL} AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`;
 
 /** An empty record for a document seen for the first time. */
 export function newDocumentRecord(source: string, key: string, kind: DocumentKind, now: number): DocumentRecord {
