@@ -68,6 +68,13 @@ describe('resendRecord', () => {
     expect(resendRecord(unconfirmed, { replace: false, now: 99 }).retire).toEqual([]);
   });
 
+  it('names the replaced version of a document moved since by the sync ID it was sent under, not one computed from its new path', () => {
+    const moved = { ...ingested, key: 'moved/a.md', status: 'unconfirmed' as const, docId: null, uploadedHash: 'h2', syncId: 's2', prevHash: 'h1', prevDocId: 'kb-3', prevSyncId: syncIdOf('docs', 'a.md', 'h1') };
+    expect(resendRecord(moved, { replace: true, now: 99 }).retire).toEqual([
+      expect.objectContaining({ key: 'moved/a.md', hash: 'h1', syncId: syncIdOf('docs', 'a.md', 'h1'), docId: 'kb-3' }),
+    ]);
+  });
+
   it('gives a quarantined document a fresh count of attempts', () => {
     const quarantined = { ...ingested, status: 'ingest-failed' as const, docId: null, ingestAttempts: 3, retryAfter: 500, lastError: 'exception', attempts: 2 };
     expect(resendRecord(quarantined, { replace: true, now: 99 }).record).toMatchObject({ ingestAttempts: 0, retryAfter: null, lastError: null, attempts: 0 });
