@@ -3,9 +3,9 @@ import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { openRuntime } from '../runtime/open-runtime.js';
 import type { DocumentRecord, KbVersionRecord } from '../state/store.js';
-import { syncIdOf } from '../sync/document-metadata.js';
 import type { SyncReport } from '../sync/report.js';
 import { type SyncOnceOptions, syncOnce } from '../sync/sync-once.js';
+import { prevSyncIdOf } from '../sync/transitions.js';
 import { documentView, type DocumentView } from './list.js';
 import { type DocumentSelection, selectDocuments } from './select.js';
 
@@ -46,13 +46,13 @@ export function resendRefusal(row: DocumentRecord, configured: ReadonlySet<strin
  * the version an unconfirmed one replaced (`prevDocId`), are replaced once the new copy is ingested (`replace`, as
  * `sync.onChange: replace` does), or left (`append`). The new copy gets a new transaction ID (the server would drop a
  * repeated one), and conditional requests are not made. The replaced version is named by the sync ID it was sent
- * under (`prevSyncId`: a document that moved since was sent under its old path), or else computed from the path.
+ * under (`prevSyncIdOf`).
  */
 export function resendRecord(row: DocumentRecord, options: { replace: boolean; now: number }): { record: DocumentRecord; retire: Omit<KbVersionRecord, 'id'>[] } {
   const retire: Omit<KbVersionRecord, 'id'>[] = [];
   const version = { target: row.target, source: row.source, key: row.key, state: 'superseded' as const, reason: 'sent again (lanying-kb resend)', createdAt: options.now, updatedAt: options.now };
   if (options.replace && row.docId !== null && row.uploadedHash !== null) retire.push({ ...version, hash: row.uploadedHash, syncId: row.syncId, msgId: row.msgId, docId: row.docId });
-  if (options.replace && row.prevDocId !== null && row.prevHash !== null) retire.push({ ...version, hash: row.prevHash, syncId: row.prevSyncId ?? syncIdOf(row.source, row.key, row.prevHash), msgId: null, docId: row.prevDocId });
+  if (options.replace && row.prevDocId !== null && row.prevHash !== null) retire.push({ ...version, hash: row.prevHash, syncId: prevSyncIdOf(row), msgId: null, docId: row.prevDocId });
   const record: DocumentRecord = {
     ...row,
     status: 'pending',

@@ -348,6 +348,10 @@ export class Confirmer {
       this.#options.onConfirmation?.({ outcome: 'ingested', source: row.source, key: row.key, docId: notice.docId });
     } else {
       if (row.status !== 'sent' && row.status !== 'unconfirmed') return;
+      // A notice older than the send on its way is about an earlier send of this version (read again by a later
+      // run, which reads the conversation from its oldest awaited send): that send failed, this one may not. Taken
+      // for this one, the document would be sent once more and this send's copy, when ingested, would be nobody's.
+      if (row.msgId !== null && compareIds(message.msgId, row.msgId) < 0) return;
       const next = ingestFailedRecord(row, { reason: notice.reason, docId: notice.docId }, at, this.#options.ingestRetryDelayMs);
       store.transaction(() => {
         store.put(next.record);

@@ -256,7 +256,6 @@ function retired(row: DocumentRecord, hash: string, docId: string | null, syncId
   return { target: row.target, source: row.source, key: row.key, hash, syncId: syncId ?? syncIdOf(row.source, row.key, hash), msgId: null, docId, state, reason, createdAt: now, updatedAt: now };
 }
 
-/** The row after a send failed for good (in this run). */
 /**
  * The row of a document whose send failed. `mayHaveReached`: the server may have taken the send (its answer was lost:
  * a timeout, a reset connection, a 5xx, or the send carried an interrupted send's transaction ID); the row then keeps
@@ -320,7 +319,15 @@ export function ingestFailedRecord(
 
 /** The send columns once the version on its way came to nothing: the version it replaced is the one in place. */
 function versionBack(row: DocumentRecord): Pick<DocumentRecord, 'uploadedHash' | 'docId' | 'syncId' | 'prevHash' | 'prevDocId' | 'prevSyncId'> {
-  return { uploadedHash: row.prevHash, docId: row.prevDocId, syncId: row.prevHash === null ? null : (row.prevSyncId ?? syncIdOf(row.source, row.key, row.prevHash)), prevHash: null, prevDocId: null, prevSyncId: null };
+  return { uploadedHash: row.prevHash, docId: row.prevDocId, syncId: prevSyncIdOf(row), prevHash: null, prevDocId: null, prevSyncId: null };
+}
+
+/**
+ * The sync ID the version a send replaces (`prevHash`) was sent under: recorded in `prevSyncId` (a document that moved
+ * since was sent under its old path), or else computed from the path (rows written before it was recorded).
+ */
+export function prevSyncIdOf(row: Pick<DocumentRecord, 'source' | 'key' | 'prevHash' | 'prevSyncId'>): string | null {
+  return row.prevHash === null ? null : (row.prevSyncId ?? syncIdOf(row.source, row.key, row.prevHash));
 }
 
 /** The chatbot refused the message: nothing was ingested; the version it replaced is back in place. */

@@ -221,8 +221,8 @@ describe('StateStore', () => {
 
   it('clears a folder\'s digest whenever a document of that folder is written or deleted', () => {
     const store = open(tmpDir());
-    store.put(newDocumentRecord('docs', 'a/x.md', 'file', 1));
-    store.put(newDocumentRecord('docs', 'b/y.md', 'file', 1));
+    store.put({ ...newDocumentRecord('docs', 'a/x.md', 'file', 1), status: 'ingested' });
+    store.put({ ...newDocumentRecord('docs', 'b/y.md', 'file', 1), status: 'ingested' });
     const reset = () => {
       store.setFolderDigest('docs', 'a', 'da');
       store.setFolderDigest('docs', 'b', 'db');
@@ -231,8 +231,9 @@ describe('StateStore', () => {
     expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual(['da', 'db']);
     store.put({ ...newDocumentRecord('docs', 'a/x.md', 'file', 2), status: 'failed' });
     expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual([undefined, 'db']);
+    store.put({ ...newDocumentRecord('docs', 'a/x.md', 'file', 2), status: 'sent' });
     reset();
-    store.put(newDocumentRecord('docs', 'a/new.md', 'file', 3));
+    store.put({ ...newDocumentRecord('docs', 'a/new.md', 'file', 3), status: 'sent' });
     expect([store.folderDigest('docs', 'a'), store.folderDigest('docs', 'b')]).toEqual([undefined, 'db']);
     reset();
     store.delete('docs', 'b/y.md');
@@ -240,6 +241,29 @@ describe('StateStore', () => {
     expect(store.folderDigest('other', 'a')).toBeUndefined();
     expect(store.documentsInDir('docs', 'a').size).toBe(2);
     expect(store.dirsOf('docs')).toEqual(['a']);
+  });
+
+  it.each([
+    ['ingested', true],
+    ['sent', true],
+    ['unconfirmed', true],
+    ['skipped', true],
+    ['removed', true],
+    ['deleted', true],
+    ['pending', false],
+    ['failed', false],
+    ['refused', false],
+    ['ingest-failed', false],
+  ] as const)('records a folder digest over a document that is %s: %s (an unsettled one is acted on while its file looks the same)', (status, recorded) => {
+    const store = open(tmpDir());
+    store.put({ ...newDocumentRecord('docs', 'a/settled.md', 'file', 1), status: 'ingested' });
+    store.put({ ...newDocumentRecord('docs', 'a/x.md', 'file', 1), status });
+    // A confirmation written before the digest (a failure notice tied while the folder's last send was on its way).
+    expect(store.setFolderDigest('docs', 'a', 'da')).toBe(recorded);
+    expect(store.folderDigest('docs', 'a')).toBe(recorded ? 'da' : undefined);
+    // Other folders are not concerned.
+    expect(store.setFolderDigest('docs', 'b', 'db')).toBe(true);
+    store.close();
   });
 
   it('upgrades a state of schema 2: every document gets its folder, so folders can be read on their own', () => {

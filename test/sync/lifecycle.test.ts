@@ -133,6 +133,66 @@ describe('confirmed ingestion', () => {
     store.close();
   });
 
+  it('a failure notice read again after its document was sent again (a later run reads from an older send) is not taken for the new send', async () => {
+    // Run 1: lost.md's notice never comes (it stays a late candidate, so later runs read the conversation from its
+    // send, before broken.md's failure notice); broken.md fails once, and its failed document stays listed a while.
+    const s = await setupSync({
+      sync: { confirmTimeout: '1s', ingestRetryDelay: 0 },
+      sandbox: {
+        faults: [
+          { chatbot: 'lose_notice', match: 'lost.md' },
+          { chatbot: 'fail', reason: 'exception', match: 'broken.md', times: 1 },
+          { chatbot: 'delete_later', delayMs: 8000 },
+        ],
+      },
+    });
+    writeFile(s.root, 'broken.md', 'parsed the second time');
+    writeFile(s.root, 'lost.md', 'lost');
+    const first = await s.sync();
+    expect(first.counts).toMatchObject({ sent: 2, ingestFailed: 1, unconfirmed: 1 });
+    // Run 2 sends broken.md again; its notice comes after the run stopped waiting.
+    s.sandbox.setFaults([{ chatbot: 'delay', match: 'broken.md', delayMs: 2500 }, { chatbot: 'delete_later', delayMs: 8000 }]);
+    const second = await s.sync();
+    expect(second.counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    // Run 3 reads the old failure notice again: it is about the first send, not the one on its way.
+    const third = await s.sync();
+    expect(third.counts).toMatchObject({ sent: 0, ingestFailed: 0 });
+    expect(s.sends().filter((m) => attachmentOf(m).dName === 'broken.md')).toHaveLength(2);
+    await s.sandbox.idle();
+    const fourth = await s.sync();
+    expect(fourth.counts).toMatchObject({ sent: 0 });
+    const store = s.state();
+    const row = store.get('docs', 'broken.md');
+    store.close();
+    expect(row).toMatchObject({ status: 'ingested' });
+    expect(kbDocuments(s.sandbox).filter((d) => d.path === 'broken.md').map((d) => d.docId)).toEqual([row?.docId]);
+  });
+
+  it('a failure notice tied while the rest of its folder is still being sent leaves the folder to be looked at again (it is sent again by the next run)', async () => {
+    // a.md's failure notice comes while b.md's send is on its way: the folder's digest must not be recorded over it.
+    const s = await setupSync({
+      sync: { concurrency: 1, ingestRetryDelay: 0 },
+      sandbox: {
+        faults: [
+          { chatbot: 'fail', reason: 'exception', match: 'a.md', times: 1 },
+          // a.md's message goes at once, b.md's takes 1.5 s (the commands that prove a.md's notice, sent meanwhile, none).
+          { route: 'POST /message/send', latencyMs: 0, times: 1 },
+          { route: 'POST /message/send', latencyMs: 1500, times: 1 },
+        ],
+      },
+    });
+    writeFile(s.root, 'a.md', 'failed once');
+    writeFile(s.root, 'b.md', 'ingested');
+    const first = await syncSettled(s);
+    expect(first.counts).toMatchObject({ sent: 2, ingestFailed: 1, ingested: 1 });
+    s.sandbox.setFaults([]);
+    const second = await syncSettled(s);
+    expect(second.counts).toMatchObject({ sent: 1, ingested: 1 });
+    const store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested' });
+    store.close();
+  });
+
   it('a refusal that holds for every document stops the run with a clear message (no document fails one by one)', async () => {
     const s = await setupSync({ sandbox: { chatbot: { serviceExpired: true } }, sync: { concurrency: 1 } });
     for (let i = 0; i < 10; i++) writeFile(s.root, `doc-${i}.md`, `doc ${i}`);
