@@ -344,4 +344,11 @@ export const BREAKS = [
     to: "export const UNSETTLED_STATUSES: readonly DocumentStatus[] = ['pending', 'failed', 'refused'];",
     tests: ['test/state/store.test.ts'],
   },
+  {
+    rule: 'every module library code imports lazily is preloaded by the daemon (a new lazy import must join the list)',
+    file: 'src/cli/preload-modules.ts',
+    from: ", import('../util/html-text.js')]);",
+    to: ']);',
+    tests: ['test/cli/preload-modules.test.ts'],
+  },
 ];

@@ -43,7 +43,7 @@ const COMMON: Record<string, string> = {
   Restart: 'on-failure',
   RestartPreventExitStatus: '2 4',
   KillSignal: 'SIGTERM',
-  Environment: 'NODE_OPTIONS=--disable-sigusr1',
+  Environment: '"NODE_OPTIONS=--disable-sigusr1 --max-semi-space-size=8"',
   LimitNOFILE: '65536',
   LimitCORE: '0',
   UMask: '0077',
@@ -127,6 +127,16 @@ describe.each(UNITS)('$file', ({ file, config, credential, state, system }) => {
     const text = readFileSync(`${root}${file}`, 'utf8');
     expect(text).toMatch(/"accessTokenFile": "[^"]+\.token"/);
     expect(text).not.toMatch(/LANYING_ACCESS_TOKEN=/);
+  });
+
+  it('sets node options this Node.js takes from NODE_OPTIONS (on Node.js 20, without --disable-sigusr1, as the unit says)', () => {
+    const value = one('Environment').replace(/^"|"$/g, '').replace(/^NODE_OPTIONS=/, '');
+    expect(value.split(' ')).toContain('--max-semi-space-size=8');
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const options = major > 22 || (major === 22 && minor >= 14) ? value : value.replace('--disable-sigusr1', '').trim();
+    const run = spawnSync(process.execPath, ['-e', 'process.exit(0)'], { env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: options }, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
   });
 
   it('comments how to open loopback', () => {
