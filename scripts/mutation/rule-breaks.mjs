@@ -333,9 +333,9 @@ export const BREAKS = [
   {
     rule: 'a failure notice older than the send on its way is about an earlier send of the version, not this one',
     file: 'src/sync/confirm.ts',
-    from: 'if (row.msgId !== null && compareIds(message.msgId, row.msgId) < 0) return;',
-    to: 'if (row.msgId === null) return;',
-    tests: ['test/sync/lifecycle.test.ts'],
+    from: '  return row.msgId !== null && compareIds(noticeMsgId, row.msgId) < 0;',
+    to: '  return false;',
+    tests: ['test/sync/notice-send.test.ts', 'test/sync/lifecycle.test.ts'],
   },
   {
     rule: 'a folder digest is not recorded while a document of the folder is unsettled (a notice tied before the digest)',
@@ -350,5 +350,19 @@ export const BREAKS = [
     from: ", import('../util/html-text.js')]);",
     to: ']);',
     tests: ['test/cli/preload-modules.test.ts'],
+  },
+  {
+    rule: "an unsettled document whose file is skipped now (too large, left out) does not keep its folder's digest from being recorded",
+    file: 'src/state/store.ts',
+    from: ".join(', ')}) AND skip_reason IS NULL)",
+    to: ".join(', ')}))",
+    tests: ['test/state/store.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: "a failure notice is tied to the send its document's metadata names (transaction_id), not to a later send of the same version",
+    file: 'src/sync/confirm.ts',
+    from: '  if (noticeTransactionId !== undefined && row.transactionId !== null) return noticeTransactionId !== String(row.transactionId);',
+    to: '  void noticeTransactionId;',
+    tests: ['test/sync/notice-send.test.ts', 'test/sync/lifecycle.test.ts'],
   },
 ];

@@ -177,7 +177,8 @@ const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col
  */
 /**
  * The statuses of a document that a run acts on even when its file looks the same (sent again, retried): a folder
- * holding one is never skipped as unchanged.
+ * holding one is never skipped as unchanged, unless its file is skipped now (`skip_reason`: too large, left out),
+ * which keeps the status of a document in the knowledge base and leaves it alone until the file changes.
  */
 export const UNSETTLED_STATUSES: readonly DocumentStatus[] = ['pending', 'failed', 'refused', 'ingest-failed'];
 /**
@@ -186,7 +187,7 @@ export const UNSETTLED_STATUSES: readonly DocumentStatus[] = ['pending', 'failed
  * write's clearing of the digest (migration 4) cannot stand for it.
  */
 const SET_FOLDER_DIGEST_SQL = `INSERT INTO folders (source, dir, digest) SELECT @source, @dir, @digest
-  WHERE NOT EXISTS (SELECT 1 FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir AND status IN (${UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ')}))
+  WHERE NOT EXISTS (SELECT 1 FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir AND status IN (${UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ')}) AND skip_reason IS NULL)
   ON CONFLICT (source, dir) DO UPDATE SET digest = excluded.digest`;
 export const DOCUMENTS_IN_DIR_SQL = `SELECT ${SELECT_COLUMNS} FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir`;
 /** `DOCUMENTS_IN_DIR_SQL` for the keys in [`from`, `to`) (an absent bound is open). */

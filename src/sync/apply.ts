@@ -177,7 +177,7 @@ export class Applier {
         if (!payload) throw new Error(`apply: ${action.source}:${action.key} has nothing to send`);
         const ownTitle = payload.title === undefined && payload.type === 'file' ? await readDocumentTitle(payload.fsPath, kbExtensionOf(action.key)) : undefined;
         const title = payload.title ?? ownTitle ?? titleFromName(action.key);
-        const metadata = buildMetadata({ source: action.source, key: action.key, hash: item.hash, title, link: payload.link, extra: source.metadata });
+        const metadata = buildMetadata({ source: action.source, key: action.key, hash: item.hash, title, link: payload.link, extra: source.metadata, transactionId: pending.transactionId ?? undefined });
         const chatbot = source.chatbotUserId ?? target.chatbot;
         const sent = await sendDocument(this.#client, payload, { from: target.from, chatbot }, metadata, pending.transactionId as number, signal);
         const { record, retire } = sentRecord(pending, { ...sent, syncId }, item, this.#now(), { replace: job.replace });

@@ -322,8 +322,9 @@ export class Confirmer {
 
   /** A completion notice: tied to its document by proof, then recorded. */
   async #onNotice(notice: CompletionNotice, message: ChatbotMessage): Promise<void> {
-    const proven = await this.#prove(notice);
-    if (!proven || this.#closing.signal.aborted) return;
+    const proof = await this.#prove(notice);
+    if (!proof || this.#closing.signal.aborted) return;
+    const proven = proof.row;
     const { store, now } = this.#options;
     // Read again: another notice (a repeat) may have been recorded while this one was being proven.
     const row = store.get(proven.source, proven.key);
@@ -348,10 +349,15 @@ export class Confirmer {
       this.#options.onConfirmation?.({ outcome: 'ingested', source: row.source, key: row.key, docId: notice.docId });
     } else {
       if (row.status !== 'sent' && row.status !== 'unconfirmed') return;
-      // A notice older than the send on its way is about an earlier send of this version (read again by a later
-      // run, which reads the conversation from its oldest awaited send): that send failed, this one may not. Taken
-      // for this one, the document would be sent once more and this send's copy, when ingested, would be nobody's.
-      if (row.msgId !== null && compareIds(message.msgId, row.msgId) < 0) return;
+      if (isAboutAnotherSend(row, proof.transactionId, message.msgId)) {
+        // An earlier send of this version failed (its notice read late, or again by a later run, which reads the
+        // conversation from its oldest awaited send); the send on its way may not. Taken for this one, the document
+        // would be sent once more, and this send's copy, once ingested, would be nobody's. The failed copy goes.
+        if (!store.kbVersions({ source: row.source, key: row.key }).some((v) => v.docId === notice.docId)) {
+          store.addKbVersion({ target: row.target, source: row.source, key: row.key, hash: row.uploadedHash ?? row.hash ?? '', syncId: row.syncId, msgId: null, docId: notice.docId, state: 'delete', reason: `an earlier send of it failed to be ingested: ${notice.reason}`, createdAt: at, updatedAt: at });
+        }
+        return;
+      }
       const next = ingestFailedRecord(row, { reason: notice.reason, docId: notice.docId }, at, this.#options.ingestRetryDelayMs);
       store.transaction(() => {
         store.put(next.record);
@@ -362,8 +368,11 @@ export class Confirmer {
     this.#acked.delete(row.msgId ?? '');
   }
 
-  /** The state row a notice is about, proven by the document's metadata (or, failing that, by the status listing). */
-  async #prove(notice: CompletionNotice): Promise<DocumentRecord | undefined> {
+  /**
+   * The state row a notice is about, proven by the document's metadata (or, failing that, by the status listing),
+   * and the transaction ID of the send the document came from, when its metadata names one.
+   */
+  async #prove(notice: CompletionNotice): Promise<{ row: DocumentRecord; transactionId: string | undefined } | undefined> {
     const commands = this.#commands;
     if (!commands) return undefined;
     try {
@@ -375,10 +384,11 @@ export class Confirmer {
       if (syncId !== undefined) {
         const row = this.#options.store.findBySyncId(syncId);
         // A sync ID names one version of one document; the row must still be that version.
-        return row && row.target === this.#options.target ? row : undefined;
+        return row && row.target === this.#options.target ? { row, transactionId: metadata.ok ? metadata.metadata.transaction_id : undefined } : undefined;
       }
       if (notice.ok) return undefined;
-      return await this.#proveByListing(notice.docId);
+      const row = await this.#proveByListing(notice.docId);
+      return row ? { row, transactionId: undefined } : undefined;
     } catch (error) {
       if (error instanceof CommandTimeoutError || error instanceof CommandNotRunError) {
         if (this.#commands === undefined) return undefined;
@@ -402,6 +412,16 @@ export class Confirmer {
       .filter((r): r is DocumentRecord => r !== undefined && (r.status === 'sent' || r.status === 'unconfirmed') && documentNameOf(r) === line.filename);
     return candidates.length === 1 ? candidates[0] : undefined;
   }
+}
+
+/**
+ * Whether a notice proven to be about `row`'s version is about another send of it than the one on its way: the
+ * document's metadata names another transaction ID, or (a document sent before the metadata named one) the notice
+ * is older than the send's message, which every notice about that send follows.
+ */
+export function isAboutAnotherSend(row: Pick<DocumentRecord, 'transactionId' | 'msgId'>, noticeTransactionId: string | undefined, noticeMsgId: string): boolean {
+  if (noticeTransactionId !== undefined && row.transactionId !== null) return noticeTransactionId !== String(row.transactionId);
+  return row.msgId !== null && compareIds(noticeMsgId, row.msgId) < 0;
 }
 
 /** The name the chatbot's listing shows for a document: a file's display name, or a page's URL. */

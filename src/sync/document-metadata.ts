@@ -17,6 +17,11 @@ export interface MetadataInput {
   link: string | undefined;
   /** The source's own metadata. */
   extra: Readonly<Record<string, string>>;
+  /**
+   * The send's transaction ID: which send of a version a document came from (a version sent again, after a failure
+   * or by `lanying-kb resend`, has the same sync ID), so that a notice read late is tied to its own send.
+   */
+  transactionId?: number | undefined;
 }
 
 /**
@@ -32,6 +37,7 @@ export function buildMetadata(input: MetadataInput): Record<string, string> {
   metadata.path = input.key;
   metadata.sha256 = input.hash;
   metadata.sync_id = syncIdOf(input.source, input.key, input.hash);
+  if (input.transactionId !== undefined) metadata.transaction_id = String(input.transactionId);
   metadata.managed_by = MANAGED_BY;
   return metadata;
 }

@@ -263,6 +263,9 @@ describe('StateStore', () => {
     expect(store.folderDigest('docs', 'a')).toBe(recorded ? 'da' : undefined);
     // Other folders are not concerned.
     expect(store.setFolderDigest('docs', 'b', 'db')).toBe(true);
+    // Its file skipped now (too large: the status of a document in the knowledge base is kept), it is left alone.
+    store.put({ ...newDocumentRecord('docs', 'a/x.md', 'file', 2), status, skipReason: 'larger than maxFileSize' });
+    expect(store.setFolderDigest('docs', 'a', 'da2')).toBe(true);
     store.close();
   });
 

@@ -37,6 +37,11 @@ describe('buildMetadata', () => {
       // (in the order the source gave them: an object keeps a key's first place)
       expected: { link: 'https://x.test/a', title: 'A guide', managed_by: 'lanying-kb', sync_id: tracking.sync_id, source: 'docs', path: 'guide/a.md', sha256: 'h1' },
     },
+    {
+      name: "the send's transaction ID after the sync ID, not to be overridden either",
+      fields: { transactionId: 9007199254740991, extra: { transaction_id: 'x' } } as Partial<typeof input>,
+      expected: { link: 'https://x.test/a', title: 'A guide', transaction_id: '9007199254740991', source: 'docs', path: 'guide/a.md', sha256: 'h1', sync_id: tracking.sync_id, managed_by: 'lanying-kb' },
+    },
   ])('$name', ({ fields, expected }) => {
     const metadata = buildMetadata({ ...input, ...fields } as Parameters<typeof buildMetadata>[0]);
     expect(metadata).toEqual(expected);

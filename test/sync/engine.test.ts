@@ -46,6 +46,7 @@ describe('sync engine: change detection', () => {
       path: 'guide/Intro Page.MD',
       sha256: sha('# Introduction\n\nHello.'),
       sync_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      transaction_id: String(message.transaction_id),
       managed_by: 'lanying-kb',
     });
     expect(JSON.parse(message.ext)).toEqual({ ai: { metadata: metadataOf(message) } });

@@ -1,6 +1,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resendDocuments } from '../../src/documents/resend.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { StateStore } from '../../src/state/store.js';
 import { ChatbotRefusedError } from '../../src/sync/confirm.js';
@@ -191,6 +192,49 @@ describe('confirmed ingestion', () => {
     const store = s.state();
     expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested' });
     store.close();
+  });
+
+  it('a document that failed to be ingested and whose file is skipped since (too large) leaves its folder to be skipped as unchanged', async () => {
+    const s = await setupSync({ sync: { ingestRetryDelay: 0 }, sources: (root) => [{ type: 'folder', name: 'docs', path: root, maxFileSize: 1000 }] });
+    writeFile(s.root, 'sub/a.md', 'v1');
+    writeFile(s.root, 'sub/b.md', 'b');
+    await syncSettled(s);
+    s.sandbox.setFaults([{ chatbot: 'fail', reason: 'exception', match: 'a.md', times: 1 }]);
+    writeFile(s.root, 'sub/a.md', 'v2');
+    expect((await syncSettled(s)).counts).toMatchObject({ changed: 1, ingestFailed: 1 });
+    writeFile(s.root, 'sub/a.md', 'x'.repeat(5000));
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 0, skipped: 1 });
+    await syncSettled(s);
+    const store = s.state();
+    expect(store.get('docs', 'sub/a.md')).toMatchObject({ status: 'ingest-failed', skipReason: expect.any(String) });
+    expect(store.folderDigest('docs', 'sub')).toBeDefined();
+    store.close();
+  });
+
+  it('a failure notice that comes after a document was sent again (lanying-kb resend) is tied to the send it is about, by its transaction ID', async () => {
+    const s = await setupSync({
+      sync: { confirmTimeout: '1s', ingestRetryDelay: 0 },
+      // The first send fails, but only after 3 s: the run has stopped waiting (unconfirmed).
+      sandbox: { faults: [{ chatbot: 'fail', reason: 'exception', match: 'a.md', times: 1 }, { chatbot: 'delay', match: 'a.md', delayMs: 3000, times: 1 }] },
+    });
+    writeFile(s.root, 'a.md', 'content');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    // Sent again (same version, same sync ID) and ingested; its notice comes after the first send's failure notice.
+    s.sandbox.setFaults([{ chatbot: 'delay', match: 'a.md', delayMs: 4000, times: 1 }]);
+    expect((await resendDocuments({ config: s.config, keys: ['a.md'] })).marked).toHaveLength(1);
+    await s.sandbox.idle();
+    const next = await syncSettled(s);
+    expect(next.counts).toMatchObject({ sent: 0, ingestFailed: 0 });
+    await syncSettled(s);
+    const store = s.state();
+    const row = store.get('docs', 'a.md');
+    const versions = store.kbVersions({ source: 'docs', key: 'a.md' });
+    store.close();
+    expect(s.sends()).toHaveLength(2);
+    expect(row).toMatchObject({ status: 'ingested' });
+    // The second send's copy is the document; the failed one was deleted.
+    expect(kbDocuments(s.sandbox).map((d) => d.docId)).toEqual([row?.docId]);
+    expect(versions.map((v) => v.state)).toEqual(['deleted']);
   });
 
   it('a refusal that holds for every document stops the run with a clear message (no document fails one by one)', async () => {
