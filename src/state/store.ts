@@ -170,12 +170,6 @@ const KB_VERSION_COLUMNS =
 const SELECT_COLUMNS = COLUMNS.map(([prop, col]) => (prop === col ? col : `${col} AS ${prop}`)).join(', ');
 
 /**
- * The documents of one folder (`documentsInDir`), read through the folder index. Left to choose, SQLite takes the
- * primary key (source, key) for `source = ?` and reads every document of the source for each folder: 42 ms instead of
- * 0.9 ms a folder at 100k documents, and a first re-sync of 100k files in 3,400 folders took 140 s instead of 2.
- * (A `WITHOUT ROWID` table's secondary index holds the primary key's columns: this one is (source, dir, key).)
- */
-/**
  * The statuses of a document that a run acts on even when its file looks the same (sent again, retried): a folder
  * holding one is never skipped as unchanged, unless its file is skipped now (`skip_reason`: too large, left out),
  * which keeps the status of a document in the knowledge base and leaves it alone until the file changes.
@@ -189,6 +183,13 @@ export const UNSETTLED_STATUSES: readonly DocumentStatus[] = ['pending', 'failed
 const SET_FOLDER_DIGEST_SQL = `INSERT INTO folders (source, dir, digest) SELECT @source, @dir, @digest
   WHERE NOT EXISTS (SELECT 1 FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir AND status IN (${UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ')}) AND skip_reason IS NULL)
   ON CONFLICT (source, dir) DO UPDATE SET digest = excluded.digest`;
+
+/**
+ * The documents of one folder (`documentsInDir`), read through the folder index. Left to choose, SQLite takes the
+ * primary key (source, key) for `source = ?` and reads every document of the source for each folder: 42 ms instead of
+ * 0.9 ms a folder at 100k documents, and a first re-sync of 100k files in 3,400 folders took 140 s instead of 2.
+ * (A `WITHOUT ROWID` table's secondary index holds the primary key's columns: this one is (source, dir, key).)
+ */
 export const DOCUMENTS_IN_DIR_SQL = `SELECT ${SELECT_COLUMNS} FROM documents INDEXED BY documents_by_dir WHERE source = @source AND dir = @dir`;
 /** `DOCUMENTS_IN_DIR_SQL` for the keys in [`from`, `to`) (an absent bound is open). */
 export const DOCUMENTS_IN_DIR_RANGE_SQL = `${DOCUMENTS_IN_DIR_SQL} AND (@from IS NULL OR key >= @from) AND (@to IS NULL OR key < @to)`;
