@@ -335,7 +335,7 @@ export class Confirmer {
       if (row.docId === notice.docId && row.status === 'ingested') return; // the same notice again
       if (row.status === 'ingested' && row.docId !== null) {
         // A second document of one version (a repeat the server did not drop): it is to go.
-        store.addKbVersion({ target: row.target, source: row.source, key: row.key, hash: row.uploadedHash, syncId: row.syncId, msgId: message.msgId, docId: notice.docId, state: 'delete', reason: `a second copy of document ${row.docId}`, createdAt: at, updatedAt: at });
+        store.addKbVersion(copyToDelete(row, notice.docId, message.msgId, `a second copy of document ${row.docId}`, at));
         return;
       }
       const next = ingestedRecord(row, notice.docId, at);
@@ -354,7 +354,7 @@ export class Confirmer {
         // conversation from its oldest awaited send); the send on its way may not. Taken for this one, the document
         // would be sent once more, and this send's copy, once ingested, would be nobody's. The failed copy goes.
         if (!store.kbVersions({ source: row.source, key: row.key }).some((v) => v.docId === notice.docId)) {
-          store.addKbVersion({ target: row.target, source: row.source, key: row.key, hash: row.uploadedHash ?? row.hash ?? '', syncId: row.syncId, msgId: null, docId: notice.docId, state: 'delete', reason: `an earlier send of it failed to be ingested: ${notice.reason}`, createdAt: at, updatedAt: at });
+          store.addKbVersion(copyToDelete(row, notice.docId, null, `an earlier send of it failed to be ingested: ${notice.reason}`, at));
         }
         return;
       }
@@ -412,6 +412,11 @@ export class Confirmer {
       .filter((r): r is DocumentRecord => r !== undefined && (r.status === 'sent' || r.status === 'unconfirmed') && documentNameOf(r) === line.filename);
     return candidates.length === 1 ? candidates[0] : undefined;
   }
+}
+
+/** Another copy of the row's version in the knowledge base (`docId`), recorded for the cleanup to delete. */
+function copyToDelete(row: DocumentRecord, docId: string, msgId: string | null, reason: string, at: number): RetiredVersion {
+  return { target: row.target, source: row.source, key: row.key, hash: row.uploadedHash, syncId: row.syncId, msgId, docId, state: 'delete', reason, createdAt: at, updatedAt: at };
 }
 
 /**
