@@ -365,4 +365,25 @@ export const BREAKS = [
     to: '  void noticeTransactionId;',
     tests: ['test/sync/notice-send.test.ts', 'test/sync/lifecycle.test.ts'],
   },
+  {
+    rule: "a copy whose metadata names the path a file left is found by its sync ID as the moved row's (a file moved before its send was confirmed)",
+    file: 'src/audit/compare.ts',
+    from: '    return moved?.source === source ? moved : atPath;',
+    to: '    return atPath;',
+    tests: ['test/audit/compare.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'the copy of a file that left its source before its send was confirmed is adoptable (then deleted with it), not an extra to guard',
+    file: 'src/audit/compare.ts',
+    from: "    const unconfirmedRemoved = r?.status === 'removed' && r.docId === null && of !== at;",
+    to: '    const unconfirmedRemoved = false;',
+    tests: ['test/audit/compare.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'the version a removed document replaced is deleted even when its last send was never confirmed (no document ID)',
+    file: 'src/sync/cleanup.ts',
+    from: "    (r) => r.status === 'removed' && (r.docId !== null || r.prevDocId !== null) &&",
+    to: "    (r) => r.status === 'removed' && r.docId !== null &&",
+    tests: ['test/sync/cleanup.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
 ];

@@ -99,6 +99,15 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
 
   const records = input.records.filter((r) => r.target === null || r.target === input.target);
   const byPath = new Map(records.map((r) => [`${r.source}\n${r.key}`, r]));
+  // A sync ID names the version a row sent (`syncIdOf` its source, key and content). A row keeps it when its file
+  // moves, so a copy whose metadata still names the old path is found by it (a move of a document never confirmed).
+  const bySyncId = new Map(records.filter((r) => r.syncId !== null && r.status !== 'deleted' && r.status !== 'skipped').map((r) => [r.syncId as string, r]));
+  const rowOf = (source: string, key: string | null, syncId: string | undefined): DocumentRecord | undefined => {
+    const atPath = key === null ? undefined : byPath.get(`${source}\n${key}`);
+    if (syncId === undefined || atPath?.syncId === syncId) return atPath;
+    const moved = bySyncId.get(syncId);
+    return moved?.source === source ? moved : atPath;
+  };
   // Documents already reported as unreadable (the survey loop reports the others).
   const unreadable = new Set<string>();
   const addUnreadable = (doc: SurveyedDocument & { state: 'unreadable' }, at: Pick<Finding, 'source' | 'key'>) => {
@@ -188,23 +197,29 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     }
     if (!input.checkedSources.has(source)) continue;
     ours++;
-    const r = key === null ? undefined : byPath.get(`${source}\n${key}`);
+    const r = rowOf(source, key, m.sync_id);
+    // A copy of the version a row sent is that row's, at the row's path (the metadata may name the path it left).
+    const of = r !== undefined && m.sync_id !== undefined && m.sync_id === r.syncId ? { source: r.source, key: r.key, docId: doc.docId } : at;
+    // The copy of a document that left its source before its send was confirmed: recorded, it is deleted with it.
+    const unconfirmedRemoved = r?.status === 'removed' && r.docId === null && of !== at;
     if (r === undefined || r.status === 'deleted' || r.status === 'skipped') {
       add({ kind: 'extra', ...at, detail: 'a lanying-kb document that the state does not track', prunable: true, guarded: true });
-    } else if (r.status === 'removed') {
+    } else if (r.status === 'removed' && !unconfirmedRemoved) {
       add({ kind: 'extra', ...at, detail: 'a version of a document that left its source', prunable: true, guarded: true });
-    } else if (m.sync_id !== undefined && m.sync_id === r.syncId) {
+    } else if (of !== at) {
       const recorded = view(r.docId);
+      const what = unconfirmedRemoved ? 'the version of a document that left its source, never confirmed' : 'the current version';
       if (r.docId === null || recorded?.state === 'gone' || (recorded?.state === 'present' && recorded.metadata.sync_id !== r.syncId)) {
         // The listing says how its ingestion went (the last 20 documents only): only a finished one is adopted.
-        if (doc.listedStatus === 'error') add({ kind: 'failed', ...at, detail: 'the current version, whose ingestion failed (status error in the listing): resend sends it again' });
-        else if (doc.listedStatus !== undefined && doc.listedStatus !== 'finish') add({ kind: 'pending', ...at, detail: `the current version, being ingested (status ${doc.listedStatus}): check --adopt records it once finished` });
-        else add({ kind: 'adoptable', ...at, detail: `the current version (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
+        if (doc.listedStatus === 'error' && unconfirmedRemoved) add({ kind: 'extra', ...of, detail: `${what}, whose ingestion failed (status error in the listing)`, prunable: true, guarded: true });
+        else if (doc.listedStatus === 'error') add({ kind: 'failed', ...of, detail: `${what}, whose ingestion failed (status error in the listing): resend sends it again` });
+        else if (doc.listedStatus !== undefined && doc.listedStatus !== 'finish') add({ kind: 'pending', ...of, detail: `${what}, being ingested (status ${doc.listedStatus}): check --adopt records it once finished` });
+        else add({ kind: 'adoptable', ...of, detail: `${what} (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it${unconfirmedRemoved ? '; it is then deleted as the document was' : ''})` });
       } else if (recorded?.state === 'unreadable') {
         // Maybe the only copy: nothing says the recorded document is still there.
-        add({ kind: 'unreadable', ...at, detail: `a copy of the current version, kept while document ${r.docId} cannot be read` });
+        add({ kind: 'unreadable', ...of, detail: `a copy of the current version, kept while document ${r.docId} cannot be read` });
       } else {
-        add({ kind: 'duplicate', ...at, detail: `a second copy of document ${r.docId}`, prunable: true, guarded: r.status !== 'ingested' });
+        add({ kind: 'duplicate', ...of, detail: `a second copy of document ${r.docId}`, prunable: true, guarded: r.status !== 'ingested' });
       }
     } else {
       // Proven replaced only when the row's own document was read and holds the current version.

@@ -15,7 +15,7 @@ import { CommandTimeoutError } from '../kb/channel.js';
 import { CommandNotRunError, commandsInFlight, type KbCommands } from '../kb/commands.js';
 import type { DocumentRecord, KbVersionRecord, StateStore } from '../state/store.js';
 import { MANAGED_BY } from './document-metadata.js';
-import { deletedRecord } from './transitions.js';
+import { deletedRecord, prevSyncIdOf } from './transitions.js';
 
 export interface DeletionPolicy {
   /** Delete documents that left their source (`onRemove: delete`). */
@@ -49,7 +49,10 @@ export function planDeletions(
 ): DeletionPlan {
   const versions = candidates.versions.filter((v) => v.state === 'delete' && v.docId !== null);
   if (!policy.deleteRemoved) return { versions, removed: [], blocked: undefined };
-  const removed = candidates.removed.filter((r) => r.status === 'removed' && r.docId !== null && (policy.removedDue === 'all' || (r.deleteAfter !== null && r.deleteAfter <= policy.now)));
+  // A document whose last send was never confirmed (no document ID) still has the version it replaced to delete.
+  const removed = candidates.removed.filter(
+    (r) => r.status === 'removed' && (r.docId !== null || r.prevDocId !== null) && (policy.removedDue === 'all' || (r.deleteAfter !== null && r.deleteAfter <= policy.now)),
+  );
   const reason = maxDeleteExceeded(removed.length, candidates.inKnowledgeBase, policy.maxDelete, 'left their sources');
   if (reason !== undefined) return { versions, removed: [], blocked: { removals: removed.length, total: candidates.inKnowledgeBase, reason } };
   return { versions, removed, blocked: undefined };
@@ -104,7 +107,8 @@ export async function runDeletions(
     report({ what: 'version', source: version.source, key: version.key, docId, ...result } as DeletionOutcome);
   };
   const deleteRemoved = async (row: DocumentRecord) => {
-    const docId = row.docId as string;
+    if (row.docId === null) return deleteReplaced(row);
+    const docId = row.docId;
     const result = await deleteDocument(deps.commands, docId, { syncId: row.syncId, failedIngestion: false }, deps.signal);
     if (result.result === 'deleted' || result.result === 'already-gone') {
       const at = deps.now();
@@ -116,6 +120,14 @@ export async function runDeletions(
         deps.store.put(deletedRecord(row, at));
       });
     }
+    report({ what: 'removed', source: row.source, key: row.key, docId, ...result } as DeletionOutcome);
+  };
+  // The version an unconfirmed send replaced goes; the row stays removed, so that the copy that send may have made is
+  // still tied by a late notice or by check --adopt, and then deleted the same way.
+  const deleteReplaced = async (row: DocumentRecord) => {
+    const docId = row.prevDocId as string;
+    const result = await deleteDocument(deps.commands, docId, { syncId: prevSyncIdOf(row), failedIngestion: false }, deps.signal);
+    if (result.result === 'deleted' || result.result === 'already-gone') deps.store.put({ ...row, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: deps.now() });
     report({ what: 'removed', source: row.source, key: row.key, docId, ...result } as DeletionOutcome);
   };
   await commandsInFlight([...plan.versions.map((v) => () => deleteVersion(v)), ...plan.removed.map((r) => () => deleteRemoved(r))], deps.signal);

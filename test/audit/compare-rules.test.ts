@@ -82,7 +82,9 @@ describe('what check prints for each finding', () => {
     ['a version without a recorded target', [row('a.md', { docId: 'u-1' })], [u1, present('u-90', ours('a.md', 'old-a.md'))], [version('a.md', { target: null })], ['to delete: replaced by document u-1']],
     ['another target\'s version found here', [row('a.md', { docId: 'u-1' })], [u1, present('u-90', ours('a.md', 'old-a.md'))], [version('a.md', { target: OTHER })], ['an old version (sync_id old-a.md; the current one is s-a.md)']],
     // A document whose metadata names no path is tracked by no row, not even one whose key reads "null".
-    ['no path in the metadata', [row('null', { docId: 'u-1' })], [present('u-1', ours('null', 's-null')), present('u-5', { managed_by: 'lanying-kb', source: 'docs', sync_id: 's-null' })], [], ['a lanying-kb document that the state does not track']],
+    ['no path in the metadata', [row('null', { docId: 'u-1' })], [present('u-1', ours('null', 's-null')), present('u-5', { managed_by: 'lanying-kb', source: 'docs', sync_id: 's-other' })], [], ['a lanying-kb document that the state does not track']],
+    // A sync ID names one version of one document (its source, path and content): the copy is that version's.
+    ['no path in the metadata, the sync ID of a tracked version', [row('null', { docId: 'u-1' })], [present('u-1', ours('null', 's-null')), present('u-5', { managed_by: 'lanying-kb', source: 'docs', sync_id: 's-null' })], [], ['a second copy of document u-1']],
     ['foreign', [], [present('u-5', ours('x.md', 's', 'elsewhere'))], [], ['a lanying-kb document of source "elsewhere", which this configuration does not have: left alone']],
     ['foreign without a source', [], [present('u-5', { managed_by: 'lanying-kb' })], [], ['a lanying-kb document of source "none", which this configuration does not have: left alone']],
     ['untracked', [], [present('u-5', ours('x.md', 's'))], [], ['a lanying-kb document that the state does not track']],

@@ -71,6 +71,19 @@ describe('compareWithKnowledgeBase', () => {
     ['a copy of a skipped row', [row('a.md', { status: 'skipped', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version of a removed row', [row('a.md', { status: 'removed', docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 'older'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['the unconfirmed current version, found', [row('a.md', { status: 'unconfirmed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['unconfirmed', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    // A row keeps the sync ID of the version it sent when its file moves: a copy whose metadata names the old path is
+    // the moved row's, found by that sync ID (a file moved while its send was never confirmed).
+    ['the unconfirmed version of a moved file, found under its old path', [row('new.md', { status: 'unconfirmed', docId: null, syncId: 's-old.md' })], [present('u-5', ours('old.md', 's-old.md'))], [], [['unconfirmed', 'new.md', null, false, false], ['adoptable', 'new.md', 'u-5', false, false]], 0, 0],
+    ['a copy of a moved, ingested file under its old path', [row('new.md', { docId: 'u-1', syncId: 's-old.md' })], [present('u-1', ours('new.md', 's-old.md')), present('u-5', ours('old.md', 's-old.md'))], [], [['duplicate', 'new.md', 'u-5', true, false]], 1, 0],
+    // Another source's row with that sync ID is not this document's.
+    ['a sync ID another source\'s row holds', [row('new.md', { source: 'web', status: 'unconfirmed', docId: null, syncId: 's-old.md' })], [present('u-5', ours('old.md', 's-old.md'))], [], [['unconfirmed', 'new.md', null, false, false], ['extra', 'old.md', 'u-5', true, true]], 0, 0],
+    // The row at the path wins when it holds the sync ID too.
+    ['a sync ID held at the path and by a moved row', [row('old.md', { status: 'unconfirmed', docId: null, syncId: 's-old.md' }), row('new.md', { status: 'unconfirmed', docId: null, syncId: 's-old.md' })], [present('u-5', ours('old.md', 's-old.md'))], [], [['unconfirmed', 'old.md', null, false, false], ['unconfirmed', 'new.md', null, false, false], ['adoptable', 'old.md', 'u-5', false, false]], 0, 0],
+    // A file that left its source while its send was never confirmed: its copy, once found, is recorded (then deleted with it).
+    ['the unconfirmed version of a removed file, found', [row('a.md', { status: 'removed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    ['the unconfirmed version of a removed file, failed', [row('a.md', { status: 'removed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'error')], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
+    ['the unconfirmed version of a removed file, being ingested', [row('a.md', { status: 'removed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'processing')], [], [['pending', 'a.md', 'u-5', false, false]], 0, 0],
+    ['an old version of a removed file never confirmed', [row('a.md', { status: 'removed', docId: null })], [present('u-5', ours('a.md', 'older'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     // Only a document whose ingestion finished (or that the listing does not show) is adopted.
     ['the unconfirmed current version, failed', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'error')], [], [['unconfirmed', 'a.md', null, false, false], ['failed', 'a.md', 'u-5', false, false]], 0, 0],
     ['the unconfirmed current version, being ingested', [row('a.md', { status: 'unconfirmed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'processing')], [], [['unconfirmed', 'a.md', null, false, false], ['pending', 'a.md', 'u-5', false, false]], 0, 0],

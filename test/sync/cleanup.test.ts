@@ -34,6 +34,11 @@ describe('planDeletions', () => {
     expect(planDeletions(candidates, policy({ removedDue: 'all' })).removed.map((r) => r.key)).toEqual(['due', 'later', 'exact', 'no-grace']);
   });
 
+  it('deletes the version a removed document replaced when its last send was never confirmed (no document ID)', () => {
+    const candidates = { versions: [], removed: [removed('unconfirmed', { docId: null, prevDocId: '1-old' }), removed('nothing', { docId: null, prevDocId: null })], inKnowledgeBase: 10 };
+    expect(planDeletions(candidates, policy()).removed.map((r) => r.key)).toEqual(['unconfirmed']);
+  });
+
   it('deletes no removed document with onRemove keep, but still old versions', () => {
     const plan = planDeletions({ versions: [version(1)], removed: [removed('due')], inKnowledgeBase: 10 }, policy({ deleteRemoved: false }));
     expect([plan.versions.length, plan.removed.length, plan.blocked]).toEqual([1, 0, undefined]);

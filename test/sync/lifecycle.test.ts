@@ -1,6 +1,7 @@
-import { renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkKnowledgeBase } from '../../src/audit/check.js';
 import { resendDocuments } from '../../src/documents/resend.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { StateStore } from '../../src/state/store.js';
@@ -404,6 +405,36 @@ describe('documents that left their sources are deleted, safely', () => {
       const pruned = await syncSettled(s, { prune: 'all' });
       expect(pruned.counts, JSON.stringify(fault)).toMatchObject({ removed: 1, deleted: 1 });
       expect(kbDocuments(s.sandbox), JSON.stringify(fault)).toEqual([]);
+    }
+  });
+
+  it('a file deleted or moved while its last send was never confirmed: the version it replaced is deleted, and check --adopt finds the unconfirmed copy, which is deleted or follows the file', async () => {
+    for (const how of ['deleted', 'moved'] as const) {
+      const s = await setupSync({ sync: { confirmTimeout: 1000 } });
+      writeFile(s.root, 'a.md', 'version 1');
+      await syncSettled(s);
+      writeFile(s.root, 'a.md', 'version 2, longer');
+      s.sandbox.setFaults([{ chatbot: 'lose_notice', match: 'a.md' }]);
+      expect((await syncSettled(s)).counts).toMatchObject({ changed: 1, unconfirmed: 1 });
+      s.sandbox.setFaults([]);
+      if (how === 'deleted') rmSync(path.join(s.root, 'a.md'));
+      else {
+        mkdirSync(path.join(s.root, 'guide'));
+        renameSync(path.join(s.root, 'a.md'), path.join(s.root, 'guide/b.md'));
+      }
+      const pruned = await syncSettled(s, { prune: 'all' });
+      // Version 1 goes either way: deleted with its file, or replaced by the moved version 2 once that is found.
+      expect(pruned.counts, how).toMatchObject(how === 'deleted' ? { removed: 1, deleted: 1 } : { moved: 1, deleted: 0 });
+      expect(kbDocuments(s.sandbox).map((d) => d.path).sort(), how).toEqual(how === 'deleted' ? ['a.md'] : ['a.md', 'a.md']);
+      const check = await checkKnowledgeBase({ config: s.config, adopt: true });
+      expect(check.knowledgeBases[0]?.adopted, how).toBe(1);
+      const settled = await syncSettled(s, { prune: 'all' });
+      expect(settled.counts.deleted, how).toBe(1);
+      if (how === 'deleted') expect(kbDocuments(s.sandbox)).toEqual([]);
+      else expect(kbDocuments(s.sandbox).map((d) => d.path)).toEqual(['guide/b.md']);
+      const store = s.state();
+      expect(store.get('docs', how === 'deleted' ? 'a.md' : 'guide/b.md')?.status, how).toBe(how === 'deleted' ? 'deleted' : 'ingested');
+      store.close();
     }
   });
 
