@@ -386,4 +386,25 @@ export const BREAKS = [
     to: "    (r) => r.status === 'removed' && r.docId !== null &&",
     tests: ['test/sync/cleanup.test.ts', 'test/sync/lifecycle.test.ts'],
   },
+  {
+    rule: 'the late notice of a document that left its source before its send was confirmed is still looked for',
+    file: 'src/sync/confirm.ts',
+    from: "    return [...store.withStatus('unconfirmed', since), ...removed].filter((r) => r.msgId !== null);",
+    to: "    void removed;\n    return store.withStatus('unconfirmed', since).filter((r) => r.msgId !== null);",
+    tests: ['test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'prune records what it deleted of a removed row without a document ID (the version it replaced, the unconfirmed copy): nothing is counted twice',
+    file: 'src/audit/prune.ts',
+    from: "        if (copy || row.prevDocId === docId) store.put(removedRowAfter(row, copy ? 'copy' : 'replaced', docId, at));",
+    to: '        void copy;',
+    tests: ['test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'a document that left its source keeps the version it replaced when its copy is tied (its removal deletes both)',
+    file: 'src/sync/transitions.ts',
+    from: "  if (row.status === 'removed') return {",
+    to: "  if (row.status === 'never') return {",
+    tests: ['test/sync/transitions.test.ts'],
+  },
 ];

@@ -105,8 +105,11 @@ function adoptDocuments(audit: TargetAudit, store: StateStore, options: { now: n
   const adopted: DocumentRecord[] = [];
   store.transaction(() => {
     for (const finding of audit.comparison.findings) {
-      if (finding.kind !== 'adoptable' || finding.docId === null) continue;
-      const row = rows.get(`${finding.source}\n${finding.key}`);
+      const row = finding.docId === null ? undefined : rows.get(`${finding.source}\n${finding.key}`);
+      // A copy of a document that left its source before its send was confirmed is recorded too (`removed`, found by
+      // its sync ID): the next sync deletes it with the document.
+      const copyOfRemoved = finding.kind === 'removed' && row?.status === 'removed' && row.docId === null;
+      if ((finding.kind !== 'adoptable' && !copyOfRemoved) || finding.docId === null) continue;
       // Two copies of one version: the first is adopted, the other is then a duplicate.
       if (!row || adopted.some((a) => a.source === row.source && a.key === row.key)) continue;
       const seen = audit.survey.documents.get(finding.docId);

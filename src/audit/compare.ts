@@ -211,10 +211,15 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
       const what = unconfirmedRemoved ? 'the version of a document that left its source, never confirmed' : 'the current version';
       if (r.docId === null || recorded?.state === 'gone' || (recorded?.state === 'present' && recorded.metadata.sync_id !== r.syncId)) {
         // The listing says how its ingestion went (the last 20 documents only): only a finished one is adopted.
-        if (doc.listedStatus === 'error' && unconfirmedRemoved) add({ kind: 'extra', ...of, detail: `${what}, whose ingestion failed (status error in the listing)`, prunable: true, guarded: true });
-        else if (doc.listedStatus === 'error') add({ kind: 'failed', ...of, detail: `${what}, whose ingestion failed (status error in the listing): resend sends it again` });
-        else if (doc.listedStatus !== undefined && doc.listedStatus !== 'finish') add({ kind: 'pending', ...of, detail: `${what}, being ingested (status ${doc.listedStatus}): check --adopt records it once finished` });
-        else add({ kind: 'adoptable', ...of, detail: `${what} (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it${unconfirmedRemoved ? '; it is then deleted as the document was' : ''})` });
+        if (doc.listedStatus === 'error') {
+          if (unconfirmedRemoved) add({ kind: 'extra', ...of, detail: `${what}, whose ingestion failed (status error in the listing)`, prunable: true, guarded: true });
+          else add({ kind: 'failed', ...of, detail: `${what}, whose ingestion failed (status error in the listing): resend sends it again` });
+        } else if (doc.listedStatus !== undefined && doc.listedStatus !== 'finish') {
+          add({ kind: 'pending', ...of, detail: `${what}, being ingested (status ${doc.listedStatus}): check --adopt records it once finished` });
+        } else if (unconfirmedRemoved) {
+          // Deleted by prune as the document it stands for would be; check --adopt records it, and the next sync deletes it.
+          add({ kind: 'removed', ...of, detail: `${what} (sync_id ${m.sync_id}): deleted by prune, or recorded by check --adopt and deleted by the next sync --prune`, prunable: true, guarded: true });
+        } else add({ kind: 'adoptable', ...of, detail: `${what} (sync_id ${m.sync_id}), not tied to its document yet (check --adopt records it)` });
       } else if (recorded?.state === 'unreadable') {
         // Maybe the only copy: nothing says the recorded document is still there.
         add({ kind: 'unreadable', ...of, detail: `a copy of the current version, kept while document ${r.docId} cannot be read` });

@@ -5,7 +5,7 @@ import { selectSources } from '../config/select-sources.js';
 import { UsageError } from '../errors.js';
 import { commandsInFlight, type KbCommands } from '../kb/commands.js';
 import { openRuntime } from '../runtime/open-runtime.js';
-import type { StateStore } from '../state/store.js';
+import type { DocumentRecord, StateStore } from '../state/store.js';
 import { deleteDocument } from '../sync/cleanup.js';
 import type { KnowledgeBaseTarget } from '../sync/target.js';
 import { deletedRecord } from '../sync/transitions.js';
@@ -113,10 +113,33 @@ async function carryOut(
 
 /** The state after document `docId` left the knowledge base: its version retired, or its removed row deleted. */
 function recordDeleted(audit: TargetAudit, store: StateStore, docId: string, at: number): void {
+  const seen = audit.survey.documents.get(docId);
+  const syncId = seen?.state === 'present' ? seen.metadata.sync_id : undefined;
   store.transaction(() => {
     for (const v of audit.versions) if (v.docId === docId) store.setKbVersionState(v.id, 'deleted', at);
-    for (const r of audit.records) if (r.docId === docId && r.status === 'removed') store.put(deletedRecord(r, at));
+    for (const r of audit.records) {
+      if (r.status !== 'removed') continue;
+      // Read again: another deletion of this prune (the row's other version) may have written it meanwhile.
+      const row = store.get(r.source, r.key);
+      if (row?.status !== 'removed') continue;
+      if (row.docId === docId) store.put(deletedRecord(row, at));
+      else if (row.docId === null) {
+        const copy = syncId !== undefined && syncId === row.syncId;
+        if (copy || row.prevDocId === docId) store.put(removedRowAfter(row, copy ? 'copy' : 'replaced', docId, at));
+      }
+    }
   });
+}
+
+/**
+ * A removed row that never learned its document ID (its last send was unconfirmed) after one of its two documents
+ * left the knowledge base: the version it replaced, or the copy its unconfirmed send made. It is deleted once neither
+ * is left; a copy deleted first is recorded as its document, which the next cleanup finds gone while it deletes the
+ * replaced version the usual way.
+ */
+function removedRowAfter(row: DocumentRecord, which: 'replaced' | 'copy', docId: string, at: number): DocumentRecord {
+  if (which === 'replaced') return { ...row, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: at };
+  return row.prevDocId === null ? deletedRecord(row, at) : { ...row, docId, updatedAt: at };
 }
 
 /** Versions to retire and removed rows whose documents the survey found gone are recorded as deleted. */
@@ -124,6 +147,10 @@ function settleGone(audit: TargetAudit, store: StateStore, at: number): void {
   const gone = (docId: string | null) => docId !== null && audit.survey.documents.get(docId)?.state === 'gone';
   store.transaction(() => {
     for (const v of audit.versions) if (v.state === 'delete' && gone(v.docId)) store.setKbVersionState(v.id, 'deleted', at);
-    for (const r of audit.records) if (r.status === 'removed' && (r.target === null || r.target === audit.key) && gone(r.docId)) store.put(deletedRecord(r, at));
+    for (const r of audit.records) {
+      if (r.status !== 'removed' || (r.target !== null && r.target !== audit.key)) continue;
+      if (gone(r.docId)) store.put(deletedRecord(r, at));
+      else if (r.docId === null && gone(r.prevDocId)) store.put(removedRowAfter(r, 'replaced', r.prevDocId as string, at));
+    }
   });
 }

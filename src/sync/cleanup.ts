@@ -128,7 +128,7 @@ export async function runDeletions(
     const docId = row.prevDocId as string;
     const result = await deleteDocument(deps.commands, docId, { syncId: prevSyncIdOf(row), failedIngestion: false }, deps.signal);
     if (result.result === 'deleted' || result.result === 'already-gone') deps.store.put({ ...row, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: deps.now() });
-    report({ what: 'removed', source: row.source, key: row.key, docId, ...result } as DeletionOutcome);
+    report({ what: 'version', source: row.source, key: row.key, docId, ...result } as DeletionOutcome);
   };
   await commandsInFlight([...plan.versions.map((v) => () => deleteVersion(v)), ...plan.removed.map((r) => () => deleteRemoved(r))], deps.signal);
   return outcomes;

@@ -148,7 +148,10 @@ export class Confirmer {
   /** Documents that became unconfirmed recently enough that a late notice of theirs is still looked for. */
   lateCandidates(): DocumentRecord[] {
     const { store, target, now } = this.#options;
-    return store.withStatus('unconfirmed', { target, sentAfter: now() - LATE_NOTICE_WINDOW_MS }).filter((r) => r.msgId !== null);
+    const since = { target, sentAfter: now() - LATE_NOTICE_WINDOW_MS };
+    // A document that left its source before its send was confirmed: its copy, once tied, is deleted with it.
+    const removed = store.withStatus('removed', since).filter((r) => r.docId === null);
+    return [...store.withStatus('unconfirmed', since), ...removed].filter((r) => r.msgId !== null);
   }
 
   /**
@@ -332,8 +335,10 @@ export class Confirmer {
     const at = now();
     let retire: RetiredVersion[];
     if (notice.ok) {
-      if (row.docId === notice.docId && row.status === 'ingested') return; // the same notice again
-      if (row.status === 'ingested' && row.docId !== null) {
+      // A document that left its source since it was sent is tied the same way (and stays removed).
+      const settled = row.status === 'ingested' || row.status === 'removed';
+      if (row.docId === notice.docId && settled) return; // the same notice again
+      if (settled && row.docId !== null) {
         // A second document of one version (a repeat the server did not drop): it is to go.
         store.addKbVersion(copyToDelete(row, notice.docId, message.msgId, `a second copy of document ${row.docId}`, at));
         return;

@@ -279,9 +279,11 @@ export function vanishedWrite(pending: DocumentRecord, previous: DocumentRecord 
 
 /** The chatbot confirmed the version on its way: `docId` is its document. The version it replaced is to go. */
 export function ingestedRecord(row: DocumentRecord, docId: string, now: number): { record: DocumentRecord; retire: RetiredVersion[] } {
+  // A document that left its source keeps the version it replaced: its removal deletes both, as `sync.onRemove` says.
+  if (row.status === 'removed') return { record: { ...row, docId, ingestedAt: now, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: now }, retire: [] };
   const retire: RetiredVersion[] = [];
   if (row.prevHash !== null) retire.push(retired(row, row.prevHash, row.prevDocId, row.prevSyncId, 'delete', `replaced by document ${docId}`, now));
-  const status = row.status === 'removed' || row.status === 'deleted' ? row.status : 'ingested';
+  const status = row.status === 'deleted' ? row.status : 'ingested';
   return {
     record: { ...row, status, docId, ingestedAt: now, ingestAttempts: 0, retryAfter: null, lastError: null, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: now },
     retire,

@@ -79,8 +79,10 @@ describe('compareWithKnowledgeBase', () => {
     ['a sync ID another source\'s row holds', [row('new.md', { source: 'web', status: 'unconfirmed', docId: null, syncId: 's-old.md' })], [present('u-5', ours('old.md', 's-old.md'))], [], [['unconfirmed', 'new.md', null, false, false], ['extra', 'old.md', 'u-5', true, true]], 0, 0],
     // The row at the path wins when it holds the sync ID too.
     ['a sync ID held at the path and by a moved row', [row('old.md', { status: 'unconfirmed', docId: null, syncId: 's-old.md' }), row('new.md', { status: 'unconfirmed', docId: null, syncId: 's-old.md' })], [present('u-5', ours('old.md', 's-old.md'))], [], [['unconfirmed', 'old.md', null, false, false], ['unconfirmed', 'new.md', null, false, false], ['adoptable', 'old.md', 'u-5', false, false]], 0, 0],
-    // A file that left its source while its send was never confirmed: its copy, once found, is recorded (then deleted with it).
-    ['the unconfirmed version of a removed file, found', [row('a.md', { status: 'removed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    // A file that left its source while its send was never confirmed: its copy, once found, is removed like the
+    // document (prune deletes it; check --adopt records it for the next sync to delete).
+    ['the unconfirmed version of a removed file, found', [row('a.md', { status: 'removed', docId: null })], [present('u-5', ours('a.md', 's-a.md'))], [], [['removed', 'a.md', 'u-5', true, true]], 0, 0],
+    ['the unconfirmed version of a removed file, finished', [row('a.md', { status: 'removed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'finish')], [], [['removed', 'a.md', 'u-5', true, true]], 0, 0],
     ['the unconfirmed version of a removed file, failed', [row('a.md', { status: 'removed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'error')], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],
     ['the unconfirmed version of a removed file, being ingested', [row('a.md', { status: 'removed', docId: null })], [listed('u-5', ours('a.md', 's-a.md'), 'processing')], [], [['pending', 'a.md', 'u-5', false, false]], 0, 0],
     ['an old version of a removed file never confirmed', [row('a.md', { status: 'removed', docId: null })], [present('u-5', ours('a.md', 'older'))], [], [['extra', 'a.md', 'u-5', true, true]], 0, 0],

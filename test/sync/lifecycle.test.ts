@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkKnowledgeBase } from '../../src/audit/check.js';
+import { pruneKnowledgeBase } from '../../src/audit/prune.js';
 import { resendDocuments } from '../../src/documents/resend.js';
 import type { Sandbox } from '../../src/sandbox/index.js';
 import { StateStore } from '../../src/state/store.js';
@@ -436,6 +437,48 @@ describe('documents that left their sources are deleted, safely', () => {
       expect(store.get('docs', how === 'deleted' ? 'a.md' : 'guide/b.md')?.status, how).toBe(how === 'deleted' ? 'deleted' : 'ingested');
       store.close();
     }
+  });
+
+  it('prune deletes both documents of files deleted while their last sends were unconfirmed, and the next sync has nothing left to count against maxDelete', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: 1000 } });
+    for (const f of ['a.md', 'b.md']) writeFile(s.root, f, `version 1 of ${f}`);
+    await syncSettled(s);
+    for (const f of ['a.md', 'b.md']) writeFile(s.root, f, `version 2 of ${f}, longer`);
+    s.sandbox.setFaults([{ chatbot: 'lose_notice', match: '*.md' }]);
+    expect((await syncSettled(s)).counts).toMatchObject({ changed: 2, unconfirmed: 2 });
+    s.sandbox.setFaults([]);
+    for (const f of ['a.md', 'b.md']) rmSync(path.join(s.root, f));
+    expect((await syncSettled(s)).counts).toMatchObject({ removed: 2, deleted: 0 });
+    // The versions they replaced (recorded), and the unconfirmed copies (found by their sync IDs; the status listing
+    // names them here), in either order: each row is deleted once both of its documents are gone.
+    expect((await pruneKnowledgeBase({ config: s.config })).deleted).toBe(4);
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox)).toEqual([]);
+    const store = s.state();
+    expect(store.list().map((r) => [r.key, r.status])).toEqual([
+      ['a.md', 'deleted'],
+      ['b.md', 'deleted'],
+    ]);
+    store.close();
+    s.config.sync.maxDelete.count = 1;
+    const after = await syncSettled(s, { prune: 'all' });
+    expect([after.outcome, after.counts.deleted, after.counts.deleteBlocked]).toEqual(['ok', 0, 0]);
+  });
+
+  it('the late notice of a file deleted before its send was confirmed ties its copy, which is then deleted with it', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s' }, sandbox: { faults: [{ chatbot: 'delay', match: 'a.md', delayMs: 2500 }] } });
+    writeFile(s.root, 'a.md', 'version 1');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    rmSync(path.join(s.root, 'a.md'));
+    expect((await s.sync()).counts).toMatchObject({ removed: 1, deleted: 0 });
+    await s.sandbox.idle();
+    // The notice came after both runs: the next one reads it, and deletes the copy with the document.
+    const pruned = await syncSettled(s, { prune: 'all' });
+    expect(pruned.counts).toMatchObject({ deleted: 1 });
+    expect(kbDocuments(s.sandbox)).toEqual([]);
+    const store = s.state();
+    expect(store.get('docs', 'a.md')?.status).toBe('deleted');
+    store.close();
   });
 
   it('a missing source folder deletes nothing', async () => {

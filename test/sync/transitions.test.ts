@@ -445,6 +445,9 @@ describe('after the send: failed, vanished, confirmed, failed to ingest, refused
   it('ingestedRecord: a first version retires nothing; a document that left its source keeps that status', () => {
     expect(ingestedRecord(row('a.md', { status: 'sent', docId: null }), 'd2', NOW)).toMatchObject({ record: { status: 'ingested' }, retire: [] });
     expect(ingestedRecord(row('a.md', { status: 'removed', docId: null }), 'd2', NOW).record).toMatchObject({ status: 'removed', docId: 'd2' });
+    // It keeps the version it replaced: its removal deletes both (as sync.onRemove says), whatever sync.onChange says.
+    const removed = row('a.md', { status: 'removed', docId: null, prevHash: 'h1', prevDocId: 'd1', prevSyncId: 's1' });
+    expect(ingestedRecord(removed, 'd2', NOW)).toEqual({ record: { ...removed, docId: 'd2', ingestedAt: NOW, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW }, retire: [] });
     expect(ingestedRecord(row('a.md', { status: 'deleted', docId: null }), 'd2', NOW).record).toMatchObject({ status: 'deleted', docId: 'd2' });
   });
 
