@@ -286,7 +286,17 @@ export class StateStore {
     this.#bySource = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ?`);
     this.#byDir = db.prepare(DOCUMENTS_IN_DIR_SQL);
     this.#byDirRange = db.prepare(DOCUMENTS_IN_DIR_RANGE_SQL);
-    this.#dirs = db.prepare('SELECT DISTINCT dir FROM documents WHERE source = ?').pluck();
+    // The distinct folders of a source, one index seek each (`documents_by_dir`): `SELECT DISTINCT dir` read every
+    // row's index entry, 20 ms at 100k documents in 2,500 folders against 5 ms (a loose index scan; `dir` is NOT NULL).
+    this.#dirs = db
+      .prepare(
+        `WITH RECURSIVE dirs(dir) AS (
+           SELECT (SELECT min(dir) FROM documents WHERE source = @source)
+           UNION ALL
+           SELECT (SELECT min(dir) FROM documents WHERE source = @source AND dir > dirs.dir) FROM dirs WHERE dirs.dir IS NOT NULL
+         ) SELECT dir FROM dirs WHERE dir IS NOT NULL`,
+      )
+      .pluck();
     this.#one = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE source = ? AND key = ?`);
     this.#byUploadedHash = db.prepare(`SELECT ${SELECT_COLUMNS} FROM documents WHERE uploaded_hash = ?`);
     this.#anyUploaded = db.prepare('SELECT 1 FROM documents WHERE uploaded_hash IS NOT NULL LIMIT 1').pluck();
@@ -398,7 +408,7 @@ export class StateStore {
 
   /** The folders (see `documentsInDir`) that hold documents of `source`. */
   dirsOf(source: string): string[] {
-    return this.#dirs.all(source) as string[];
+    return this.#dirs.all({ source }) as string[];
   }
 
   /** True when some document (of any source) has reached the knowledge base: moves and duplicates are possible. */

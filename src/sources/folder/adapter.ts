@@ -267,7 +267,11 @@ function overlaps(a: string, b: string): boolean {
 export function displayNameOf(key: string): string {
   const base = key.slice(key.lastIndexOf('/') + 1);
   const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) + base.slice(dot).toLowerCase() : base;
+  if (dot <= 0) return base;
+  // Every observed file gets one: most extensions are in lower case already, and then no new text is made.
+  const ext = base.slice(dot);
+  const lower = ext.toLowerCase();
+  return lower === ext ? base : base.slice(0, dot) + lower;
 }
 
 /** `linkBase` + the relative path, each segment percent-encoded. */
