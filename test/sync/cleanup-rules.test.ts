@@ -172,6 +172,38 @@ describe('runDeletions: what the state records', () => {
     ]);
   });
 
+  it('a removed document whose last send was never confirmed: the version it replaced is deleted (checked by its sync ID), and the row stays removed without it', async () => {
+    const { store, removed } = setup();
+    const unconfirmed = removed('a.md', { docId: null, prevHash: 'h0', prevSyncId: 's-old', prevDocId: 'd-old' });
+    const other = removed('b.md', { docId: null, prevHash: 'h0', prevSyncId: 's-old-b', prevDocId: 'd-old-b' });
+    const failing = removed('c.md', { docId: null, prevHash: 'h0', prevSyncId: 's-old-c', prevDocId: 'd-old-c' });
+    const gone = removed('d.md', { docId: null, prevHash: 'h0', prevSyncId: 's-old-d', prevDocId: 'd-old-d' });
+    // A version it replaced is no failed ingestion: without metadata it is not proven ours.
+    const bare = removed('e.md', { docId: null, prevHash: 'h0', prevSyncId: 's-old-e', prevDocId: 'd-old-e' });
+    const { commands, deleted } = fakeCommands({
+      'd-old': ours('s-old'),
+      'd-old-b': ours('s-newer'),
+      'd-old-c': metadataFailure('failed', 'busy'),
+      'd-old-d': metadataFailure('doc_id_not_exist'),
+      'd-old-e': { ok: true, metadata: {} },
+    });
+    const outcomes = await run(store, { versions: [], removed: [unconfirmed, other, failing, gone, bare], blocked: undefined }, commands);
+    expect(deleted).toEqual(['d-old']);
+    expect(outcomes.map((o) => [o.what, o.key, o.docId, o.result])).toEqual([
+      ['version', 'a.md', 'd-old', 'deleted'],
+      ['version', 'b.md', 'd-old-b', 'not-ours'],
+      ['version', 'c.md', 'd-old-c', 'failed'],
+      ['version', 'd.md', 'd-old-d', 'already-gone'],
+      ['version', 'e.md', 'd-old-e', 'not-ours'],
+    ]);
+    expect(store.get('docs', 'a.md')).toEqual({ ...unconfirmed, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: NOW });
+    expect(store.get('docs', 'd.md')).toEqual({ ...gone, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: NOW });
+    expect(store.get('docs', 'b.md')).toEqual(other);
+    expect(store.get('docs', 'c.md')).toEqual(failing);
+    expect(store.get('docs', 'e.md')).toEqual(bare);
+    expect(store.kbVersions()).toEqual([]);
+  });
+
   it('a removed document not ours (another version, or not lanying-kb\'s) or whose deletion failed stays removed', async () => {
     const { store, removed } = setup();
     const rows = [removed('a.md', { prevDocId: 'd-old', prevSyncId: 'x' }), removed('b.md'), removed('c.md')];
