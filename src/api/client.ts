@@ -18,6 +18,7 @@ import { Rosters } from './resources/rosters.js';
 import { Users } from './resources/users.js';
 import { parseResponseJson, stringifyJson, UnsafeIntegerInResponse } from './response-json.js';
 import { isRetryable, parseRetryAfter, retryDelay, sleep as defaultSleep } from './retry.js';
+import { followAbort } from '../util/abort.js';
 
 export interface LanyingClientOptions {
   /** The app's API endpoint, e.g. `https://s-1-3-s-api.maximtop.cn`. */
@@ -196,9 +197,19 @@ export class LanyingClient implements ApiTransport {
     if (spec.signal?.aborted) throw new AbortedError(spec.describe);
     const timer = new AbortController();
     const timeout = setLongTimeout(() => timer.abort(), timeoutMs);
-    const signal = spec.signal ? AbortSignal.any([spec.signal, timer.signal]) : timer.signal;
-    // Building the body may fail on a local file: that error is the caller's, not a connection failure.
-    const built = spec.body ? await spec.body() : undefined;
+    // Not `AbortSignal.any`: the caller's signal (a run's) outlives millions of requests (src/util/abort.ts).
+    const { signal, release } = followAbort([spec.signal, timer.signal]);
+    try {
+      // Building the body may fail on a local file: that error is the caller's, not a connection failure.
+      const built = spec.body ? await spec.body() : undefined;
+      return await this.#request(spec, built, signal, timer.signal, timeoutMs);
+    } finally {
+      timeout.clear();
+      release();
+    }
+  }
+
+  async #request(spec: RawCallSpec, built: Awaited<ReturnType<NonNullable<RawCallSpec['body']>>> | undefined, signal: AbortSignal, timer: AbortSignal, timeoutMs: number): Promise<RawResponse> {
     try {
       const { request } = await loadUndici();
       const res = await request(spec.url, {
@@ -212,11 +223,9 @@ export class LanyingClient implements ApiTransport {
       return { status: res.statusCode, headers: res.headers, text };
     } catch (error) {
       if (spec.signal?.aborted) throw new AbortedError(spec.describe);
-      if (timer.signal.aborted) throw new TimeoutError(spec.describe, timeoutMs);
+      if (timer.aborted) throw new TimeoutError(spec.describe, timeoutMs);
       if (isLocalReadError(error)) throw error;
       throw new ConnectionError(spec.describe, describeNetworkError(error), { cause: error });
-    } finally {
-      timeout.clear();
     }
   }
 

@@ -9,6 +9,7 @@ import PQueue from 'p-queue';
 import { COMMANDS_IN_FLIGHT, CommandRefusedError, type KbCommands } from '../kb/commands.js';
 import { bluevectorStatusCommand } from '../protocol/kb-commands.js';
 import type { StatusDocument } from '../protocol/kb-command-replies.js';
+import { followAbort } from '../util/abort.js';
 
 /** One document ID, as the chatbot answered `metadata get` for it. */
 export type SurveyedDocument =
@@ -93,7 +94,7 @@ export async function surveyKnowledgeBase(commands: KbCommands, options: SurveyO
   // The first failure stops the survey: the reads in flight are abandoned and no other one starts (a walk has one
   // per document ID, each of which would wait out sync.commandTimeout once the chatbot stopped answering).
   const stop = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const { signal, release } = followAbort([options.signal, stop.signal]);
   let done = 0;
   const reads = queue.addAll(
     [...ids].map((docId) => async () => {
@@ -112,6 +113,8 @@ export async function surveyKnowledgeBase(commands: KbCommands, options: SurveyO
     queue.clear();
     await queue.onIdle();
     throw error;
+  } finally {
+    release();
   }
   return { total: status.totalDocuments, listed: status.documents, documents, walked: options.walk };
 }

@@ -12,6 +12,7 @@ import { LanyingKbError } from '../errors.js';
 import { readBotExt } from '../protocol/bot-ext.js';
 import { sleep } from '../util/timers.js';
 import { formatDuration } from '../util/units.js';
+import { followAbort } from '../util/abort.js';
 
 /** A message the chatbot sent to the admin. */
 export interface ChatbotMessage {
@@ -128,7 +129,7 @@ export class KbChannel {
     this.#kick?.();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
-    const stop = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    const { signal: stop, release } = followAbort([options.signal, deadline.signal]);
     try {
       return await Promise.race([
         answer,
@@ -140,6 +141,7 @@ export class KbChannel {
       ]);
     } finally {
       clearTimeout(timer);
+      release();
       this.#waiters.delete(msgId);
     }
   }

@@ -22,6 +22,7 @@ import type { MoveDecision, MoveLookups } from './moves.js';
 import { planBatch } from './plan.js';
 import { ReportBuilder, type ReportEntry, type SyncOutcome, type SyncReport } from './report.js';
 import { type KnowledgeBaseTarget, targetKey, targetOf } from './target.js';
+import { followAbort } from '../util/abort.js';
 
 /** What the engine tells its caller while it works: for progress bars, logs and metrics. */
 export type SyncEvent =
@@ -292,7 +293,8 @@ export class SyncEngine {
     const downloadDir = mkdtempSync(path.join(tmpdir(), 'lanying-kb-'));
     const abort = new AbortController();
     this.#runs.add(abort);
-    const signal = run.signal ? AbortSignal.any([run.signal, abort.signal]) : abort.signal;
+    // Not `AbortSignal.any`: a daemon's signal outlives all its runs (src/util/abort.ts).
+    const { signal, release: releaseSignal } = followAbort([run.signal, abort.signal]);
     const report = new ReportBuilder({ collect: run.collectEntries, listUnchanged: run.listUnchanged, onEntry: run.onEntry });
     const sends = new SendTracker(this.#onEvent, report);
     const active = { startedAt: started, report, entries: run.collectEntries || report.streams ? new Map<string, ReportEntry>() : undefined };
@@ -378,6 +380,7 @@ export class SyncEngine {
       rmSync(downloadDir, { recursive: true, force: true });
       this.#runs.delete(abort);
       this.#activeReports.delete(active);
+      releaseSignal();
     }
 
     report.flush();

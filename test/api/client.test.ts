@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { LanyingClient } from '../../src/api/client.js';
@@ -190,6 +191,20 @@ describe('LanyingClient against the sandbox', () => {
     const started = Date.now();
     expect(await pending).toBeInstanceOf(AbortedError);
     expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('leaves nothing on the caller\'s signal once a request is over (a run\'s signal outlives millions of them)', async () => {
+    const sandbox = await useSandbox();
+    const { client } = clientFor(sandbox);
+    const [alice] = await registerUsers(client, ['alice']);
+    const run = new AbortController();
+    for (let i = 0; i < 20; i++) await client.users.profile({ actAs: alice as number, signal: run.signal });
+    // A failed attempt and its retry, and a request that fails for good.
+    sandbox.setFaults([{ route: 'GET /user/profile', status: 500, times: 1 }]);
+    await client.users.profile({ actAs: alice as number, signal: run.signal });
+    sandbox.setFaults([{ route: 'GET /user/profile', status: 403 }]);
+    await caught(client.users.profile({ actAs: alice as number, signal: run.signal }));
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
   });
 
   it('keeps the token out of every error text, toJSON and inspect output', async () => {

@@ -12,6 +12,7 @@ import { FetchError } from '../../errors.js';
 import { createGuardedAgent, findBlockedAddressError, isGuarded } from './address-guard.js';
 import { deadlineSignal } from '../../util/timers.js';
 import { USER_AGENT } from '../../version.js';
+import { followAbort } from '../../util/abort.js';
 
 /** How a URL is fetched. */
 export interface FetchOptions {
@@ -68,7 +69,7 @@ export async function withDeadline<T>(
 ): Promise<T> {
   if (options.signal?.aborted) throw new FetchError(url, 'aborted', { transient: true, cause: options.signal.reason });
   const deadline = deadlineSignal(options.timeoutMs, () => new Error(`timed out after ${options.timeoutMs} ms`));
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const { signal, release } = followAbort([options.signal, deadline.signal]);
   let status: number | undefined;
   try {
     return await fn(signal, (s) => {
@@ -97,6 +98,7 @@ export async function withDeadline<T>(
     throw new FetchError(url, `connection failed: ${describe(error)}`, { ...withStatus, transient: true, cause: error });
   } finally {
     deadline.clear();
+    release();
   }
 }
 
