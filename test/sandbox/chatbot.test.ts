@@ -261,7 +261,11 @@ describe('file documents', () => {
       ['5', '中文.txt', 'finish', undefined],
     ]);
     expect(docs.every((d) => Object.keys(d.metadata).length === 0 && d.archive === 'bundle.zip')).toBe(true);
-    expect(notices(s, admin)).toEqual([ok(docs[2]!.doc_id)]);
+    // One notice, for whichever member finished first: the vendor processes each member as a task of its own
+    // (lanying_tasks.py:136-138), and so does the sandbox, so the order varies (it failed once on a busy machine).
+    const sent = notices(s, admin);
+    expect(sent).toHaveLength(1);
+    expect(docs.slice(2).map((d) => ok(d.doc_id))).toContainEqual(sent[0]);
   });
 
   it('sends no notice and lists nothing for an empty or corrupt zip; only bad_ext entries for an all-unsupported one', async () => {
