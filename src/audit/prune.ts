@@ -8,7 +8,7 @@ import { openRuntime } from '../runtime/open-runtime.js';
 import type { DocumentRecord, StateStore } from '../state/store.js';
 import { deleteDocument } from '../sync/cleanup.js';
 import type { KnowledgeBaseTarget } from '../sync/target.js';
-import { deletedRecord } from '../sync/transitions.js';
+import { deletedRecord, replacedVersionDeleted } from '../sync/transitions.js';
 import { auditEach, type TargetAudit } from './audit-target.js';
 import type { Finding } from './compare.js';
 import { planPrune, type PrunePlan } from './prune-plan.js';
@@ -138,7 +138,7 @@ function recordDeleted(audit: TargetAudit, store: StateStore, docId: string, at:
  * replaced version the usual way.
  */
 function removedRowAfter(row: DocumentRecord, which: 'replaced' | 'copy', docId: string, at: number): DocumentRecord {
-  if (which === 'replaced') return { ...row, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: at };
+  if (which === 'replaced') return replacedVersionDeleted(row, at);
   return row.prevDocId === null ? deletedRecord(row, at) : { ...row, docId, updatedAt: at };
 }
 

@@ -15,7 +15,7 @@ import { CommandTimeoutError } from '../kb/channel.js';
 import { CommandNotRunError, commandsInFlight, type KbCommands } from '../kb/commands.js';
 import type { DocumentRecord, KbVersionRecord, StateStore } from '../state/store.js';
 import { MANAGED_BY } from './document-metadata.js';
-import { deletedRecord, prevSyncIdOf } from './transitions.js';
+import { deletedRecord, prevSyncIdOf, replacedVersionDeleted } from './transitions.js';
 
 export interface DeletionPolicy {
   /** Delete documents that left their source (`onRemove: delete`). */
@@ -127,7 +127,7 @@ export async function runDeletions(
   const deleteReplaced = async (row: DocumentRecord) => {
     const docId = row.prevDocId as string;
     const result = await deleteDocument(deps.commands, docId, { syncId: prevSyncIdOf(row), failedIngestion: false }, deps.signal);
-    if (result.result === 'deleted' || result.result === 'already-gone') deps.store.put({ ...row, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: deps.now() });
+    if (result.result === 'deleted' || result.result === 'already-gone') deps.store.put(replacedVersionDeleted(row, deps.now()));
     report({ what: 'version', source: row.source, key: row.key, docId, ...result } as DeletionOutcome);
   };
   await commandsInFlight([...plan.versions.map((v) => () => deleteVersion(v)), ...plan.removed.map((r) => () => deleteRemoved(r))], deps.signal);

@@ -342,6 +342,11 @@ export function unconfirmedRecord(row: DocumentRecord, reason: string, now: numb
   return { ...row, status: 'unconfirmed', lastError: reason, updatedAt: now };
 }
 
+/** The version it replaced was deleted from the knowledge base (it left its source before its last send was confirmed). */
+export function replacedVersionDeleted(row: DocumentRecord, now: number): DocumentRecord {
+  return { ...row, prevHash: null, prevDocId: null, prevSyncId: null, updatedAt: now };
+}
+
 /** Its document was deleted from the knowledge base (it had left its source). */
 export function deletedRecord(row: DocumentRecord, now: number): DocumentRecord {
   return { ...row, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, prevSyncId: null, metadataPendingSince: null, updatedAt: now };
