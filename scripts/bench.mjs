@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: the sync benchmarks of lanying-kb (see docs/BENCHMARKS.md for what they measure).
  *
- *   node scripts/bench.mjs [--quick] [--large] [--only a,b,...] [--out DIR] [--keep]
+ *   node scripts/bench.mjs [--quick] [--large] [--only a,b,...] [--shapes LIST] [--sizes LIST] [--out DIR] [--keep]
  *
  *   --quick        smoke run: 10k files only, fewer repetitions; writes to bench-out/ unless --out is given
  *   --large        the scaling benchmark (h) also at 1M files per tree shape (hours: first syncs of a million files;
@@ -10,6 +10,10 @@
  *   --only LIST    run these benchmarks only (letters or ids: a/noop, b/hash, c/send, d/memory, e/daemon-latency,
  *                  f/daemon-idle-cpu, g/daemon-rss, h/scaling); results of the others already in DIR/benchmarks.json are kept,
  *                  each with the date and commit it was measured at (a quick run never writes over a full one)
+ *   --shapes LIST  (h) on these tree shapes only (flat, nested, one-folder)
+ *   --sizes LIST   (h) at these sizes only (files: 10k, 100k, 1M or numbers). With --shapes or --sizes, the cells of
+ *                  (h) measured now replace the same shape and size in DIR/benchmarks.json and the others are kept,
+ *                  each with its own commit and date: the million-file rows can be run one shape at a time
  *   --out DIR      where benchmarks.json and BENCHMARKS.md go (default docs/, or bench-out/ with --quick)
  *   --keep         keep the temporary folder (generated trees, configs, profiles) for inspection
  *
@@ -29,20 +33,30 @@ import { selectBenchmarks } from './bench/registry.mjs';
 import { renderReport } from './bench/report.mjs';
 
 function parseArgs(argv) {
-  const args = { quick: false, large: false, only: [], out: undefined, keep: false };
+  const args = { quick: false, large: false, only: [], shapes: [], sizes: [], out: undefined, keep: false };
+  const list = (a, i) => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--large') args.large = true;
     else if (a === '--keep') args.keep = true;
     else if (a === '--only' || a.startsWith('--only=')) args.only.push(...(a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+    else if (a === '--shapes' || a.startsWith('--shapes=')) args.shapes.push(...list(a, a.includes('=') ? i : ++i));
+    else if (a === '--sizes' || a.startsWith('--sizes=')) args.sizes.push(...list(a, a.includes('=') ? i : ++i).map(parseSize));
     else if (a === '--out' || a.startsWith('--out=')) args.out = a.includes('=') ? a.slice(6) : argv[++i];
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/bench.mjs [--quick] [--large] [--only a,b,c,d,e,f,g,h] [--out DIR] [--keep]');
+      console.log('usage: node scripts/bench.mjs [--quick] [--large] [--only a,b,c,d,e,f,g,h] [--shapes flat,nested,one-folder] [--sizes 10k,100k,1M] [--out DIR] [--keep]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
   return args;
+}
+
+/** `10k`, `1M` or a number of files. */
+function parseSize(text) {
+  const m = /^(\d+)([kKmM]?)$/.exec(text);
+  if (!m) throw new Error(`--sizes: ${text} is not a number of files (10k, 100k, 1M or a number)`);
+  return Number(m[1]) * (m[2] === '' ? 1 : /k/i.test(m[2]) ? 1_000 : 1_000_000);
 }
 
 const args = parseArgs(process.argv.slice(2));
@@ -72,7 +86,7 @@ refuseQuickOverFull(readResults());
 
 const started = performance.now();
 const log = (line) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
-const ctx = new BenchContext({ quick: args.quick, large: args.large, log, keep: args.keep, outDir });
+const ctx = new BenchContext({ quick: args.quick, large: args.large, log, keep: args.keep, outDir, shapes: args.shapes, scaleSizes: args.sizes, previous: readResults() });
 
 let closing;
 const close = () => (closing ??= ctx.close());
@@ -84,6 +98,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 const machine = describeMachine(REPO_ROOT, ctx.tmp);
+/** The commit measured (each cell of (h) carries it: a partial run keeps cells of other commits). */
+ctx.commit = machine.commit;
 log(`${machine.cpuModel}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}; temporary folder ${ctx.tmp}`);
 log(`running ${benchmarks.map((b) => `(${b.letter}) ${b.id}`).join(', ')}${args.quick ? ' (quick)' : ''}`);
 
@@ -136,7 +152,7 @@ const data = {
   quick: args.quick,
   machine,
   durationMs: Math.round(performance.now() - started),
-  options: { only: args.only, runs: ctx.runs, sizes: ctx.sizes, large: args.large, scaleSizes: ctx.scaleSizes },
+  options: { only: args.only, runs: ctx.runs, sizes: ctx.sizes, large: args.large, scaleSizes: ctx.scaleSizes, ...(args.shapes.length ? { shapes: args.shapes } : {}) },
   results,
 };
 fs.writeFileSync(jsonFile, `${JSON.stringify(data, null, 2)}\n`);

@@ -17,14 +17,23 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'bundle', 'lanying-kb.js');
 
 export class BenchContext {
-  /** @param {{ quick: boolean, log: (line: string) => void, keep?: boolean, large?: boolean, outDir?: string }} options */
-  constructor({ quick, log, keep = false, large = false, outDir = REPO_ROOT }) {
+  /**
+   * @param {{ quick: boolean, log: (line: string) => void, keep?: boolean, large?: boolean, outDir?: string, shapes?: string[], scaleSizes?: number[], previous?: object }} options
+   * `shapes` and `scaleSizes` narrow the scaling benchmark (h) to some of its cells; `previous` is the results file as
+   * it was before this run (the cells of (h) not measured now are kept from it).
+   */
+  constructor({ quick, log, keep = false, large = false, outDir = REPO_ROOT, shapes = [], scaleSizes = [], previous }) {
     this.quick = quick;
     this.large = large;
     /** Where the report and its figures go. */
     this.outDir = outDir;
     /** Tree sizes (files) of the scaling benchmark: 1M only with `--large` (a first sync of a million files takes hours). */
-    this.scaleSizes = quick ? [10_000] : large ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+    this.scaleSizes = scaleSizes.length ? scaleSizes : quick ? [10_000] : large ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+    /** Tree shapes of the scaling benchmark (all when empty). */
+    this.scaleShapes = shapes;
+    /** Whether (h) measures only some of its cells (the others are kept from the results file). */
+    this.scalePartial = shapes.length > 0 || scaleSizes.length > 0;
+    this.previous = previous?.quick === quick ? previous : undefined;
     this.log = log;
     this.keep = keep;
     this.node = process.execPath;

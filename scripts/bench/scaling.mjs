@@ -30,17 +30,19 @@ export default {
     `and flat within ${Math.round((FLAT_WITHIN - 1) * 100)} % from 10k to 1M; the no-op re-sync at most ${FIND_GOAL}x \`find\` and at least ${RCLONE_GOAL}x faster than rclone's no-op \`copy\`, at 100k and 1M`,
   async run(ctx) {
     const rclone = ctx.rclone();
-    const shapes = Object.keys(SHAPES);
-    const sizes = ctx.scaleSizes;
+    const unknown = ctx.scaleShapes.filter((s) => !SHAPES[s]);
+    if (unknown.length) throw new Error(`--shapes: ${unknown.join(', ')} is not a tree shape (${Object.keys(SHAPES).join(', ')})`);
+    const shapes = ctx.scaleShapes.length ? ctx.scaleShapes : Object.keys(SHAPES);
+    const measuredSizes = ctx.scaleSizes;
     const runs = ctx.quick ? 1 : 3;
     /** @type {Record<string, Record<number, object>>} */
     const cells = {};
     for (const shape of shapes) {
       cells[shape] = {};
-      for (const files of sizes) {
+      for (const files of measuredSizes) {
         const load = [os.loadavg()[0]];
         const tree = ctx.shapedTree(shape, files, LARGE_FILES);
-        const cell = { shape, files: tree.files, bytes: tree.bytes, folders: tree.folders, largeFiles: tree.largeFiles };
+        const cell = { shape, files: tree.files, bytes: tree.bytes, folders: tree.folders, largeFiles: tree.largeFiles, commit: ctx.commit, measuredAt: new Date().toISOString(), node: process.version };
         // The first sync: its own sandbox (stopped afterwards: a million messages weigh on its process, not ours).
         const sandbox = await ctx.startSandbox();
         const stateDir = path.join(ctx.tmp, `state-${shape}-${files}`);
@@ -120,10 +122,34 @@ export default {
         ctx.dropShapedTree(shape, files);
       }
     }
-    const figures = writeFigures(ctx, cells, sizes);
-    return render({ cells, sizes, rclone, figures, ctx });
+    const { cells: all, sizes } = ctx.scalePartial ? withEarlierCells(ctx.previous?.results?.scaling, cells) : { cells, sizes: measuredSizes };
+    const figures = writeFigures(ctx, all, sizes);
+    return render({ cells: all, sizes, rclone, figures, ctx });
   },
 };
+
+/**
+ * A partial run (`--shapes`, `--sizes`): the cells measured now over those of the last result, each cell keeping the
+ * commit and date it was measured at (cells from before cells carried them: the result's).
+ */
+export function withEarlierCells(previous, fresh) {
+  const cells = {};
+  for (const [shape, bySize] of Object.entries(previous?.raw?.cells ?? {})) {
+    cells[shape] = {};
+    for (const [n, c] of Object.entries(bySize)) cells[shape][n] = { ...c, commit: c.commit ?? previous.commit, measuredAt: c.measuredAt ?? previous.measuredAt };
+  }
+  for (const [shape, bySize] of Object.entries(fresh)) Object.assign((cells[shape] ??= {}), bySize);
+  const sizes = [...new Set(Object.values(cells).flatMap((bySize) => Object.keys(bySize).map(Number)))].sort((a, b) => a - b);
+  // In the order of SHAPES, whatever order the runs came in.
+  const ordered = Object.fromEntries(Object.keys(SHAPES).filter((s) => cells[s]).map((s) => [s, cells[s]]));
+  return { cells: ordered, sizes };
+}
+
+/** The commits a goal row's cells were measured at, each once. */
+function commitsCell(commits) {
+  const distinct = [...new Set((commits ?? []).filter(Boolean))];
+  return distinct.length ? distinct.map((c) => `\`${c}\``).join(' / ') : '—';
+}
 
 function ratioOf(a, b) {
   return b.wallMs.median > 0 ? round(a.wallMs.median / b.wallMs.median, 2) : null;
@@ -183,26 +209,29 @@ function render({ cells, sizes, rclone, figures, ctx }) {
       const c = cellAt(100_000) ?? (ctx.quick ? cellAt(largest) : undefined);
       if (c) {
         const mib = c[kind].maxRssKb / 1024;
-        goals.push({ shape, what: `${label} peak RSS at ${c.files.toLocaleString('en')} files${c.files === 100_000 ? '' : ' (goal is for 100k)'}`, goal: `≤ ${RSS_GOAL_MIB} MiB`, measured: `${Math.round(mib)} MiB`, met: mib <= RSS_GOAL_MIB, load: c.loadAverage });
+        goals.push({ shape, what: `${label} peak RSS at ${c.files.toLocaleString('en')} files${c.files === 100_000 ? '' : ' (goal is for 100k)'}`, goal: `≤ ${RSS_GOAL_MIB} MiB`, measured: `${Math.round(mib)} MiB`, met: mib <= RSS_GOAL_MIB, load: c.loadAverage, commits: [c.commit] });
       }
-      const measured = sizes.filter((n) => bySize[n]).map((n) => bySize[n][kind].maxRssKb);
+      const present = sizes.filter((n) => bySize[n]);
+      const measured = present.map((n) => bySize[n][kind].maxRssKb);
       if (measured.length > 1) {
         const spread = Math.max(...measured) / Math.min(...measured);
-        const span = `${Math.min(...sizes).toLocaleString('en')} to ${largest.toLocaleString('en')}`;
+        const top = Math.max(...present);
+        const span = `${Math.min(...present).toLocaleString('en')} to ${top.toLocaleString('en')}`;
         goals.push({
           shape,
-          what: `${label} peak RSS flat from ${span} files${largest < 1_000_000 ? ' (the goal is 10k to 1M: run with --large)' : ''}`,
+          what: `${label} peak RSS flat from ${span} files${top < 1_000_000 ? ' (the goal is 10k to 1M: run with --large)' : ''}`,
           goal: `max / min ≤ ${FLAT_WITHIN}`,
           measured: `${fmtRatio(round(spread, 2))} (${measured.map((kb) => `${kb2mib(kb)}`).join(' / ')} MiB)`,
           met: spread <= FLAT_WITHIN,
-          load: bySize[largest]?.loadAverage,
+          load: bySize[top]?.loadAverage,
+          commits: present.map((n) => bySize[n].commit),
         });
       }
     }
     for (const n of goalSizes.length ? goalSizes : ctx.quick ? [largest] : []) {
       const c = cellAt(n);
       if (!c) continue;
-      goals.push({ shape, what: `no-op vs find at ${n.toLocaleString('en')} files`, goal: `≤ ${FIND_GOAL}x`, measured: `${fmtRatio(c.findRatio)} (${fmtMs(c.noop.wallMs.median)} vs ${fmtMs(c.find.wallMs.median)})`, met: c.findRatio <= FIND_GOAL, load: c.loadAverage });
+      goals.push({ shape, what: `no-op vs find at ${n.toLocaleString('en')} files`, goal: `≤ ${FIND_GOAL}x`, measured: `${fmtRatio(c.findRatio)} (${fmtMs(c.noop.wallMs.median)} vs ${fmtMs(c.find.wallMs.median)})`, met: c.findRatio <= FIND_GOAL, load: c.loadAverage, commits: [c.commit] });
       goals.push({
         shape,
         what: `no-op vs rclone's no-op copy at ${n.toLocaleString('en')} files`,
@@ -210,14 +239,15 @@ function render({ cells, sizes, rclone, figures, ctx }) {
         measured: c.rclone ? `${fmtRatio(c.rcloneSpeedup)} faster (${fmtMs(c.noop.wallMs.median)} vs ${fmtMs(c.rclone.wallMs.median)})` : `rclone not installed (${rclone.reason})`,
         met: c.rclone ? c.rcloneSpeedup >= RCLONE_GOAL : null,
         load: c.loadAverage,
+        commits: [c.commit],
       });
     }
   }
   const scored = goals.filter((g) => g.met !== null);
   const met = scored.length > 0 && scored.every((g) => g.met);
   const summary = {
-    head: ['shape', 'goal row', 'goal', 'measured', 'met?', 'load average (before / mid / end)'],
-    rows: goals.map((g) => [g.shape, g.what, g.goal, g.measured, g.met === null ? 'not measured' : metCell(g.met), g.load?.join(' / ') ?? '—']),
+    head: ['shape', 'goal row', 'goal', 'measured', 'met?', 'load average (before / mid / end)', 'commit'],
+    rows: goals.map((g) => [g.shape, g.what, g.goal, g.measured, g.met === null ? 'not measured' : metCell(g.met), g.load?.join(' / ') ?? '—', commitsCell(g.commits)]),
   };
   const sections = [
     {
@@ -236,7 +266,7 @@ function render({ cells, sizes, rclone, figures, ctx }) {
         'the dry run `lanying-kb sync --dry-run --json` on a fresh state, the no-op `lanying-kb sync --json` on the state the first sync recorded. ' +
         'The first re-sync is the first no-op after the first sync, measured once: the first sync (`--no-wait`) left its documents unconfirmed, so no folder digest was recorded, and this run reads every folder\'s documents from the state and records the digests.',
       table: {
-        head: ['shape', 'files', 'folders', 'first re-sync', 'no-op', 'find', 'rclone no-op', 'dry run', 'find | sha256sum', 'first sync', 'RSS no-op', 'RSS dry run', 'RSS first sync', 'RSS rclone'],
+        head: ['shape', 'files', 'folders', 'first re-sync', 'no-op', 'find', 'rclone no-op', 'dry run', 'find | sha256sum', 'first sync', 'RSS no-op', 'RSS dry run', 'RSS first sync', 'RSS rclone', 'commit'],
         rows: Object.values(cells).flatMap((bySize) =>
           sizes
             .filter((n) => bySize[n])
@@ -257,6 +287,7 @@ function render({ cells, sizes, rclone, figures, ctx }) {
                 `${kb2mib(c.dryRun.maxRssKb)} MiB`,
                 `${kb2mib(c.firstSync.maxRssKb)} MiB`,
                 c.rclone ? `${kb2mib(c.rclone.maxRssKb)} MiB` : '—',
+                commitsCell([c.commit]),
               ];
             }),
         ),

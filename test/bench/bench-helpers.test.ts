@@ -114,6 +114,32 @@ describe('bench helpers', () => {
     expect(s.moduleLoading[0]).toMatchObject({ fn: 'pkg' });
   });
 
+  it('a partial run of (h) replaces its own cells and keeps the others with the commit they were measured at', async () => {
+    const { withEarlierCells } = await load('scripts/bench/scaling.mjs');
+    const previous = {
+      commit: 'aaa1111',
+      measuredAt: '2026-11-01T00:00:00.000Z',
+      raw: {
+        cells: {
+          nested: { 10000: { files: 10000, tag: 'old nested 10k' } },
+          flat: { 10000: { files: 10000, tag: 'old flat 10k', commit: 'bbb2222', measuredAt: '2026-11-02T00:00:00.000Z' }, 100000: { files: 100000, tag: 'old flat 100k' } },
+        },
+      },
+    };
+    const fresh = { flat: { 100000: { files: 100000, tag: 'new flat 100k', commit: 'ccc3333' }, 1000000: { files: 1000000, tag: 'new flat 1M', commit: 'ccc3333' } } };
+    const { cells, sizes } = withEarlierCells(previous, fresh);
+    expect(sizes).toEqual([10000, 100000, 1000000]);
+    // In the order of the shapes, not of the runs.
+    expect(Object.keys(cells)).toEqual(['flat', 'nested']);
+    expect(cells.flat[10000]).toMatchObject({ tag: 'old flat 10k', commit: 'bbb2222', measuredAt: '2026-11-02T00:00:00.000Z' });
+    expect(cells.flat[100000]).toMatchObject({ tag: 'new flat 100k', commit: 'ccc3333' });
+    expect(cells.flat[1000000]).toMatchObject({ tag: 'new flat 1M' });
+    // A cell from before cells carried their commit takes its result's.
+    expect(cells.nested[10000]).toMatchObject({ tag: 'old nested 10k', commit: 'aaa1111', measuredAt: '2026-11-01T00:00:00.000Z' });
+    // Nothing before: the fresh cells alone.
+    expect(withEarlierCells(undefined, fresh).sizes).toEqual([100000, 1000000]);
+  });
+
   it('renders whatever results exist, and lists planned benchmarks', async () => {
     const { renderReport } = await load('scripts/bench/report.mjs');
     const machine = { date: '2026-01-01T00:00:00.000Z', cpuModel: 'CPU', cores: 2, ramGiB: 24, node: 'v20', platform: 'Linux', tmpDir: '/tmp', tools: {} };
