@@ -389,8 +389,8 @@ export const BREAKS = [
   {
     rule: 'the late notice of a document that left its source before its send was confirmed is still looked for',
     file: 'src/sync/confirm.ts',
-    from: "    return [...store.withStatus('unconfirmed', since), ...removed].filter((r) => r.msgId !== null);",
-    to: "    void removed;\n    return store.withStatus('unconfirmed', since).filter((r) => r.msgId !== null);",
+    from: "    const rows = [...store.withStatus('unconfirmed', since), ...removed].filter((r): r is DocumentRecord & { msgId: string } => r.msgId !== null);",
+    to: "    void removed;\n    const rows = store.withStatus('unconfirmed', since).filter((r): r is DocumentRecord & { msgId: string } => r.msgId !== null);",
     tests: ['test/sync/lifecycle.test.ts'],
   },
   {
@@ -406,5 +406,47 @@ export const BREAKS = [
     from: "  if (row.status === 'removed') return {",
     to: "  if (row.status === 'never') return {",
     tests: ['test/sync/transitions.test.ts'],
+  },
+  {
+    rule: 'resend records an unconfirmed send (its message and sync ID) so that a copy it makes after all is tied by its late notice',
+    file: 'src/documents/resend.ts',
+    from: "  if (row.status === 'unconfirmed' && row.docId === null && row.msgId !== null && row.uploadedHash !== null) {",
+    to: '  if (false) {',
+    tests: ['test/documents/resend-record.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'the sends resend replaced before they were confirmed are late candidates (the conversation is read back to them)',
+    file: 'src/sync/confirm.ts',
+    from: '    return [...rows, ...this.#replacedSends()];',
+    to: '    return rows;',
+    tests: ['test/sync/lifecycle.test.ts', 'test/sync/confirm-resent.test.ts'],
+  },
+  {
+    rule: "a notice about a send resend replaced is tied to that send, not taken for the row's own send of the same version",
+    file: 'src/sync/confirm.ts',
+    from: '    if (replaced && (!row || (row.msgId === null && row.transactionId === null) || isAboutAnotherSend(row, proof.transactionId, message.msgId))) {',
+    to: '    if (replaced && !row) {',
+    tests: ['test/sync/lifecycle.test.ts', 'test/sync/confirm-resent.test.ts'],
+  },
+  {
+    rule: 'a success notice never records a row as ingested without a version (a row resend marked)',
+    file: 'src/sync/confirm.ts',
+    from: '      if (row.uploadedHash === null) return;',
+    to: '',
+    tests: ['test/sync/confirm-resent.test.ts'],
+  },
+  {
+    rule: "the late copy of a replaced send becomes the document's when the row has no copy of its own and still wants that version",
+    file: 'src/sync/transitions.ts',
+    from: '  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) {',
+    to: '  if (false) {',
+    tests: ['test/sync/transitions.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: "the late copy of a replaced send is deleted as a second copy when the row's version is in the knowledge base (with either onChange)",
+    file: 'src/sync/transitions.ts',
+    from: "    return sameAsSent ? { type: 'tie', state: 'delete',",
+    to: "    return false ? { type: 'tie', state: 'delete',",
+    tests: ['test/sync/transitions.test.ts', 'test/sync/lifecycle.test.ts'],
   },
 ];

@@ -290,6 +290,43 @@ export function ingestedRecord(row: DocumentRecord, docId: string, now: number):
   };
 }
 
+/** The statuses of a row that has no copy of its own in the knowledge base, nor one on its way. */
+const WITHOUT_COPY: ReadonlySet<DocumentRecord['status']> = new Set(['pending', 'failed', 'refused', 'ingest-failed']);
+
+/**
+ * A send that `resend` replaced before it was confirmed (`version`: its hash, sync ID and message; no document yet)
+ * made a copy after all (`docId`, proven by its notice); `row` is its document's row now. Either the copy becomes the
+ * row's document (`adopt`: the row's own send of that version made none that is known, and the row still wants that
+ * version), or the version records its document and goes as `state` says (`tie`).
+ */
+export function replacedSendIngested(
+  row: DocumentRecord | undefined,
+  version: KbVersionRecord,
+  docId: string,
+  now: number,
+): { type: 'adopt'; record: DocumentRecord; retire: RetiredVersion[] } | { type: 'tie'; state: KbVersionRecord['state']; reason?: string } {
+  if (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped') {
+    return { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
+  }
+  const sameAsSent = row.uploadedHash !== null && row.uploadedHash === version.hash;
+  if (row.docId !== null) {
+    // The row's version is in the knowledge base already: a copy of the same version is a second one.
+    return sameAsSent ? { type: 'tie', state: 'delete', reason: `a second copy of document ${row.docId} (sent before lanying-kb resend sent it again)` } : { type: 'tie', state: version.state };
+  }
+  // The row's send of the same version is on its way or unconfirmed: this copy is its document (a copy that send
+  // makes is a second one, and goes).
+  if ((row.status === 'sent' || row.status === 'unconfirmed') && sameAsSent) return { type: 'adopt', ...ingestedRecord(row, docId, now) };
+  // No copy of its own (the new send not made yet, failed, refused, or not ingested) and the file still holds that
+  // version: the copy is its document, with the version it was sent as.
+  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) {
+    const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt, attempts: 0 };
+    return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
+  }
+  // An older version than the one the row wants: deleted once that one is ingested (`superseded`, with
+  // `onChange: replace`), or already due.
+  return { type: 'tie', state: version.state };
+}
+
 /**
  * The chatbot could not ingest the version on its way (`docId`: its failed document, which is to go). The version
  * it replaced is back in place; the content is sent again after `retryDelayMs` (doubling with each failure).

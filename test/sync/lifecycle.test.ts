@@ -481,6 +481,71 @@ describe('documents that left their sources are deleted, safely', () => {
     store.close();
   });
 
+  it('resend of an unconfirmed document: a copy its first send makes after all is tied by its late notice, and one copy stays (with either onChange)', async () => {
+    for (const onChange of ['replace', 'append'] as const) {
+      const s = await setupSync({ sync: { confirmTimeout: '1s', onChange }, sandbox: { faults: [{ chatbot: 'delay', match: 'a.md', delayMs: 4000 }] } });
+      writeFile(s.root, 'a.md', 'version 1');
+      expect((await s.sync()).counts, onChange).toMatchObject({ sent: 1, unconfirmed: 1 });
+      s.sandbox.setFaults([]);
+      const resent = await resendDocuments({ config: s.config, keys: ['a.md'] });
+      expect(resent.report?.counts, onChange).toMatchObject({ sent: 1, ingested: 1 });
+      await s.sandbox.idle();
+      // The first send's notice came after the resend's run: two copies of one version.
+      expect(kbDocuments(s.sandbox).map((d) => d.path), onChange).toEqual(['a.md', 'a.md']);
+      const next = await syncSettled(s);
+      expect(next.counts, onChange).toMatchObject({ sent: 0, deleted: 1 });
+      const store = s.state();
+      const row = store.get('docs', 'a.md');
+      expect(kbDocuments(s.sandbox).map((d) => d.docId), onChange).toEqual([row?.docId]);
+      expect(row?.status).toBe('ingested');
+      expect(store.kbVersions().map((v) => [v.state, v.reason]), onChange).toEqual([['deleted', `a second copy of document ${row?.docId} (sent before lanying-kb resend sent it again)`]]);
+      store.close();
+    }
+  });
+
+  it('resend of an unconfirmed document whose new send is refused: the late copy of its first send becomes its document, and it is not sent a third time', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s' }, sandbox: { faults: [{ chatbot: 'delay', match: 'a.md', delayMs: 4000 }] } });
+    writeFile(s.root, 'a.md', 'version 1');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: 'a.md' }]);
+    await resendDocuments({ config: s.config, keys: ['a.md'] });
+    s.sandbox.setFaults([]);
+    let store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'refused', uploadedHash: null });
+    store.close();
+    await s.sandbox.idle();
+    const next = await syncSettled(s);
+    expect(next.counts).toMatchObject({ sent: 0, unchanged: 1 });
+    const docs = kbDocuments(s.sandbox);
+    expect(docs.map((d) => d.path)).toEqual(['a.md']);
+    store = s.state();
+    const row = store.get('docs', 'a.md');
+    expect(row).toMatchObject({ status: 'ingested', docId: docs[0]?.docId, syncId: docs[0]?.syncId });
+    expect(row?.uploadedHash).toBe(row?.hash);
+    // The copy is the document's now: no version of it is left to delete.
+    expect(store.kbVersions()).toEqual([]);
+    store.close();
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 0, unchanged: 1 });
+  });
+
+  it('resend of an unconfirmed document: a copy its first send made that the chatbot failed to ingest is deleted once its late notice is read', async () => {
+    const s = await setupSync({
+      sync: { confirmTimeout: '1s' },
+      sandbox: { faults: [{ chatbot: 'delay', match: 'a.md', delayMs: 4000, times: 1 }, { chatbot: 'fail', reason: 'exception', match: 'a.md', times: 1 }] },
+    });
+    writeFile(s.root, 'a.md', 'version 1');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    const resent = await resendDocuments({ config: s.config, keys: ['a.md'] });
+    expect(resent.report?.counts).toMatchObject({ sent: 1, ingested: 1 });
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox).map((d) => d.status).sort()).toEqual(['error', 'finish']);
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 0, deleted: 1 });
+    const store = s.state();
+    expect(kbDocuments(s.sandbox).map((d) => [d.docId, d.status])).toEqual([[store.get('docs', 'a.md')?.docId, 'finish']]);
+    expect(store.kbVersions().map((v) => [v.state, v.reason])).toEqual([['deleted', 'the chatbot failed to ingest it: exception']]);
+    store.close();
+  });
+
   it('a missing source folder deletes nothing', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'a');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedItem } from '../../src/sources/types.js';
-import { type DocumentRecord, newDocumentRecord } from '../../src/state/store.js';
+import { type DocumentRecord, type KbVersionRecord, newDocumentRecord } from '../../src/state/store.js';
 import { syncIdOf } from '../../src/sync/document-metadata.js';
 import type { MoveDecision } from '../../src/sync/moves.js';
 import {
@@ -10,6 +10,7 @@ import {
   ingestFailedRecord,
   pendingRecord,
   refusedRecord,
+  replacedSendIngested,
   type RowWrite,
   sentRecord,
   settledStatus,
@@ -493,5 +494,52 @@ describe('after the send: failed, vanished, confirmed, failed to ingest, refused
   it('deletedRecord: deleted, nothing of it left in the knowledge base', () => {
     const removed = row('a.md', { status: 'removed', deleteAfter: 5, prevHash: 'h0', prevDocId: 'd0' });
     expect(deletedRecord(removed, NOW)).toEqual({ ...removed, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, updatedAt: NOW });
+  });
+});
+
+describe('replacedSendIngested: a send that resend replaced before it was confirmed made a copy after all', () => {
+  /** The replaced send: version h1 (sync ID s1), message 40, recorded at 30; no document yet. */
+  const send: KbVersionRecord = { id: 4, target: TARGET, source: 'docs', key: 'a.md', hash: 'h1', syncId: 's1', msgId: '40', docId: null, state: 'superseded', reason: 'sent again', createdAt: 30, updatedAt: 30 };
+  /** The row after resend: pending, no version recorded, the same content. */
+  const marked = row('a.md', { status: 'pending', uploadedHash: null, msgId: null, docId: null, transactionId: null, uploadedAt: null, ingestedAt: null, attempts: 2 });
+  const SECOND = { type: 'tie', state: 'delete', reason: 'a second copy of document d2 (sent before lanying-kb resend sent it again)' };
+  const GONE = { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
+  const KEPT = (state: KbVersionRecord['state']) => ({ type: 'tie', state });
+  it.each<[string, DocumentRecord | undefined, Partial<KbVersionRecord>, unknown]>([
+    ['no row (forgotten)', undefined, {}, GONE],
+    ['the file left its source', row('a.md', { status: 'removed', docId: null }), {}, GONE],
+    ['its document was deleted', row('a.md', { status: 'deleted', docId: null }), {}, GONE],
+    ['skipped since', row('a.md', { status: 'skipped', docId: null }), {}, GONE],
+    ['the resent copy ingested: the same version', row('a.md', { docId: 'd2' }), {}, SECOND],
+    ['the resent copy ingested: another version (superseded)', row('a.md', { docId: 'd2', hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
+    ['the resent copy ingested: another version (already due)', row('a.md', { docId: 'd2', hash: 'h2', uploadedHash: 'h2' }), { state: 'delete' }, KEPT('delete')],
+    ['another version on its way', row('a.md', { status: 'sent', docId: null, hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
+    ['another version unconfirmed', row('a.md', { status: 'unconfirmed', docId: null, hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
+    ['not sent yet, the file changed since', { ...marked, hash: 'h2' }, {}, KEPT('superseded')],
+    ['not sent yet, nothing seen of the file', { ...marked, hash: null }, {}, KEPT('superseded')],
+    ['refused, the file changed since', { ...marked, status: 'refused', hash: 'h2' }, {}, KEPT('superseded')],
+    ['a version with no hash recorded', marked, { hash: null }, KEPT('superseded')],
+  ])('%s: tied', (_name, current, fields, expected) => {
+    expect(replacedSendIngested(current, { ...send, ...fields }, 'd9', NOW)).toEqual(expected);
+  });
+
+  it.each(['pending', 'failed', 'refused', 'ingest-failed'] as const)('%s after resend, the file unchanged: the copy is its document, sent as the replaced send', (status) => {
+    const next = replacedSendIngested({ ...marked, status, lastError: 'x', retryAfter: 9, ingestAttempts: 2 }, send, 'd9', NOW);
+    expect(next).toEqual({
+      type: 'adopt',
+      record: { ...marked, status: 'ingested', uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, attempts: 0, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
+      retire: [],
+    });
+  });
+
+  it('keeps the time of a send the row recorded', () => {
+    const next = replacedSendIngested({ ...marked, status: 'failed', uploadedAt: 33 }, send, 'd9', NOW);
+    expect(next.type === 'adopt' && next.record.uploadedAt).toBe(33);
+  });
+
+  it.each(['sent', 'unconfirmed'] as const)('the resent copy of the same version %s: the copy is its document (a copy the new send makes is a second one)', (status) => {
+    const current = row('a.md', { status, docId: null, msgId: '60', transactionId: 8, prevHash: 'h0', prevDocId: 'd0', prevSyncId: 's0' });
+    expect(replacedSendIngested(current, send, 'd9', NOW)).toEqual({ type: 'adopt', ...ingestedRecord(current, 'd9', NOW) });
+    expect(replacedSendIngested(current, send, 'd9', NOW)).toMatchObject({ type: 'adopt', record: { msgId: '60', transactionId: 8, docId: 'd9', status: 'ingested' }, retire: [{ hash: 'h0', docId: 'd0' }] });
   });
 });
