@@ -519,6 +519,11 @@ describe('replacedSendIngested: a send that resend replaced before it was confir
     ['not sent yet, nothing seen of the file', { ...marked, hash: null }, {}, KEPT('superseded')],
     ['refused, the file changed since', { ...marked, status: 'refused', hash: 'h2' }, {}, KEPT('superseded')],
     ['a version with no hash recorded', marked, { hash: null }, KEPT('superseded')],
+    ['no hash on either side (nothing seen, nothing recorded)', { ...marked, hash: null }, { hash: null }, KEPT('superseded')],
+    ['a copy recorded with no version on the row, a version with no hash', row('a.md', { docId: 'd2', uploadedHash: null }), { hash: null }, KEPT('superseded')],
+    ['failed, the version sent before recorded, the file changed since', row('a.md', { status: 'failed', docId: null, uploadedHash: 'h1', hash: 'h2' }), {}, KEPT('superseded')],
+    ['another version on its way, the file back at the replaced one', row('a.md', { status: 'sent', docId: null, uploadedHash: 'h2', hash: 'h1' }), {}, KEPT('superseded')],
+    ['unconfirmed another version, the file back at the replaced one', row('a.md', { status: 'unconfirmed', docId: null, uploadedHash: 'h2', hash: 'h1' }), {}, KEPT('superseded')],
   ])('%s: tied', (_name, current, fields, expected) => {
     expect(replacedSendIngested(current, { ...send, ...fields }, 'd9', NOW)).toEqual(expected);
   });
