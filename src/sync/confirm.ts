@@ -415,6 +415,8 @@ export class Confirmer {
     }
     const row = store.get(version.source, version.key);
     const next = replacedSendIngested(row, version, notice.docId, at);
+    // The copy is the row's document already: it stays, and this send (another of the same version) still waits for its own.
+    if (next.type === 'known') return;
     if (next.type === 'tie') {
       store.tieKbVersion(version.id, notice.docId, next.state, at, next.reason);
       return;

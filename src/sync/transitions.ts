@@ -304,7 +304,17 @@ export function replacedSendIngested(
   version: KbVersionRecord,
   docId: string,
   now: number,
-): { type: 'adopt'; record: DocumentRecord; retire: RetiredVersion[] } | { type: 'tie'; state: KbVersionRecord['state']; reason?: string } {
+): { type: 'adopt'; record: DocumentRecord; retire: RetiredVersion[] } | { type: 'tie'; state: KbVersionRecord['state']; reason?: string } | { type: 'known' } {
+  // The copy is the row's document already (recorded by check --adopt, or the notice of a send whose copy was adopted,
+  // repeated): it stays, and is no other send's.
+  if (row !== undefined && row.docId === docId) return { type: 'known' };
+  // A document that left its source with no copy of its own known: this copy is its document, which goes (or stays)
+  // as `sync.onRemove` and its grace period say, as the late copy of its own send would (`ingestedRecord`).
+  if (row?.status === 'removed' && row.docId === null && (row.uploadedHash === null || row.uploadedHash === version.hash)) {
+    const own = row.uploadedHash !== null;
+    const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: own ? row.msgId : version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
+    return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
+  }
   if (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped') {
     return { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
   }

@@ -100,3 +100,58 @@ describe('a late notice of a document that resend marked', () => {
     await confirmer.close();
   });
 });
+
+/** A send that resend replaced before it was confirmed (version h1, sync ID s1, message `msgId`, no document). */
+function replacedSend(store: StateStore, msgId: string): void {
+  store.addKbVersion({ target: TARGET, source: 'docs', key: 'a.md', hash: 'h1', syncId: 's1', msgId, docId: null, state: 'superseded', reason: 'sent again', createdAt: 4_000, updatedAt: 4_000 });
+}
+
+describe('review: a late notice of a replaced send never deletes the document the row holds', () => {
+  it('two resends in a row (two replaced sends of one version), the first copy adopted and its notice repeated: the copy stays', async () => {
+    const store = openStore();
+    // Its third send was refused: no copy of its own.
+    store.put(marked({ status: 'refused', syncId: null, msgId: '30', transactionId: 3, uploadedAt: 4_500 }));
+    replacedSend(store, '10');
+    replacedSend(store, '20');
+    const { confirmer, say } = harness(store, { 'kb-1': { sync_id: 's1', transaction_id: '1' } });
+    say('40', success('kb-1'));
+    await confirmer.catchUp();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested', docId: 'kb-1' });
+    // The same notice again (duplicate_notice), proven once the first was recorded (a proof is a round trip).
+    say('41', success('kb-1'));
+    await confirmer.catchUp();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested', docId: 'kb-1' });
+    // Nothing is to delete the row's own document.
+    expect(store.kbVersions().filter((v) => v.docId === 'kb-1')).toEqual([]);
+    await confirmer.close();
+  });
+
+  it.each([
+    ['its new send not made (failed, nothing taken)', { transactionId: null, msgId: null }],
+    ['its new send failed, maybe taken', { transactionId: 3, msgId: null }],
+  ])('check --adopt recorded the copy of the replaced send (%s), then its notice is read: the copy stays', async (_name, fields) => {
+    const store = openStore();
+    store.put(marked({ status: 'ingested', uploadedHash: 'h1', docId: 'kb-1', uploadedAt: 4_000, ingestedAt: 4_600, ...fields }));
+    replacedSend(store, '10');
+    const { confirmer, say } = harness(store, { 'kb-1': { sync_id: 's1', transaction_id: '1' } });
+    say('40', success('kb-1'));
+    await confirmer.catchUp();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested', docId: 'kb-1' });
+    expect(store.kbVersions().filter((v) => v.docId === 'kb-1')).toEqual([]);
+    await confirmer.close();
+  });
+
+  it('the file left its source after its new send was refused: the copy is its document, deleted as sync.onRemove says (not at once)', async () => {
+    const store = openStore();
+    // removed: its new send was refused (no version recorded, the transaction ID kept), then the file was deleted.
+    store.put(marked({ status: 'removed', syncId: null, msgId: '30', transactionId: 3, uploadedAt: 4_500, deleteAfter: 90_000 }));
+    replacedSend(store, '10');
+    const { confirmer, say } = harness(store, { 'kb-1': { sync_id: 's1', transaction_id: '1' } });
+    say('40', success('kb-1'));
+    await confirmer.catchUp();
+    // With onRemove: keep the copy must stay; with delete, it goes after the grace period, with the row.
+    expect(store.kbVersions().filter((v) => v.docId === 'kb-1' && v.state === 'delete')).toEqual([]);
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'removed', docId: 'kb-1', uploadedHash: 'h1', syncId: 's1', deleteAfter: 90_000 });
+    await confirmer.close();
+  });
+});

@@ -546,6 +546,48 @@ describe('documents that left their sources are deleted, safely', () => {
     store.close();
   });
 
+  it('review: two resends in a row of an unconfirmed document, the third send refused, the first copy\'s notice repeated: the copy stays in the knowledge base', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s' }, sandbox: { faults: [{ chatbot: 'delay', match: 'a.md', delayMs: 5000, times: 2 }] } });
+    writeFile(s.root, 'a.md', 'version 1');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    expect((await resendDocuments({ config: s.config, keys: ['a.md'] })).report?.counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    // The third send is refused; the first copy's notice (the first to come) comes twice.
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: 'a.md' }, { chatbot: 'duplicate_notice', match: 'a.md', times: 1 }]);
+    await resendDocuments({ config: s.config, keys: ['a.md'] });
+    await s.sandbox.idle();
+    s.sandbox.setFaults([]);
+    expect(kbDocuments(s.sandbox, 'finish')).toHaveLength(2);
+    await syncSettled(s);
+    const store = s.state();
+    const row = store.get('docs', 'a.md');
+    expect(row).toMatchObject({ status: 'ingested' });
+    // One copy stays, and it is the one the state records.
+    expect(kbDocuments(s.sandbox, 'finish').map((d) => d.docId)).toEqual([row?.docId]);
+    store.close();
+  });
+
+  it('review: resend of an unconfirmed document whose new send is refused, then the file is deleted (onRemove: keep): the late copy of its first send stays', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s', onRemove: 'keep' }, sandbox: { faults: [{ chatbot: 'delay', match: 'a.md', delayMs: 5000 }] } });
+    writeFile(s.root, 'a.md', 'version 1');
+    expect((await s.sync()).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: 'a.md' }]);
+    await resendDocuments({ config: s.config, keys: ['a.md'] });
+    s.sandbox.setFaults([]);
+    rmSync(path.join(s.root, 'a.md'));
+    await s.sync();
+    let store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'removed', docId: null });
+    store.close();
+    await s.sandbox.idle();
+    expect(kbDocuments(s.sandbox, 'finish')).toHaveLength(1);
+    await syncSettled(s);
+    // onRemove: keep: a document that left its source stays in the knowledge base.
+    expect(kbDocuments(s.sandbox, 'finish')).toHaveLength(1);
+    store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'removed', docId: kbDocuments(s.sandbox)[0]?.docId });
+    store.close();
+  });
+
   it('a missing source folder deletes nothing', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'a');

@@ -507,7 +507,8 @@ describe('replacedSendIngested: a send that resend replaced before it was confir
   const KEPT = (state: KbVersionRecord['state']) => ({ type: 'tie', state });
   it.each<[string, DocumentRecord | undefined, Partial<KbVersionRecord>, unknown]>([
     ['no row (forgotten)', undefined, {}, GONE],
-    ['the file left its source', row('a.md', { status: 'removed', docId: null }), {}, GONE],
+    ['the file left its source, its own copy known', row('a.md', { status: 'removed', docId: 'd2' }), {}, GONE],
+    ['the file left its source, another version on its way', row('a.md', { status: 'removed', docId: null, uploadedHash: 'h2' }), {}, GONE],
     ['its document was deleted', row('a.md', { status: 'deleted', docId: null }), {}, GONE],
     ['skipped since', row('a.md', { status: 'skipped', docId: null }), {}, GONE],
     ['the resent copy ingested: the same version', row('a.md', { docId: 'd2' }), {}, SECOND],
@@ -535,6 +536,25 @@ describe('replacedSendIngested: a send that resend replaced before it was confir
       record: { ...marked, status: 'ingested', uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, attempts: 0, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
       retire: [],
     });
+  });
+
+  it('review: the copy the row records already (check --adopt, a repeated notice) is known: nothing is tied to it', () => {
+    for (const current of [row('a.md', { docId: 'd9' }), row('a.md', { status: 'removed', docId: 'd9' }), row('a.md', { docId: 'd9', msgId: null, transactionId: null })]) {
+      expect(replacedSendIngested(current, send, 'd9', NOW)).toEqual({ type: 'known' });
+    }
+  });
+
+  it('review: a document that left its source with no copy of its own known: the copy is its document, which goes as sync.onRemove says', () => {
+    // Its new send refused (no version), then the file deleted: the copy is the version the replaced send carried.
+    const refusedThenRemoved = { ...marked, status: 'removed' as const, msgId: '60', transactionId: 8, deleteAfter: 99 };
+    expect(replacedSendIngested(refusedThenRemoved, send, 'd9', NOW)).toEqual({
+      type: 'adopt',
+      record: { ...refusedThenRemoved, uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
+      retire: [],
+    });
+    // Its new send of the same version unconfirmed: the copy is its document (the new send's, when it comes, is a second one).
+    const unconfirmedThenRemoved = row('a.md', { status: 'removed', docId: null, msgId: '60', deleteAfter: 99 });
+    expect(replacedSendIngested(unconfirmedThenRemoved, send, 'd9', NOW)).toMatchObject({ type: 'adopt', record: { status: 'removed', docId: 'd9', msgId: '60', deleteAfter: 99 }, retire: [] });
   });
 
   it('keeps the time of a send the row recorded', () => {
