@@ -449,4 +449,25 @@ export const BREAKS = [
     to: "    return false ? { type: 'tie', state: 'delete',",
     tests: ['test/sync/transitions.test.ts', 'test/sync/lifecycle.test.ts'],
   },
+  {
+    rule: "a late notice of a replaced send whose copy is the row's document already (check --adopt, a repeated notice) deletes nothing",
+    file: 'src/sync/transitions.ts',
+    from: "  if (row !== undefined && row.docId === docId) return { type: 'known' };",
+    to: '',
+    tests: ['test/sync/transitions.test.ts', 'test/sync/confirm-resent.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'the late copy of a replaced send of a file that left its source (no copy of its own) is its document, kept or deleted as sync.onRemove says',
+    file: 'src/sync/transitions.ts',
+    from: "  if (row?.status === 'removed' && row.docId === null && (row.uploadedHash === null || row.uploadedHash === version.hash)) {",
+    to: '  if (false) {',
+    tests: ['test/sync/transitions.test.ts', 'test/sync/confirm-resent.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'the late copy of a replaced send of a file skipped since (no copy of its own) stays as its document',
+    file: 'src/sync/transitions.ts',
+    from: "  if (row?.status === 'skipped' && row.docId === null) {",
+    to: '  if (false) {',
+    tests: ['test/sync/transitions.test.ts'],
+  },
 ];

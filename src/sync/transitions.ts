@@ -315,6 +315,12 @@ export function replacedSendIngested(
     const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: own ? row.msgId : version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
     return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
   }
+  // A file skipped since (too large now, say) whose document had no copy known: a document in the knowledge base
+  // keeps its status when its file becomes skipped (`writeForDecision`), so this copy stays as its document too.
+  if (row?.status === 'skipped' && row.docId === null) {
+    const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
+    return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
+  }
   if (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped') {
     return { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
   }

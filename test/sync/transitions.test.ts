@@ -510,7 +510,7 @@ describe('replacedSendIngested: a send that resend replaced before it was confir
     ['the file left its source, its own copy known', row('a.md', { status: 'removed', docId: 'd2' }), {}, GONE],
     ['the file left its source, another version on its way', row('a.md', { status: 'removed', docId: null, uploadedHash: 'h2' }), {}, GONE],
     ['its document was deleted', row('a.md', { status: 'deleted', docId: null }), {}, GONE],
-    ['skipped since', row('a.md', { status: 'skipped', docId: null }), {}, GONE],
+    ['skipped since, a copy of its own known (a skipped row with a document)', row('a.md', { status: 'skipped', docId: 'd2' }), {}, GONE],
     ['the resent copy ingested: the same version', row('a.md', { docId: 'd2' }), {}, SECOND],
     ['the resent copy ingested: another version (superseded)', row('a.md', { docId: 'd2', hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
     ['the resent copy ingested: another version (already due)', row('a.md', { docId: 'd2', hash: 'h2', uploadedHash: 'h2' }), { state: 'delete' }, KEPT('delete')],
@@ -555,6 +555,16 @@ describe('replacedSendIngested: a send that resend replaced before it was confir
     // Its new send of the same version unconfirmed: the copy is its document (the new send's, when it comes, is a second one).
     const unconfirmedThenRemoved = row('a.md', { status: 'removed', docId: null, msgId: '60', deleteAfter: 99 });
     expect(replacedSendIngested(unconfirmedThenRemoved, send, 'd9', NOW)).toMatchObject({ type: 'adopt', record: { status: 'removed', docId: 'd9', msgId: '60', deleteAfter: 99 }, retire: [] });
+  });
+
+  it('skipped since (too large now), no copy of its own: the copy stays as its document, as an ingested one would', () => {
+    const skipped = { ...marked, status: 'skipped' as const, skipReason: 'larger than maxFileSize', hash: 'h2' };
+    const next = replacedSendIngested(skipped, send, 'd9', NOW);
+    expect(next).toEqual({
+      type: 'adopt',
+      record: { ...skipped, status: 'ingested', uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
+      retire: [],
+    });
   });
 
   it('keeps the time of a send the row recorded', () => {
