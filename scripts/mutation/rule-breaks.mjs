@@ -438,8 +438,8 @@ export const BREAKS = [
   {
     rule: "the late copy of a replaced send becomes the document's when the row has no copy of its own and still wants that version",
     file: 'src/sync/transitions.ts',
-    from: '  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) {',
-    to: '  if (false) {',
+    from: '  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) return adoptedCopy(',
+    to: '  if (false) return adoptedCopy(',
     tests: ['test/sync/transitions.test.ts', 'test/sync/lifecycle.test.ts'],
   },
   {
@@ -466,8 +466,8 @@ export const BREAKS = [
   {
     rule: 'the late copy of a replaced send of a file skipped since (no copy of its own) stays as its document',
     file: 'src/sync/transitions.ts',
-    from: "  if (row?.status === 'skipped' && row.docId === null) {",
-    to: '  if (false) {',
+    from: "  if (row?.status === 'skipped' && row.docId === null) return adoptedCopy(",
+    to: '  if (false) return adoptedCopy(',
     tests: ['test/sync/transitions.test.ts'],
   },
 ];

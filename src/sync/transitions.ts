@@ -311,16 +311,11 @@ export function replacedSendIngested(
   // A document that left its source with no copy of its own known: this copy is its document, which goes (or stays)
   // as `sync.onRemove` and its grace period say, as the late copy of its own send would (`ingestedRecord`).
   if (row?.status === 'removed' && row.docId === null && (row.uploadedHash === null || row.uploadedHash === version.hash)) {
-    const own = row.uploadedHash !== null;
-    const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: own ? row.msgId : version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
-    return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
+    return adoptedCopy(row, version, docId, now, row.uploadedHash !== null);
   }
   // A file skipped since (too large now, say) whose document had no copy known: a document in the knowledge base
   // keeps its status when its file becomes skipped (`writeForDecision`), so this copy stays as its document too.
-  if (row?.status === 'skipped' && row.docId === null) {
-    const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
-    return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
-  }
+  if (row?.status === 'skipped' && row.docId === null) return adoptedCopy(row, version, docId, now);
   if (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped') {
     return { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
   }
@@ -334,13 +329,19 @@ export function replacedSendIngested(
   if ((row.status === 'sent' || row.status === 'unconfirmed') && sameAsSent) return { type: 'adopt', ...ingestedRecord(row, docId, now) };
   // No copy of its own (the new send not made yet, failed, refused, or not ingested) and the file still holds that
   // version: the copy is its document, with the version it was sent as.
-  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) {
-    const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt, attempts: 0 };
-    return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
-  }
+  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) return adoptedCopy({ ...row, attempts: 0 }, version, docId, now);
   // An older version than the one the row wants: deleted once that one is ingested (`superseded`, with
   // `onChange: replace`), or already due.
   return { type: 'tie', state: version.state };
+}
+
+/**
+ * A replaced send's copy as the row's document: recorded with the version and message that send carried (the row's
+ * own message kept when `ownMsgId`), ingested.
+ */
+function adoptedCopy(row: DocumentRecord, version: KbVersionRecord, docId: string, now: number, ownMsgId = false): { type: 'adopt'; record: DocumentRecord; retire: RetiredVersion[] } {
+  const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: ownMsgId ? row.msgId : version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
+  return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
 }
 
 /**
