@@ -470,4 +470,18 @@ export const BREAKS = [
     to: '  if (false) return adoptedCopy(',
     tests: ['test/sync/transitions.test.ts'],
   },
+  {
+    rule: 'a copy of the current content of a row that names no version (refused, failed, interrupted first send; a refused resend) is its current version (adoptable), not an old one to prune',
+    file: 'src/audit/compare.ts',
+    from: '  return r.syncId === null && r.hash !== null && syncId === syncIdOf(r.source, r.key, r.hash);',
+    to: '  return false;',
+    tests: ['test/audit/compare.test.ts', 'test/sync/lifecycle.test.ts'],
+  },
+  {
+    rule: 'check --adopt records the sync ID of the copy it adopts (a row that named none)',
+    file: 'src/audit/check.ts',
+    from: '      const { record, retire } = adoptedRecord({ ...row, syncId }, finding.docId, hash, audit.key, now);',
+    to: '      void syncId;\n      const { record, retire } = adoptedRecord(row, finding.docId, hash, audit.key, now);',
+    tests: ['test/sync/lifecycle.test.ts', 'test/audit/audit.test.ts'],
+  },
 ];

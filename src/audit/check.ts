@@ -114,7 +114,9 @@ function adoptDocuments(audit: TargetAudit, store: StateStore, options: { now: n
       if (!row || adopted.some((a) => a.source === row.source && a.key === row.key)) continue;
       const seen = audit.survey.documents.get(finding.docId);
       const hash = (seen?.state === 'present' ? seen.metadata.sha256 : undefined) ?? row.uploadedHash ?? row.hash;
-      const { record, retire } = adoptedRecord(row, finding.docId, hash, audit.key, now);
+      // The version adopted names the row's sync ID from now on (a row that named none: its current content's).
+      const syncId = (seen?.state === 'present' ? seen.metadata.sync_id : undefined) ?? row.syncId;
+      const { record, retire } = adoptedRecord({ ...row, syncId }, finding.docId, hash, audit.key, now);
       store.put(record);
       // As when the chatbot confirms it (`Confirmer`): the version it replaced, and those waiting for it, go now.
       if (replace) {

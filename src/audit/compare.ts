@@ -10,7 +10,7 @@
  */
 
 import type { DocumentRecord, KbVersionRecord } from '../state/store.js';
-import { MANAGED_BY } from '../sync/document-metadata.js';
+import { MANAGED_BY, syncIdOf } from '../sync/document-metadata.js';
 import type { KnowledgeBaseSurvey, SurveyedDocument } from './survey.js';
 
 /** The kinds of difference. */
@@ -85,6 +85,16 @@ export interface CompareInput {
   configuredSources: ReadonlySet<string>;
   /** The sources being checked (documents of the others are left out). */
   checkedSources: ReadonlySet<string>;
+}
+
+/**
+ * Whether a copy with `syncId` is the row's current version: the version the row sent, or, for a row that names none
+ * (a first send that failed, was refused or interrupted; a document `resend` marked whose new send was refused), its
+ * current content as a send of it carries it.
+ */
+function isCurrentVersion(r: DocumentRecord, syncId: string | undefined): boolean {
+  if (syncId === r.syncId) return true;
+  return r.syncId === null && r.hash !== null && syncId === syncIdOf(r.source, r.key, r.hash);
 }
 
 /** Compares the state with the survey. */
@@ -199,7 +209,7 @@ export function compareWithKnowledgeBase(input: CompareInput): Comparison {
     ours++;
     const r = rowOf(source, key, m.sync_id);
     // A copy of the version a row sent is that row's, at the row's path (the metadata may name the path it left).
-    const of = r !== undefined && m.sync_id !== undefined && m.sync_id === r.syncId ? { source: r.source, key: r.key, docId: doc.docId } : at;
+    const of = r !== undefined && isCurrentVersion(r, m.sync_id) ? { source: r.source, key: r.key, docId: doc.docId } : at;
     // The copy of a document that left its source before its send was confirmed: recorded, it is deleted with it.
     const unconfirmedRemoved = r?.status === 'removed' && r.docId === null && of !== at;
     if (r === undefined || r.status === 'deleted' || r.status === 'skipped') {

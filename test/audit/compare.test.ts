@@ -3,6 +3,7 @@ import { compareWithKnowledgeBase, type Finding } from '../../src/audit/compare.
 import { planPrune } from '../../src/audit/prune-plan.js';
 import { type KnowledgeBaseSurvey, parseDocId, type SurveyedDocument, walkIds } from '../../src/audit/survey.js';
 import { type DocumentRecord, type KbVersionRecord, newDocumentRecord } from '../../src/state/store.js';
+import { syncIdOf } from '../../src/sync/document-metadata.js';
 
 const TARGET = 'app/1/2/kb';
 
@@ -102,6 +103,14 @@ describe('compareWithKnowledgeBase', () => {
     // Not proven replaced by an ingested successor (its recorded document is gone, or holds another version): counted against maxDelete.
     ['an old version of an ingested document whose recorded document is gone', [row('a.md', { docId: 'u-1' })], [gone('u-1'), present('u-5', ours('a.md', 'older'))], [], [['missing', 'a.md', 'u-1', false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version of a failed document', [row('a.md', { status: 'ingest-failed', docId: null, lastError: 'x' })], [present('u-5', ours('a.md', 'older'))], [], [['failed', 'a.md', null, false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
+    // A row that names no version sent (a refused or failed first send, a resend whose new send was refused): a copy
+    // of its current content is its current version, to adopt, not an old one to prune.
+    ['a copy of the current content of a row that names no version', [row('a.md', { status: 'refused', docId: null, uploadedHash: null, syncId: null })], [present('u-5', ours('a.md', syncIdOf('docs', 'a.md', 'h-a.md')))], [], [['failed', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    ['a copy of the current content of an interrupted first send', [row('a.md', { status: 'pending', docId: null, uploadedHash: null, syncId: null })], [present('u-5', ours('a.md', syncIdOf('docs', 'a.md', 'h-a.md')))], [], [['pending', 'a.md', null, false, false], ['adoptable', 'a.md', 'u-5', false, false]], 0, 0],
+    ['an old version of a row that names no version', [row('a.md', { status: 'refused', docId: null, uploadedHash: null, syncId: null })], [present('u-5', ours('a.md', syncIdOf('docs', 'a.md', 'older')))], [], [['failed', 'a.md', null, false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
+    ['a copy of the current content of a row that names another version (not its current one)', [row('a.md', { status: 'failed', docId: 'u-1', uploadedHash: 'h-old', syncId: 's-a.md' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', ours('a.md', syncIdOf('docs', 'a.md', 'h-a.md')))], [], [['failed', 'a.md', 'u-1', false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
+    // (No content seen: nothing to compute a sync ID from, not even the text "null".)
+    ['a row that names no version and has seen no content', [row('a.md', { status: 'refused', docId: null, uploadedHash: null, syncId: null, hash: null })], [present('u-5', ours('a.md', syncIdOf('docs', 'a.md', 'null')))], [], [['failed', 'a.md', null, false, false], ['stale', 'a.md', 'u-5', true, true]], 0, 0],
     ['an old version without a sync ID', [row('a.md', { docId: 'u-1' })], [present('u-1', ours('a.md', 's-a.md')), present('u-5', { managed_by: 'lanying-kb', source: 'docs', path: 'a.md' })], [], [['stale', 'a.md', 'u-5', true, false]], 1, 0],
     ['an unreadable recorded document', [row('a.md', { docId: 'u-1' })], [{ docId: 'u-1', state: 'unreadable', reason: 'no permission' }], [], [['unreadable', 'a.md', 'u-1', false, false]], 0, 0],
     // A superseded version waits for a successor that a row no longer tracked (or that left its source) never brings.

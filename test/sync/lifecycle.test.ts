@@ -588,6 +588,30 @@ describe('documents that left their sources are deleted, safely', () => {
     store.close();
   });
 
+  it('resend of an unconfirmed document whose new send is refused: check lists the first copy (notice lost) as adoptable, prune --walk keeps it, check --adopt records it', async () => {
+    const s = await setupSync({ sync: { confirmTimeout: '1s' } });
+    writeFile(s.root, 'a.md', 'version 1');
+    s.sandbox.setFaults([{ chatbot: 'lose_notice', match: 'a.md' }]);
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 1, unconfirmed: 1 });
+    s.sandbox.setFaults([{ chatbot: 'refuse', reason: 'round_limit', match: 'a.md' }]);
+    await resendDocuments({ config: s.config, keys: ['a.md'] });
+    s.sandbox.setFaults([]);
+    await s.sandbox.idle();
+    const [copy] = kbDocuments(s.sandbox);
+    // The row names no version now (refused), but the copy holds its current content: its current version.
+    const check = await checkKnowledgeBase({ config: s.config, walk: true });
+    expect(check.knowledgeBases[0]?.findings.filter((f) => f.docId === copy?.docId).map((f) => f.kind)).toEqual(['adoptable']);
+    expect((await pruneKnowledgeBase({ config: s.config, walk: true })).deleted).toBe(0);
+    expect(kbDocuments(s.sandbox)).toHaveLength(1);
+    expect((await checkKnowledgeBase({ config: s.config, adopt: true })).knowledgeBases[0]?.adopted).toBe(1);
+    const store = s.state();
+    expect(store.get('docs', 'a.md')).toMatchObject({ status: 'ingested', docId: copy?.docId, syncId: copy?.syncId });
+    store.close();
+    expect((await syncSettled(s)).counts).toMatchObject({ sent: 0, unchanged: 1 });
+    expect(kbDocuments(s.sandbox).map((d) => d.docId)).toEqual([copy?.docId]);
+    expect((await checkKnowledgeBase({ config: s.config, walk: true })).differs).toBe(false);
+  });
+
   it('a missing source folder deletes nothing', async () => {
     const s = await setupSync();
     writeFile(s.root, 'a.md', 'a');
