@@ -360,7 +360,6 @@ export class Confirmer {
       return;
     }
     if (!row) return;
-    let retire: RetiredVersion[];
     if (notice.ok) {
       // A row that resend marked names no version (`uploadedHash`) and no replaced send (a resend of an older
       // version of lanying-kb): the copy cannot be named a version of it; check --adopt can adopt it.
@@ -373,15 +372,7 @@ export class Confirmer {
         store.addKbVersion(copyToDelete(row, notice.docId, message.msgId, `a second copy of document ${row.docId}`, at));
         return;
       }
-      const next = ingestedRecord(row, notice.docId, at);
-      retire = this.#options.replace ? next.retire : [];
-      store.transaction(() => {
-        store.put(next.record);
-        for (const version of retire) store.addKbVersion(version);
-        // Versions that were waiting for a successor to be ingested may go now.
-        if (this.#options.replace) for (const old of store.kbVersions({ states: ['superseded'], source: row.source, key: row.key })) store.setKbVersionState(old.id, 'delete', at);
-      });
-      this.#options.onConfirmation?.({ outcome: 'ingested', source: row.source, key: row.key, docId: notice.docId });
+      this.#recordIngested(ingestedRecord(row, notice.docId, at), at);
     } else {
       if (row.status !== 'sent' && row.status !== 'unconfirmed') return;
       if (isAboutAnotherSend(row, proof.transactionId, message.msgId)) {
@@ -421,15 +412,24 @@ export class Confirmer {
       store.tieKbVersion(version.id, notice.docId, next.state, at, next.reason);
       return;
     }
+    this.#recordIngested(next, at, version.id);
+  }
+
+  /**
+   * Records a document's version as ingested (and forgets the replaced send it came from, `sentAs`); with `replace`,
+   * the version it replaced and the versions that were waiting for a successor to be ingested go now.
+   */
+  #recordIngested(next: { record: DocumentRecord; retire: RetiredVersion[] }, at: number, sentAs?: number): void {
+    const { store, replace } = this.#options;
+    const { source, key, docId } = next.record;
     store.transaction(() => {
       store.put(next.record);
-      store.forgetKbVersion(version.id);
-      if (this.#options.replace) {
-        for (const retired of next.retire) store.addKbVersion(retired);
-        for (const old of store.kbVersions({ states: ['superseded'], source: version.source, key: version.key })) store.setKbVersionState(old.id, 'delete', at);
-      }
+      if (sentAs !== undefined) store.forgetKbVersion(sentAs);
+      if (!replace) return;
+      for (const version of next.retire) store.addKbVersion(version);
+      for (const old of store.kbVersions({ states: ['superseded'], source, key })) store.setKbVersionState(old.id, 'delete', at);
     });
-    this.#options.onConfirmation?.({ outcome: 'ingested', source: version.source, key: version.key, docId: notice.docId });
+    this.#options.onConfirmation?.({ outcome: 'ingested', source, key, docId: docId as string });
   }
 
   /**
