@@ -44,7 +44,7 @@ export function resendRefusal(row: DocumentRecord, configured: ReadonlySet<strin
 /**
  * The row of a document to send again (pure), and the versions it retires: its document in the knowledge base, and
  * the version an unconfirmed one replaced (`prevDocId`), are replaced once the new copy is ingested (`replace`, as
- * `sync.onChange: replace` does), or left (`append`); an unconfirmed send is recorded, for its late notice. The new copy gets a new transaction ID (the server would drop a
+ * `sync.onChange: replace` does), or left (`append`). The new copy gets a new transaction ID (the server would drop a
  * repeated one), and conditional requests are not made. The replaced version is named by the sync ID it was sent
  * under (`prevSyncIdOf`).
  */
@@ -53,12 +53,6 @@ export function resendRecord(row: DocumentRecord, options: { replace: boolean; n
   const version = { target: row.target, source: row.source, key: row.key, state: 'superseded' as const, reason: 'sent again (lanying-kb resend)', createdAt: options.now, updatedAt: options.now };
   if (options.replace && row.docId !== null && row.uploadedHash !== null) retire.push({ ...version, hash: row.uploadedHash, syncId: row.syncId, msgId: row.msgId, docId: row.docId });
   if (options.replace && row.prevDocId !== null && row.prevHash !== null) retire.push({ ...version, hash: row.prevHash, syncId: prevSyncIdOf(row), msgId: null, docId: row.prevDocId });
-  // A send never confirmed may still make a copy: recorded without a document (its message and sync ID), a notice of
-  // it that comes late is tied to it, and the copy becomes the document's, or goes (a second copy of the version; an
-  // older version as `onChange` says). With either setting: a second copy of one version is never kept.
-  if (row.status === 'unconfirmed' && row.docId === null && row.msgId !== null && row.uploadedHash !== null) {
-    retire.push({ ...version, reason: 'sent again (lanying-kb resend) before its send was confirmed', hash: row.uploadedHash, syncId: row.syncId, msgId: row.msgId, docId: null });
-  }
   const record: DocumentRecord = {
     ...row,
     status: 'pending',

@@ -662,28 +662,6 @@ export class StateStore {
     return this.#db.prepare(sql).all(...params) as KbVersionRecord[];
   }
 
-  /**
-   * Sends that `resend` replaced before the chatbot confirmed them (a message ID, no document ID yet), of `target`
-   * (or of no target yet), recorded at or after `since`: a notice of theirs that comes late is still tied to them.
-   */
-  unconfirmedVersions(filter: { target: string; since: number }): KbVersionRecord[] {
-    return this.#db
-      .prepare(
-        `SELECT ${KB_VERSION_COLUMNS} FROM kb_versions WHERE state IN ('superseded', 'delete') AND doc_id IS NULL AND msg_id IS NOT NULL AND created_at >= ? AND (target = ? OR target IS NULL) ORDER BY id`,
-      )
-      .all(filter.since, filter.target) as KbVersionRecord[];
-  }
-
-  /** A version's document, found late (a notice was tied to it), and the state it is in now. */
-  tieKbVersion(id: number, docId: string, state: KbVersionRecord['state'], now: number, reason?: string): void {
-    this.#db.prepare('UPDATE kb_versions SET doc_id = ?, state = ?, updated_at = ?, reason = COALESCE(?, reason) WHERE id = ?').run(docId, state, now, reason ?? null, id);
-  }
-
-  /** Forgets one recorded version (its copy became the document's current one, or was never made). */
-  forgetKbVersion(id: number): void {
-    this.#db.prepare('DELETE FROM kb_versions WHERE id = ?').run(id);
-  }
-
   /** Moves a version to another state. */
   setKbVersionState(id: number, state: KbVersionRecord['state'], now: number, reason?: string): void {
     this.#setKbVersionState.run(state, now, reason ?? null, id);

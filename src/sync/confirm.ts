@@ -19,9 +19,9 @@ import { CommandTimeoutError, type ChatbotMessage, type KbChannel } from '../kb/
 import { COMMANDS_IN_FLIGHT, CommandNotRunError, type KbCommands } from '../kb/commands.js';
 import { type CompletionNotice, parseCompletionNotice } from '../protocol/kb-notices.js';
 import { classifySendReply, type SendRefusalReason } from '../protocol/kb-send-replies.js';
-import type { DocumentRecord, KbVersionRecord, StateStore } from '../state/store.js';
+import type { DocumentRecord, StateStore } from '../state/store.js';
 import { sleep } from '../util/timers.js';
-import { ingestedRecord, ingestFailedRecord, refusedRecord, replacedSendIngested, type RetiredVersion, unconfirmedRecord } from './transitions.js';
+import { ingestedRecord, ingestFailedRecord, refusedRecord, type RetiredVersion, unconfirmedRecord } from './transitions.js';
 
 /** The chatbot refused a document for a reason that holds for every document: the run stops. */
 export class ChatbotRefusedError extends LanyingKbError {
@@ -145,23 +145,13 @@ export class Confirmer {
     return this.#options.store.countWithStatus(['sent'], this.#options.target);
   }
 
-  /**
-   * Sends that became unconfirmed recently enough that a late notice of theirs is still looked for: documents, and
-   * sends that `resend` replaced before they were confirmed (versions without a document ID).
-   */
-  lateCandidates(): { msgId: string }[] {
+  /** Documents that became unconfirmed recently enough that a late notice of theirs is still looked for. */
+  lateCandidates(): DocumentRecord[] {
     const { store, target, now } = this.#options;
     const since = { target, sentAfter: now() - LATE_NOTICE_WINDOW_MS };
     // A document that left its source before its send was confirmed: its copy, once tied, is deleted with it.
     const removed = store.withStatus('removed', since).filter((r) => r.docId === null);
-    const rows = [...store.withStatus('unconfirmed', since), ...removed].filter((r): r is DocumentRecord & { msgId: string } => r.msgId !== null);
-    return [...rows, ...this.#replacedSends()];
-  }
-
-  /** Sends that `resend` replaced before they were confirmed, recently enough that a notice of theirs is looked for. */
-  #replacedSends(): (KbVersionRecord & { msgId: string })[] {
-    const { store, target, now } = this.#options;
-    return store.unconfirmedVersions({ target, since: now() - LATE_NOTICE_WINDOW_MS }) as (KbVersionRecord & { msgId: string })[];
+    return [...store.withStatus('unconfirmed', since), ...removed].filter((r) => r.msgId !== null);
   }
 
   /**
@@ -315,10 +305,6 @@ export class Confirmer {
   /** The chatbot's immediate answer to a message: an ack, or a refusal of the document it names. */
   #onAnswer(message: ChatbotMessage): void {
     const row = message.requestMsgId === undefined ? undefined : this.#options.store.findByMsgId(message.requestMsgId);
-    if (!row && message.requestMsgId !== undefined) {
-      this.#onReplacedSendAnswer(message.requestMsgId, message);
-      return;
-    }
     // An unconfirmed document's answers are read again when a later run looks for its late notice.
     if (!row || (row.status !== 'sent' && row.status !== 'unconfirmed') || (row.target !== null && row.target !== this.#options.target)) return;
     const reply = classifySendReply({ content: message.content, ext: message.ext });
@@ -337,33 +323,18 @@ export class Confirmer {
     if (STOPPING.has(reply.reason) && !late) this.#options.onStop?.(new ChatbotRefusedError(reply.reason, reply.text));
   }
 
-  /** The answer to a send that `resend` replaced before it was confirmed: refused, it made no copy to look for. */
-  #onReplacedSendAnswer(msgId: string, message: ChatbotMessage): void {
-    const version = this.#replacedSends().find((v) => v.msgId === msgId);
-    if (version && classifySendReply({ content: message.content, ext: message.ext }).kind === 'refused') this.#options.store.forgetKbVersion(version.id);
-  }
-
   /** A completion notice: tied to its document by proof, then recorded. */
   async #onNotice(notice: CompletionNotice, message: ChatbotMessage): Promise<void> {
     const proof = await this.#prove(notice);
     if (!proof || this.#closing.signal.aborted) return;
+    const proven = proof.row;
     const { store, now } = this.#options;
-    const at = now();
     // Read again: another notice (a repeat) may have been recorded while this one was being proven.
-    const current = proof.row && store.get(proof.row.source, proof.row.key);
-    const row = current?.syncId === proof.row?.syncId ? current : undefined;
-    const replaced = proof.replaced && this.#replacedSends().find((v) => v.id === proof.replaced?.id);
-    // A send that resend replaced made this copy, not the row's own send (which has the same sync ID when the content
-    // is the same): the row's send is not made yet, or the copy's metadata names another transaction.
-    if (replaced && (!row || (row.msgId === null && row.transactionId === null) || isAboutAnotherSend(row, proof.transactionId, message.msgId))) {
-      this.#recordReplacedSend(replaced, notice, at);
-      return;
-    }
-    if (!row) return;
+    const row = store.get(proven.source, proven.key);
+    if (!row || row.syncId !== proven.syncId) return;
+    const at = now();
+    let retire: RetiredVersion[];
     if (notice.ok) {
-      // A row that resend marked names no version (`uploadedHash`) and no replaced send (a resend of an older
-      // version of lanying-kb): the copy cannot be named a version of it; check --adopt can adopt it.
-      if (row.uploadedHash === null) return;
       // A document that left its source since it was sent is tied the same way (and stays removed).
       const settled = row.status === 'ingested' || row.status === 'removed';
       if (row.docId === notice.docId && settled) return; // the same notice again
@@ -372,7 +343,15 @@ export class Confirmer {
         store.addKbVersion(copyToDelete(row, notice.docId, message.msgId, `a second copy of document ${row.docId}`, at));
         return;
       }
-      this.#recordIngested(ingestedRecord(row, notice.docId, at), at);
+      const next = ingestedRecord(row, notice.docId, at);
+      retire = this.#options.replace ? next.retire : [];
+      store.transaction(() => {
+        store.put(next.record);
+        for (const version of retire) store.addKbVersion(version);
+        // Versions that were waiting for a successor to be ingested may go now.
+        if (this.#options.replace) for (const old of store.kbVersions({ states: ['superseded'], source: row.source, key: row.key })) store.setKbVersionState(old.id, 'delete', at);
+      });
+      this.#options.onConfirmation?.({ outcome: 'ingested', source: row.source, key: row.key, docId: notice.docId });
     } else {
       if (row.status !== 'sent' && row.status !== 'unconfirmed') return;
       if (isAboutAnotherSend(row, proof.transactionId, message.msgId)) {
@@ -395,51 +374,10 @@ export class Confirmer {
   }
 
   /**
-   * A notice about a send that resend replaced: the failed copy goes; an ingested one becomes the row's document, or
-   * goes as a second copy, or as the older version it is (see `replacedSendIngested`).
+   * The state row a notice is about, proven by the document's metadata (or, failing that, by the status listing),
+   * and the transaction ID of the send the document came from, when its metadata names one.
    */
-  #recordReplacedSend(version: KbVersionRecord, notice: CompletionNotice, at: number): void {
-    const { store } = this.#options;
-    if (!notice.ok) {
-      store.tieKbVersion(version.id, notice.docId, 'delete', at, `the chatbot failed to ingest it: ${notice.reason}`);
-      return;
-    }
-    const row = store.get(version.source, version.key);
-    const next = replacedSendIngested(row, version, notice.docId, at);
-    // The copy is the row's document already: it stays, and this send (another of the same version) still waits for its own.
-    if (next.type === 'known') return;
-    if (next.type === 'tie') {
-      store.tieKbVersion(version.id, notice.docId, next.state, at, next.reason);
-      return;
-    }
-    this.#recordIngested(next, at, version.id);
-  }
-
-  /**
-   * Records a document's version as ingested (and forgets the replaced send it came from, `sentAs`); with `replace`,
-   * the version it replaced and the versions that were waiting for a successor to be ingested go now.
-   */
-  #recordIngested(next: { record: DocumentRecord; retire: RetiredVersion[] }, at: number, sentAs?: number): void {
-    const { store, replace } = this.#options;
-    const { source, key, docId } = next.record;
-    store.transaction(() => {
-      store.put(next.record);
-      if (sentAs !== undefined) store.forgetKbVersion(sentAs);
-      if (!replace) return;
-      for (const version of next.retire) store.addKbVersion(version);
-      for (const old of store.kbVersions({ states: ['superseded'], source, key })) store.setKbVersionState(old.id, 'delete', at);
-    });
-    this.#options.onConfirmation?.({ outcome: 'ingested', source, key, docId: docId as string });
-  }
-
-  /**
-   * The state row a notice is about, proven by the document's metadata (or, failing that, by the status listing), or
-   * the send that resend replaced before it was confirmed, and the transaction ID of the send the document came from,
-   * when its metadata names one.
-   */
-  async #prove(
-    notice: CompletionNotice,
-  ): Promise<{ row: DocumentRecord | undefined; replaced?: KbVersionRecord | undefined; transactionId: string | undefined } | undefined> {
+  async #prove(notice: CompletionNotice): Promise<{ row: DocumentRecord; transactionId: string | undefined } | undefined> {
     const commands = this.#commands;
     if (!commands) return undefined;
     try {
@@ -449,11 +387,9 @@ export class Confirmer {
       const syncId = metadata.ok ? metadata.metadata.sync_id : undefined;
       if (this.#closing.signal.aborted) return undefined;
       if (syncId !== undefined) {
-        const found = this.#options.store.findBySyncId(syncId);
+        const row = this.#options.store.findBySyncId(syncId);
         // A sync ID names one version of one document; the row must still be that version.
-        const row = found && found.target === this.#options.target ? found : undefined;
-        const replaced = this.#replacedSends().find((v) => v.syncId === syncId);
-        return row || replaced ? { row, replaced, transactionId: metadata.ok ? metadata.metadata.transaction_id : undefined } : undefined;
+        return row && row.target === this.#options.target ? { row, transactionId: metadata.ok ? metadata.metadata.transaction_id : undefined } : undefined;
       }
       if (notice.ok) return undefined;
       const row = await this.#proveByListing(notice.docId);

@@ -290,60 +290,6 @@ export function ingestedRecord(row: DocumentRecord, docId: string, now: number):
   };
 }
 
-/** The statuses of a row that has no copy of its own in the knowledge base, nor one on its way. */
-const WITHOUT_COPY: ReadonlySet<DocumentRecord['status']> = new Set(['pending', 'failed', 'refused', 'ingest-failed']);
-
-/**
- * A send that `resend` replaced before it was confirmed (`version`: its hash, sync ID and message; no document yet)
- * made a copy after all (`docId`, proven by its notice); `row` is its document's row now. Either the copy becomes the
- * row's document (`adopt`: the row's own send of that version made none that is known, and the row still wants that
- * version), or the version records its document and goes as `state` says (`tie`).
- */
-export function replacedSendIngested(
-  row: DocumentRecord | undefined,
-  version: KbVersionRecord,
-  docId: string,
-  now: number,
-): { type: 'adopt'; record: DocumentRecord; retire: RetiredVersion[] } | { type: 'tie'; state: KbVersionRecord['state']; reason?: string } | { type: 'known' } {
-  // The copy is the row's document already (recorded by check --adopt, or the notice of a send whose copy was adopted,
-  // repeated): it stays, and is no other send's.
-  if (row !== undefined && row.docId === docId) return { type: 'known' };
-  // A document that left its source with no copy of its own known: this copy is its document, which goes (or stays)
-  // as `sync.onRemove` and its grace period say, as the late copy of its own send would (`ingestedRecord`).
-  if (row?.status === 'removed' && row.docId === null && (row.uploadedHash === null || row.uploadedHash === version.hash)) {
-    return adoptedCopy(row, version, docId, now, row.uploadedHash !== null);
-  }
-  // A file skipped since (too large now, say) whose document had no copy known: a document in the knowledge base
-  // keeps its status when its file becomes skipped (`writeForDecision`), so this copy stays as its document too.
-  if (row?.status === 'skipped' && row.docId === null) return adoptedCopy(row, version, docId, now);
-  if (row === undefined || row.status === 'removed' || row.status === 'deleted' || row.status === 'skipped') {
-    return { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
-  }
-  const sameAsSent = row.uploadedHash !== null && row.uploadedHash === version.hash;
-  if (row.docId !== null) {
-    // The row's version is in the knowledge base already: a copy of the same version is a second one.
-    return sameAsSent ? { type: 'tie', state: 'delete', reason: `a second copy of document ${row.docId} (sent before lanying-kb resend sent it again)` } : { type: 'tie', state: version.state };
-  }
-  // The row's send of the same version is on its way or unconfirmed: this copy is its document (a copy that send
-  // makes is a second one, and goes).
-  if ((row.status === 'sent' || row.status === 'unconfirmed') && sameAsSent) return { type: 'adopt', ...ingestedRecord(row, docId, now) };
-  // No copy of its own (the new send not made yet, failed, refused, or not ingested) and the file still holds that
-  // version: the copy is its document, with the version it was sent as.
-  if (WITHOUT_COPY.has(row.status) && row.hash !== null && row.hash === version.hash) return adoptedCopy({ ...row, attempts: 0 }, version, docId, now);
-  // An older version than the one the row wants: deleted once that one is ingested (`superseded`, with
-  // `onChange: replace`), or already due.
-  return { type: 'tie', state: version.state };
-}
-
-/**
- * A replaced send's copy as the row's document: recorded with the version and message that send carried (the row's
- * own message kept when `ownMsgId`), ingested.
- */
-function adoptedCopy(row: DocumentRecord, version: KbVersionRecord, docId: string, now: number, ownMsgId = false): { type: 'adopt'; record: DocumentRecord; retire: RetiredVersion[] } {
-  const sent: DocumentRecord = { ...row, uploadedHash: version.hash, syncId: version.syncId, msgId: ownMsgId ? row.msgId : version.msgId, uploadedAt: row.uploadedAt ?? version.createdAt };
-  return { type: 'adopt', ...ingestedRecord(sent, docId, now) };
-}
-
 /**
  * The chatbot could not ingest the version on its way (`docId`: its failed document, which is to go). The version
  * it replaced is back in place; the content is sent again after `retryDelayMs` (doubling with each failure).

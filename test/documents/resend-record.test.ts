@@ -56,36 +56,22 @@ describe('resendRecord', () => {
       },
     ]);
     expect(resendRecord(ingested, { replace: false, now: 99 }).retire).toEqual([]);
-  });
-
-  it('records an unconfirmed send without a document (its message and sync ID), with either onChange, for its late notice', () => {
-    const unconfirmed = { ...ingested, docId: null, status: 'unconfirmed' as const };
-    const send = { target: 'app/1/2/kb', source: 'docs', key: 'a.md', hash: 'h1', syncId: 's1', msgId: '900', docId: null, state: 'superseded', reason: 'sent again (lanying-kb resend) before its send was confirmed', createdAt: 99, updatedAt: 99 };
-    expect(resendRecord(unconfirmed, { replace: true, now: 99 }).retire).toEqual([send]);
-    expect(resendRecord(unconfirmed, { replace: false, now: 99 }).retire).toEqual([send]);
-    // Nothing to record: no message, no version, a document known, or not unconfirmed.
-    expect(resendRecord({ ...unconfirmed, msgId: null }, { replace: true, now: 99 }).retire).toEqual([]);
-    expect(resendRecord({ ...unconfirmed, uploadedHash: null }, { replace: true, now: 99 }).retire).toEqual([]);
-    expect(resendRecord({ ...unconfirmed, docId: 'kb-3' }, { replace: false, now: 99 }).retire).toEqual([]);
-    for (const status of ['ingest-failed', 'refused', 'failed'] as const) expect(resendRecord({ ...unconfirmed, status }, { replace: true, now: 99 }).retire).toEqual([]);
+    expect(resendRecord({ ...ingested, docId: null, status: 'unconfirmed' }, { replace: true, now: 99 }).retire).toEqual([]);
   });
 
   it('retires the version an unconfirmed one replaced too: nothing else would delete it once the row forgets it', () => {
     const unconfirmed = { ...ingested, status: 'unconfirmed' as const, docId: null, uploadedHash: 'h2', syncId: 's2', prevHash: 'h1', prevDocId: 'kb-3' };
-    const send = expect.objectContaining({ hash: 'h2', syncId: 's2', msgId: '900', docId: null });
     expect(resendRecord(unconfirmed, { replace: true, now: 99 }).retire).toEqual([
       { target: 'app/1/2/kb', source: 'docs', key: 'a.md', hash: 'h1', syncId: syncIdOf('docs', 'a.md', 'h1'), msgId: null, docId: 'kb-3', state: 'superseded', reason: 'sent again (lanying-kb resend)', createdAt: 99, updatedAt: 99 },
-      send,
     ]);
     expect(resendRecord(unconfirmed, { replace: true, now: 99 }).record).toMatchObject({ prevHash: null, prevDocId: null });
-    expect(resendRecord(unconfirmed, { replace: false, now: 99 }).retire).toEqual([send]);
+    expect(resendRecord(unconfirmed, { replace: false, now: 99 }).retire).toEqual([]);
   });
 
   it('names the replaced version of a document moved since by the sync ID it was sent under, not one computed from its new path', () => {
     const moved = { ...ingested, key: 'moved/a.md', status: 'unconfirmed' as const, docId: null, uploadedHash: 'h2', syncId: 's2', prevHash: 'h1', prevDocId: 'kb-3', prevSyncId: syncIdOf('docs', 'a.md', 'h1') };
     expect(resendRecord(moved, { replace: true, now: 99 }).retire).toEqual([
       expect.objectContaining({ key: 'moved/a.md', hash: 'h1', syncId: syncIdOf('docs', 'a.md', 'h1'), docId: 'kb-3' }),
-      expect.objectContaining({ key: 'moved/a.md', hash: 'h2', syncId: 's2', docId: null }),
     ]);
   });
 

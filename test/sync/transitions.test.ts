@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedItem } from '../../src/sources/types.js';
-import { type DocumentRecord, type KbVersionRecord, newDocumentRecord } from '../../src/state/store.js';
+import { type DocumentRecord, newDocumentRecord } from '../../src/state/store.js';
 import { syncIdOf } from '../../src/sync/document-metadata.js';
 import type { MoveDecision } from '../../src/sync/moves.js';
 import {
@@ -10,7 +10,6 @@ import {
   ingestFailedRecord,
   pendingRecord,
   refusedRecord,
-  replacedSendIngested,
   type RowWrite,
   sentRecord,
   settledStatus,
@@ -494,87 +493,5 @@ describe('after the send: failed, vanished, confirmed, failed to ingest, refused
   it('deletedRecord: deleted, nothing of it left in the knowledge base', () => {
     const removed = row('a.md', { status: 'removed', deleteAfter: 5, prevHash: 'h0', prevDocId: 'd0' });
     expect(deletedRecord(removed, NOW)).toEqual({ ...removed, status: 'deleted', uploadedHash: null, docId: null, msgId: null, deleteAfter: null, prevHash: null, prevDocId: null, updatedAt: NOW });
-  });
-});
-
-describe('replacedSendIngested: a send that resend replaced before it was confirmed made a copy after all', () => {
-  /** The replaced send: version h1 (sync ID s1), message 40, recorded at 30; no document yet. */
-  const send: KbVersionRecord = { id: 4, target: TARGET, source: 'docs', key: 'a.md', hash: 'h1', syncId: 's1', msgId: '40', docId: null, state: 'superseded', reason: 'sent again', createdAt: 30, updatedAt: 30 };
-  /** The row after resend: pending, no version recorded, the same content. */
-  const marked = row('a.md', { status: 'pending', uploadedHash: null, msgId: null, docId: null, transactionId: null, uploadedAt: null, ingestedAt: null, attempts: 2 });
-  const SECOND = { type: 'tie', state: 'delete', reason: 'a second copy of document d2 (sent before lanying-kb resend sent it again)' };
-  const GONE = { type: 'tie', state: 'delete', reason: 'sent again (lanying-kb resend) before it was confirmed; its document is no longer sent' };
-  const KEPT = (state: KbVersionRecord['state']) => ({ type: 'tie', state });
-  it.each<[string, DocumentRecord | undefined, Partial<KbVersionRecord>, unknown]>([
-    ['no row (forgotten)', undefined, {}, GONE],
-    ['the file left its source, its own copy known', row('a.md', { status: 'removed', docId: 'd2' }), {}, GONE],
-    ['the file left its source, another version on its way', row('a.md', { status: 'removed', docId: null, uploadedHash: 'h2' }), {}, GONE],
-    ['its document was deleted', row('a.md', { status: 'deleted', docId: null }), {}, GONE],
-    ['skipped since, a copy of its own known (a skipped row with a document)', row('a.md', { status: 'skipped', docId: 'd2' }), {}, GONE],
-    ['the resent copy ingested: the same version', row('a.md', { docId: 'd2' }), {}, SECOND],
-    ['the resent copy ingested: another version (superseded)', row('a.md', { docId: 'd2', hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
-    ['the resent copy ingested: another version (already due)', row('a.md', { docId: 'd2', hash: 'h2', uploadedHash: 'h2' }), { state: 'delete' }, KEPT('delete')],
-    ['another version on its way', row('a.md', { status: 'sent', docId: null, hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
-    ['another version unconfirmed', row('a.md', { status: 'unconfirmed', docId: null, hash: 'h2', uploadedHash: 'h2' }), {}, KEPT('superseded')],
-    ['not sent yet, the file changed since', { ...marked, hash: 'h2' }, {}, KEPT('superseded')],
-    ['not sent yet, nothing seen of the file', { ...marked, hash: null }, {}, KEPT('superseded')],
-    ['refused, the file changed since', { ...marked, status: 'refused', hash: 'h2' }, {}, KEPT('superseded')],
-    ['a version with no hash recorded', marked, { hash: null }, KEPT('superseded')],
-    ['no hash on either side (nothing seen, nothing recorded)', { ...marked, hash: null }, { hash: null }, KEPT('superseded')],
-    ['a copy recorded with no version on the row, a version with no hash', row('a.md', { docId: 'd2', uploadedHash: null }), { hash: null }, KEPT('superseded')],
-    ['failed, the version sent before recorded, the file changed since', row('a.md', { status: 'failed', docId: null, uploadedHash: 'h1', hash: 'h2' }), {}, KEPT('superseded')],
-    ['another version on its way, the file back at the replaced one', row('a.md', { status: 'sent', docId: null, uploadedHash: 'h2', hash: 'h1' }), {}, KEPT('superseded')],
-    ['unconfirmed another version, the file back at the replaced one', row('a.md', { status: 'unconfirmed', docId: null, uploadedHash: 'h2', hash: 'h1' }), {}, KEPT('superseded')],
-  ])('%s: tied', (_name, current, fields, expected) => {
-    expect(replacedSendIngested(current, { ...send, ...fields }, 'd9', NOW)).toEqual(expected);
-  });
-
-  it.each(['pending', 'failed', 'refused', 'ingest-failed'] as const)('%s after resend, the file unchanged: the copy is its document, sent as the replaced send', (status) => {
-    const next = replacedSendIngested({ ...marked, status, lastError: 'x', retryAfter: 9, ingestAttempts: 2 }, send, 'd9', NOW);
-    expect(next).toEqual({
-      type: 'adopt',
-      record: { ...marked, status: 'ingested', uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, attempts: 0, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
-      retire: [],
-    });
-  });
-
-  it('review: the copy the row records already (check --adopt, a repeated notice) is known: nothing is tied to it', () => {
-    for (const current of [row('a.md', { docId: 'd9' }), row('a.md', { status: 'removed', docId: 'd9' }), row('a.md', { docId: 'd9', msgId: null, transactionId: null })]) {
-      expect(replacedSendIngested(current, send, 'd9', NOW)).toEqual({ type: 'known' });
-    }
-  });
-
-  it('review: a document that left its source with no copy of its own known: the copy is its document, which goes as sync.onRemove says', () => {
-    // Its new send refused (no version), then the file deleted: the copy is the version the replaced send carried.
-    const refusedThenRemoved = { ...marked, status: 'removed' as const, msgId: '60', transactionId: 8, deleteAfter: 99 };
-    expect(replacedSendIngested(refusedThenRemoved, send, 'd9', NOW)).toEqual({
-      type: 'adopt',
-      record: { ...refusedThenRemoved, uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
-      retire: [],
-    });
-    // Its new send of the same version unconfirmed: the copy is its document (the new send's, when it comes, is a second one).
-    const unconfirmedThenRemoved = row('a.md', { status: 'removed', docId: null, msgId: '60', deleteAfter: 99 });
-    expect(replacedSendIngested(unconfirmedThenRemoved, send, 'd9', NOW)).toMatchObject({ type: 'adopt', record: { status: 'removed', docId: 'd9', msgId: '60', deleteAfter: 99 }, retire: [] });
-  });
-
-  it('skipped since (too large now), no copy of its own: the copy stays as its document, as an ingested one would', () => {
-    const skipped = { ...marked, status: 'skipped' as const, skipReason: 'larger than maxFileSize', hash: 'h2' };
-    const next = replacedSendIngested(skipped, send, 'd9', NOW);
-    expect(next).toEqual({
-      type: 'adopt',
-      record: { ...skipped, status: 'ingested', uploadedHash: 'h1', syncId: 's1', msgId: '40', uploadedAt: 30, docId: 'd9', ingestedAt: NOW, ingestAttempts: 0, retryAfter: null, lastError: null, updatedAt: NOW },
-      retire: [],
-    });
-  });
-
-  it('keeps the time of a send the row recorded', () => {
-    const next = replacedSendIngested({ ...marked, status: 'failed', uploadedAt: 33 }, send, 'd9', NOW);
-    expect(next.type === 'adopt' && next.record.uploadedAt).toBe(33);
-  });
-
-  it.each(['sent', 'unconfirmed'] as const)('the resent copy of the same version %s: the copy is its document (a copy the new send makes is a second one)', (status) => {
-    const current = row('a.md', { status, docId: null, msgId: '60', transactionId: 8, prevHash: 'h0', prevDocId: 'd0', prevSyncId: 's0' });
-    expect(replacedSendIngested(current, send, 'd9', NOW)).toEqual({ type: 'adopt', ...ingestedRecord(current, 'd9', NOW) });
-    expect(replacedSendIngested(current, send, 'd9', NOW)).toMatchObject({ type: 'adopt', record: { msgId: '60', transactionId: 8, docId: 'd9', status: 'ingested' }, retire: [{ hash: 'h0', docId: 'd0' }] });
   });
 });
