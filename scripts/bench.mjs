@@ -40,7 +40,7 @@ function parseArgs(argv) {
     if (a === '--quick') args.quick = true;
     else if (a === '--large') args.large = true;
     else if (a === '--keep') args.keep = true;
-    else if (a === '--only' || a.startsWith('--only=')) args.only.push(...(a.includes('=') ? a.slice(7) : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+    else if (a === '--only' || a.startsWith('--only=')) args.only.push(...list(a, a.includes('=') ? i : ++i));
     else if (a === '--shapes' || a.startsWith('--shapes=')) args.shapes.push(...list(a, a.includes('=') ? i : ++i));
     else if (a === '--sizes' || a.startsWith('--sizes=')) args.sizes.push(...list(a, a.includes('=') ? i : ++i).map(parseSize));
     else if (a === '--out' || a.startsWith('--out=')) args.out = a.includes('=') ? a.slice(6) : argv[++i];
@@ -82,11 +82,13 @@ function refuseQuickOverFull(existing) {
     process.exit(2);
   }
 }
-refuseQuickOverFull(readResults());
+/** The results file as it was before this run (the cells of (h) not measured now are kept from it). */
+const previous = readResults();
+refuseQuickOverFull(previous);
 
 const started = performance.now();
 const log = (line) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
-const ctx = new BenchContext({ quick: args.quick, large: args.large, log, keep: args.keep, outDir, shapes: args.shapes, scaleSizes: args.sizes, previous: readResults() });
+const ctx = new BenchContext({ quick: args.quick, large: args.large, log, keep: args.keep, outDir, shapes: args.shapes, scaleSizes: args.sizes, previous });
 
 let closing;
 const close = () => (closing ??= ctx.close());

@@ -113,9 +113,10 @@ function adoptDocuments(audit: TargetAudit, store: StateStore, options: { now: n
       // Two copies of one version: the first is adopted, the other is then a duplicate.
       if (!row || adopted.some((a) => a.source === row.source && a.key === row.key)) continue;
       const seen = audit.survey.documents.get(finding.docId);
-      const hash = (seen?.state === 'present' ? seen.metadata.sha256 : undefined) ?? row.uploadedHash ?? row.hash;
+      const metadata = seen?.state === 'present' ? seen.metadata : undefined;
+      const hash = metadata?.sha256 ?? row.uploadedHash ?? row.hash;
       // The version adopted names the row's sync ID from now on (a row that named none: its current content's).
-      const syncId = (seen?.state === 'present' ? seen.metadata.sync_id : undefined) ?? row.syncId;
+      const syncId = metadata?.sync_id ?? row.syncId;
       const { record, retire } = adoptedRecord({ ...row, syncId }, finding.docId, hash, audit.key, now);
       store.put(record);
       // As when the chatbot confirms it (`Confirmer`): the version it replaced, and those waiting for it, go now.
